@@ -1,0 +1,142 @@
+"""ehbox-webapp: the eHealthBox behind an I.AM Connect login.
+
+`create_app()` builds the Flask application; read it top to bottom to see
+everything the app is made of.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from .config import ConfigError, Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+__all__ = ["ConfigError", "Settings", "create_app"]
+
+
+def create_app(test_config: Mapping[str, Any] | None = None,
+               environ: Mapping[str, str] | None = None) -> Flask:
+    """Build the app. `environ` replaces `os.environ`; `test_config` overrides Flask config.
+
+    Raises :class:`ConfigError` (one line naming the variable) on a bad setting.
+    """
+    settings = (test_config or {}).get("SETTINGS") or _settings_from_env(environ)
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+        instance_path=str((test_config or {}).get("INSTANCE_PATH") or ROOT / "instance"),
+    )
+    register_config(app, settings, test_config)
+    register_logging(app)
+    register_services(app, settings)
+    register_sessions(app)
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_commands(app)
+    register_sandbox(app, settings)
+    return app
+
+
+def _settings_from_env(environ: Mapping[str, str] | None) -> Settings:
+    if environ is None:
+        from dotenv import load_dotenv
+
+        load_dotenv(ROOT / ".env")
+    return Settings.from_env(environ)
+
+
+def register_config(app: Flask, settings: Settings, test_config: Mapping[str, Any] | None) -> None:
+    app.config.update(
+        SETTINGS=settings,
+        SECRET_KEY=settings.secret_key,
+        SESSION_COOKIE_NAME="ehbox_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=not settings.is_sandbox,
+        MAX_CONTENT_LENGTH=settings.max_upload_bytes,
+        WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
+        PREFERRED_URL_SCHEME="http" if settings.is_sandbox else "https",
+    )
+    if test_config:
+        app.config.update({k: v for k, v in test_config.items() if k != "SETTINGS"})
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+
+def register_logging(app: Flask) -> None:
+    if not app.logger.handlers or app.debug:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def register_services(app: Flask, settings: Settings) -> None:
+    from .services import Services
+
+    app.extensions["ehbox"] = Services.from_settings(settings, root=ROOT,
+                                                     instance_path=Path(app.instance_path))
+
+
+def register_sessions(app: Flask) -> None:
+    from .web.sessions import ServerSessionInterface
+
+    store = app.extensions["ehbox"].store
+    app.session_interface = ServerSessionInterface(store)
+
+
+def register_extensions(app: Flask) -> None:
+    from .web.extensions import csrf
+
+    csrf.init_app(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from .web import auth, home, wellknown
+
+    app.register_blueprint(wellknown.bp)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(home.bp)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from .web import errors
+
+    errors.init_app(app)
+
+
+def register_commands(app: Flask) -> None:
+    from .cli import ehbox
+
+    app.cli.add_command(ehbox)
+
+
+def register_sandbox(app: Flask, settings: Settings) -> None:
+    """Mount the simulated I.AM Connect and eHealthBox at /sandbox (sandbox only)."""
+    if not settings.is_sandbox:
+        return
+    from werkzeug.middleware.dispatcher import DispatcherMiddleware
+
+    from .config import SANDBOX_MOUNT
+    from .sandbox import SandboxSettings, create_sandbox_app
+
+    public = settings.public_url
+    sandbox = create_sandbox_app(SandboxSettings(
+        base_url=f"{public}{SANDBOX_MOUNT}",
+        instance_path=Path(app.instance_path),
+        client_jwks_url=settings.jwks_url,
+        web_client_id=settings.iam_client_id,
+        redirect_uris=(settings.redirect_uri,),
+        post_logout_redirect_uris=(settings.post_logout_redirect_uri,),
+        public_client_id=settings.iam_public_client_id,
+        public_redirect_uris=(f"{public}/public-client/",),
+        m2m_client_id=settings.iam_m2m_client_id,
+        ehbox_audience=settings.ehbox_audience,
+        backchannel_logout_uri=f"{public}/auth/backchannel-logout",
+    ))
+    app.extensions["sandbox_app"] = sandbox
+    app.wsgi_app = DispatcherMiddleware(app.wsgi_app, {SANDBOX_MOUNT: sandbox})

@@ -1,0 +1,22 @@
+"""`flask --app app ehbox ...`: the project's commands."""
+
+from __future__ import annotations
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+ehbox = AppGroup("ehbox", help="eHealthBox web app commands.")
+
+
+@ehbox.command("sandbox-keystore")
+def sandbox_keystore() -> None:
+    """Generate the sandbox keystore (certs/sandbox.acc-p12) when it is missing."""
+    from .. import ROOT
+    from ..services import ensure_sandbox_keystore
+
+    settings = current_app.config["SETTINGS"]
+    if not settings.is_sandbox:
+        raise click.ClickException("sandbox-keystore only runs with EHBOX_ENV=sandbox.")
+    path = ensure_sandbox_keystore(settings, ROOT)
+    click.echo(f"sandbox keystore: {path}")

@@ -1,0 +1,238 @@
+"""Settings from the environment (and `.env`), with presets per `EHBOX_ENV`.
+
+Every variable is listed, with one line of explanation, in `.env.example`.
+A missing or malformed value raises :class:`ConfigError`, whose message is one
+line naming the variable and what it expects; `create_app` lets it stop start-up.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from urllib.parse import urlsplit
+
+ENVIRONMENTS = ("sandbox", "acceptance", "production")
+
+# The confirmed I.AM Connect hosts (see docs/ehealth-platform.md).
+IAM_BASE = {
+    "acceptance": "https://api-acpt.ehealth.fgov.be/auth",
+    "production": "https://api.ehealth.fgov.be/auth",
+}
+# The eHealth-hosted ETEE JWKS service that publishes a registered certificate's keys.
+ETEE_JWKS_BASE = {
+    "sandbox": None,
+    "acceptance": "https://api-acpt.ehealth.fgov.be/etee/v1/pubKeys/cacerts/jwks",
+    "production": "https://api.ehealth.fgov.be/etee/v1/pubKeys/cacerts/jwks",
+}
+
+SANDBOX_MOUNT = "/sandbox"
+SANDBOX_EHBOX_AUDIENCE = "sandbox-ehealthbox"
+SANDBOX_CLIENT_ID = "ehbox-webapp"
+SANDBOX_PUBLIC_CLIENT_ID = "ehbox-webapp-public"
+SANDBOX_M2M_CLIENT_ID = "cbe-0899999949"
+SANDBOX_IDENTIFIER = "0899999949"
+SANDBOX_KEYSTORE = "certs/sandbox.acc-p12"
+SANDBOX_KEYSTORE_PASSWORD = "sandbox"  # noqa: S105 - public sandbox material, generated locally
+SANDBOX_SECRET_KEY = "sandbox-only-secret-key-never-use-elsewhere"  # noqa: S105
+
+IDENTIFIER_TYPES = re.compile(r"^(CBE|SSIN|NIHII|NIHII11|EHP|NIHII-[A-Z_]+|CBE-[A-Z_]+|EHP-[A-Z_]+)$")
+
+
+class ConfigError(ValueError):
+    """A setting is missing or malformed; the message names the variable."""
+
+    def __init__(self, variable: str, expected: str):
+        self.variable = variable
+        super().__init__(f"{variable}: {expected}")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The application's settings, validated. Build with :meth:`from_env`."""
+
+    env: str = "sandbox"
+    public_url: str = "http://localhost:5000"
+    secret_key: str = SANDBOX_SECRET_KEY
+    iam_issuer: str = ""
+    iam_m2m_issuer: str = ""
+    iam_client_id: str = SANDBOX_CLIENT_ID
+    iam_public_client_id: str = SANDBOX_PUBLIC_CLIENT_ID
+    iam_m2m_client_id: str = ""
+    iam_scopes: str = "openid ehbox"
+    etee_keystore: str = SANDBOX_KEYSTORE
+    etee_keystore_password: str = SANDBOX_KEYSTORE_PASSWORD
+    etee_key_alias: str = "authentication"
+    etee_identifier: str = SANDBOX_IDENTIFIER
+    etee_identifier_type: str = "CBE"
+    etee_application_id: str = ""
+    etee_next_keystore: str = ""
+    etee_next_keystore_password: str = ""
+    ehbox_api_url: str = ""
+    ehbox_audience: str = ""
+    ehealth_user_agent: str = "ehbox-webapp/0.1.0"
+    ehealth_from: str = ""
+    http_timeout: float = 15.0
+    max_upload_bytes: int = 25 * 1024 * 1024
+    api_allowed_clients: tuple[str, ...] = ()
+    cors_origins: tuple[str, ...] = ()
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def is_sandbox(self) -> bool:
+        return self.env == "sandbox"
+
+    @property
+    def redirect_uri(self) -> str:
+        return f"{self.public_url}/auth/callback"
+
+    @property
+    def post_logout_redirect_uri(self) -> str:
+        return f"{self.public_url}/"
+
+    @property
+    def jwks_url(self) -> str:
+        """The JWKS URL this app serves itself (sandbox and self-hosted setups)."""
+        return f"{self.public_url}/.well-known/jwks.json"
+
+    @property
+    def etee_jwks_url(self) -> str | None:
+        """The eHealth-hosted ETEE JWKS URL for the configured identifier (`use=sig`)."""
+        base = ETEE_JWKS_BASE[self.env]
+        if base is None:
+            return None
+        query = f"identifier={self.etee_identifier}&type={self.etee_identifier_type}"
+        if self.etee_application_id:
+            query += f"&applicationIdentifier={self.etee_application_id}"
+        return f"{base}?{query}&use=sig"
+
+    @property
+    def scopes(self) -> list[str]:
+        return self.iam_scopes.split()
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Read and validate the settings from a mapping (default: `os.environ`)."""
+        env_vars = dict(os.environ if environ is None else environ)
+
+        def get(name: str, default: str = "") -> str:
+            return env_vars.get(name, "").strip() or default
+
+        env = get("EHBOX_ENV", "sandbox").lower()
+        if env not in ENVIRONMENTS:
+            raise ConfigError("EHBOX_ENV", f"one of {', '.join(ENVIRONMENTS)}, not {env!r}")
+        sandbox = env == "sandbox"
+
+        port = get("PORT", "5000")
+        if not port.isdigit() or not 0 < int(port) < 65536:
+            raise ConfigError("PORT", f"a TCP port number, not {port!r}")
+        public_url = _url("PUBLIC_URL", get("PUBLIC_URL", f"http://localhost:{port}"))
+        if not sandbox and not public_url.startswith("https://"):
+            raise ConfigError("PUBLIC_URL", "an https:// URL outside the sandbox")
+
+        if sandbox:
+            base = f"{public_url}{SANDBOX_MOUNT}/auth"
+            defaults = {
+                "IAM_CLIENT_ID": SANDBOX_CLIENT_ID,
+                "IAM_PUBLIC_CLIENT_ID": SANDBOX_PUBLIC_CLIENT_ID,
+                "IAM_M2M_CLIENT_ID": SANDBOX_M2M_CLIENT_ID,
+                "ETEE_KEYSTORE": SANDBOX_KEYSTORE,
+                "ETEE_KEYSTORE_PASSWORD": SANDBOX_KEYSTORE_PASSWORD,
+                "ETEE_IDENTIFIER": SANDBOX_IDENTIFIER,
+                "ETEE_IDENTIFIER_TYPE": "CBE",
+                "EHBOX_API_URL": f"{public_url}{SANDBOX_MOUNT}/ehealthbox/v1",
+                "EHBOX_AUDIENCE": SANDBOX_EHBOX_AUDIENCE,
+                "EHEALTH_FROM": "sandbox@example.org",
+                "SECRET_KEY": SANDBOX_SECRET_KEY,
+            }
+        else:
+            base = IAM_BASE[env]
+            defaults = {"ETEE_KEYSTORE": "", "ETEE_KEYSTORE_PASSWORD": ""}
+
+        def setting(name: str, expected: str) -> str:
+            value = get(name, defaults.get(name, ""))
+            if not value:
+                raise ConfigError(name, f"required outside the sandbox: {expected}")
+            return value
+
+        secret_key = setting("SECRET_KEY", "a long random string (python -c 'import secrets; print(secrets.token_hex(32))')")
+        if not sandbox and (secret_key == SANDBOX_SECRET_KEY or len(secret_key) < 32):
+            raise ConfigError("SECRET_KEY", "at least 32 random characters, not the sandbox value")
+
+        identifier_type = get("ETEE_IDENTIFIER_TYPE", defaults.get("ETEE_IDENTIFIER_TYPE", "CBE")).upper()
+        if not IDENTIFIER_TYPES.match(identifier_type):
+            raise ConfigError("ETEE_IDENTIFIER_TYPE", f"an eHealth identifier type such as CBE, NIHII-HOSPITAL or EHP, not {identifier_type!r}")
+        identifier = setting("ETEE_IDENTIFIER", "the identifier of the certificate's owner (CBE, NIHII or EHP number)")
+        if not identifier.isdigit():
+            raise ConfigError("ETEE_IDENTIFIER", f"digits only, not {identifier!r}")
+
+        ehbox_api_url = _url("EHBOX_API_URL", setting("EHBOX_API_URL", "the base URL of the eHealthBox REST API"))
+        timeout = get("HTTP_TIMEOUT", "15")
+        try:
+            http_timeout = float(timeout)
+        except ValueError:
+            raise ConfigError("HTTP_TIMEOUT", f"a number of seconds, not {timeout!r}") from None
+        if not 0 < http_timeout <= 300:
+            raise ConfigError("HTTP_TIMEOUT", "a number of seconds between 0 and 300")
+
+        max_upload = get("MAX_UPLOAD_MB", "25")
+        if not max_upload.isdigit() or not 1 <= int(max_upload) <= 1024:
+            raise ConfigError("MAX_UPLOAD_MB", f"a whole number of megabytes (1-1024), not {max_upload!r}")
+
+        client_id = setting("IAM_CLIENT_ID", "the client id eHealth registered for this app in the healthcare realm")
+        public_client_id = get("IAM_PUBLIC_CLIENT_ID", defaults.get("IAM_PUBLIC_CLIENT_ID", ""))
+        allowed = tuple(get("API_ALLOWED_CLIENTS").split(",")) if get("API_ALLOWED_CLIENTS") else tuple(
+            c for c in (client_id, public_client_id) if c
+        )
+        origins = tuple(o.strip().rstrip("/") for o in get("CORS_ORIGINS").split(",") if o.strip())
+        for origin in origins:
+            _url("CORS_ORIGINS", origin)
+
+        return cls(
+            env=env,
+            public_url=public_url,
+            secret_key=secret_key,
+            iam_issuer=_url("IAM_ISSUER", get("IAM_ISSUER", f"{base}/realms/healthcare")),
+            iam_m2m_issuer=_url("IAM_M2M_ISSUER", get("IAM_M2M_ISSUER", f"{base}/realms/M2M")),
+            iam_client_id=client_id,
+            iam_public_client_id=public_client_id,
+            iam_m2m_client_id=get("IAM_M2M_CLIENT_ID", defaults.get("IAM_M2M_CLIENT_ID", "")),
+            iam_scopes=get("IAM_SCOPES", "openid ehbox"),
+            etee_keystore=setting("ETEE_KEYSTORE", "the path of the eHealth PKCS#12 keystore (.p12 or .acc-p12)"),
+            etee_keystore_password=setting("ETEE_KEYSTORE_PASSWORD", "the keystore's password"),
+            etee_key_alias=get("ETEE_KEY_ALIAS", "authentication"),
+            etee_identifier=identifier,
+            etee_identifier_type=identifier_type,
+            etee_application_id=get("ETEE_APPLICATION_ID"),
+            etee_next_keystore=get("ETEE_NEXT_KEYSTORE"),
+            etee_next_keystore_password=get("ETEE_NEXT_KEYSTORE_PASSWORD"),
+            ehbox_api_url=ehbox_api_url,
+            ehbox_audience=get("EHBOX_AUDIENCE", defaults.get("EHBOX_AUDIENCE", "")),
+            ehealth_user_agent=get("EHEALTH_USER_AGENT", "ehbox-webapp/0.1.0"),
+            ehealth_from=setting("EHEALTH_FROM", "an operational contact e-mail address, sent as the From header"),
+            http_timeout=http_timeout,
+            max_upload_bytes=int(max_upload) * 1024 * 1024,
+            api_allowed_clients=allowed,
+            cors_origins=origins,
+        )
+
+    def keystore_path(self, root: Path) -> Path:
+        path = Path(self.etee_keystore)
+        return path if path.is_absolute() else root / path
+
+    def with_(self, **changes) -> Settings:
+        """A copy with some fields changed (tests, CLI overrides)."""
+        names = {f.name for f in fields(self)}
+        unknown = set(changes) - names
+        if unknown:
+            raise TypeError(f"unknown settings: {sorted(unknown)}")
+        return replace(self, **changes)
+
+
+def _url(variable: str, value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise ConfigError(variable, f"an absolute http(s) URL without query or fragment, not {value!r}")
+    return value.rstrip("/")

@@ -1,0 +1,396 @@
+"""I.AM Connect (Keycloak) client: discovery, private_key_jwt, the grants, token validation.
+
+Framework-neutral: usable from a script, a worker or any web framework. The
+protocol work (authorization URL with PKCE S256, token requests) goes through
+authlib's requests client; JWTs are signed and checked with joserfc.
+
+What eHealth expects of a client assertion (see docs/ehealth-platform.md):
+RS256, `iss` = `sub` = client id, `aud` = the realm issuer URL (not the token
+endpoint), a unique `jti`, a short `exp`.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import secrets
+import threading
+import time
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+import requests
+from authlib.common.urls import add_params_to_qs
+from authlib.integrations.requests_client import OAuth2Session
+from authlib.integrations.base_client.errors import OAuthError
+from joserfc import jwt
+from joserfc.errors import JoseError
+from joserfc.jwk import KeySet
+
+from .keystore import SigningIdentity
+
+ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
+ACCESS_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:access_token"
+# Algorithms we accept on tokens, whatever a realm advertises: never `none`, never HMAC.
+SAFE_ALGORITHMS = ("RS256", "PS256", "ES256", "RS384", "RS512")
+ASSERTION_LIFETIME = 60
+DISCOVERY_TTL = 3600
+JWKS_TTL = 3600
+JWKS_MIN_REFETCH = 10
+
+
+class IamError(Exception):
+    """Base of the I.AM Connect client's errors; the message is for a person."""
+
+
+class RealmUnavailable(IamError):
+    """The realm did not answer, or answered with something that is not OAuth."""
+
+
+class TokenError(IamError):
+    """The token endpoint refused a request (RFC 6749 §5.2)."""
+
+    def __init__(self, error: str, description: str = "", status: int | None = None):
+        self.error = error
+        self.description = description
+        self.status = status
+        super().__init__(f"I.AM Connect refused the request: {error}"
+                         + (f" ({description})" if description else ""))
+
+
+class InvalidToken(IamError):
+    """A JWT from the realm failed validation; `reason` says which check."""
+
+    def __init__(self, reason: str, error: str = "invalid_token"):
+        self.reason = reason
+        self.error = error
+        super().__init__(reason)
+
+
+@dataclass(frozen=True)
+class TokenSet:
+    """A token response, with absolute expiry times."""
+
+    access_token: str
+    expires_at: float
+    refresh_token: str | None = None
+    refresh_expires_at: float | None = None
+    id_token: str | None = None
+    scope: str = ""
+    raw: dict = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_response(cls, data: dict, now: float | None = None) -> TokenSet:
+        now = time.time() if now is None else now
+        if not isinstance(data.get("access_token"), str):
+            raise RealmUnavailable("The token endpoint's answer carries no access token.")
+        refresh_in = data.get("refresh_expires_in")
+        return cls(
+            access_token=data["access_token"],
+            expires_at=now + float(data.get("expires_in") or 60),
+            refresh_token=data.get("refresh_token"),
+            refresh_expires_at=now + float(refresh_in) if refresh_in else None,
+            id_token=data.get("id_token"),
+            scope=data.get("scope", ""),
+            raw={k: v for k, v in data.items() if k not in ("access_token", "refresh_token", "id_token")},
+        )
+
+    def expires_within(self, seconds: float, now: float | None = None) -> bool:
+        return self.expires_at - seconds <= (time.time() if now is None else now)
+
+    def to_dict(self) -> dict:
+        return {
+            "access_token": self.access_token,
+            "expires_at": self.expires_at,
+            "refresh_token": self.refresh_token,
+            "refresh_expires_at": self.refresh_expires_at,
+            "id_token": self.id_token,
+            "scope": self.scope,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> TokenSet:
+        return cls(**{k: data.get(k) for k in (
+            "access_token", "expires_at", "refresh_token", "refresh_expires_at", "id_token")},
+            scope=data.get("scope") or "")
+
+
+@dataclass(frozen=True)
+class AuthorizationRequest:
+    """What the app keeps between sending the user to the realm and the callback."""
+
+    url: str
+    state: str
+    nonce: str
+    code_verifier: str
+
+
+class PrivateKeyJwt:
+    """authlib client-auth method `private_key_jwt`, signed with the eHealth certificate.
+
+    `aud` is the realm issuer URL, which is what eHealth's realms expect.
+    """
+
+    name = "private_key_jwt"
+
+    def __init__(self, identity: SigningIdentity, audience: str):
+        self.identity = identity
+        self.audience = audience
+
+    def assertion(self, client_id: str, now: float | None = None) -> str:
+        now = int(time.time() if now is None else now)
+        claims = {
+            "iss": client_id,
+            "sub": client_id,
+            "aud": self.audience,
+            "jti": str(uuid.uuid4()),
+            "iat": now,
+            "exp": now + ASSERTION_LIFETIME,
+        }
+        return self.identity.sign_jwt(claims)
+
+    def __call__(self, auth, method, uri, headers, body):
+        body = add_params_to_qs(body or "", [
+            ("client_id", auth.client_id),
+            ("client_assertion_type", ASSERTION_TYPE),
+            ("client_assertion", self.assertion(auth.client_id)),
+        ])
+        return uri, headers, body
+
+
+class JwksCache:
+    """A realm's signing keys: cached, re-fetched once when an unknown `kid` shows up."""
+
+    def __init__(self, http: requests.Session, timeout: float):
+        self._http = http
+        self._timeout = timeout
+        self._lock = threading.Lock()
+        self._keys: dict[str, tuple[KeySet, float, float]] = {}  # uri -> keys, fetched, expires
+
+    def keyset(self, uri: str, kid: str | None = None) -> KeySet:
+        with self._lock:
+            entry = self._keys.get(uri)
+            now = time.monotonic()
+            stale = entry is None or entry[2] <= now
+            unknown = entry is not None and kid is not None and not _has_kid(entry[0], kid)
+            if stale or (unknown and now - entry[1] >= JWKS_MIN_REFETCH):
+                entry = (self._fetch(uri), now, now + JWKS_TTL)
+                self._keys[uri] = entry
+            return entry[0]
+
+    def _fetch(self, uri: str) -> KeySet:
+        data = _get_json(self._http, uri, self._timeout, "the realm's JWKS")
+        keys = [k for k in data.get("keys", []) if k.get("use", "sig") == "sig"]
+        try:
+            return KeySet.import_key_set({"keys": keys})
+        except (JoseError, ValueError, TypeError) as exc:
+            raise RealmUnavailable(f"The realm's JWKS could not be read: {exc}") from None
+
+
+def _has_kid(keyset: KeySet, kid: str) -> bool:
+    return any(k.kid == kid for k in keyset.keys)
+
+
+def _get_json(http: requests.Session, uri: str, timeout: float, what: str) -> dict:
+    try:
+        response = http.get(uri, timeout=timeout, headers={"Accept": "application/json"})
+    except requests.RequestException as exc:
+        raise RealmUnavailable(f"I.AM Connect is unreachable ({what}: {type(exc).__name__}).") from None
+    if response.status_code != 200:
+        raise RealmUnavailable(f"I.AM Connect answered {response.status_code} for {what}.")
+    try:
+        data = response.json()
+    except ValueError:
+        raise RealmUnavailable(f"I.AM Connect did not answer JSON for {what}.") from None
+    if not isinstance(data, dict):
+        raise RealmUnavailable(f"I.AM Connect answered an unexpected document for {what}.")
+    return data
+
+
+class IamClient:
+    """One client of one realm (healthcare or M2M)."""
+
+    def __init__(self, issuer: str, client_id: str, *, http: requests.Session,
+                 identity: SigningIdentity | None = None, timeout: float = 15.0,
+                 jwks: JwksCache | None = None):
+        self.issuer = issuer.rstrip("/")
+        self.client_id = client_id
+        self.identity = identity
+        self.http = http
+        self.timeout = timeout
+        self.jwks = jwks or JwksCache(http, timeout)
+        self._metadata: dict | None = None
+        self._metadata_expires = 0.0
+        self._lock = threading.Lock()
+
+    # -- discovery -------------------------------------------------------
+    @property
+    def metadata(self) -> dict:
+        """The realm's discovery document, cached for an hour."""
+        with self._lock:
+            if self._metadata is None or self._metadata_expires <= time.monotonic():
+                url = f"{self.issuer}/.well-known/openid-configuration"
+                data = _get_json(self.http, url, self.timeout, "discovery")
+                if data.get("issuer") != self.issuer:
+                    raise RealmUnavailable(
+                        f"The discovery document names issuer {data.get('issuer')!r}, "
+                        f"not the configured {self.issuer!r}.")
+                self._metadata, self._metadata_expires = data, time.monotonic() + DISCOVERY_TTL
+            return self._metadata
+
+    def endpoint(self, name: str) -> str:
+        url = self.metadata.get(name)
+        if not url:
+            raise RealmUnavailable(f"The realm's discovery document has no {name}.")
+        return url
+
+    def _oauth(self, **kwargs: Any) -> OAuth2Session:
+        session = OAuth2Session(
+            self.client_id,
+            token_endpoint_auth_method=(
+                PrivateKeyJwt(self.identity, self.issuer) if self.identity else "none"),
+            code_challenge_method="S256",
+            **kwargs,
+        )
+        # Reuse our pooled connections and headers (User-Agent, From).
+        session.headers.update(self.http.headers)
+        session.mount("https://", self.http.get_adapter("https://"))
+        session.mount("http://", self.http.get_adapter("http://"))
+        return session
+
+    # -- authorization code ---------------------------------------------
+    def authorization_request(self, redirect_uri: str, scope: str, **extra: str) -> AuthorizationRequest:
+        """Build the authorization URL with PKCE S256, `state` and `nonce`."""
+        state, nonce = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
+        verifier = secrets.token_urlsafe(64)[:96]
+        url, _ = self._oauth(redirect_uri=redirect_uri, scope=scope).create_authorization_url(
+            self.endpoint("authorization_endpoint"), state=state, code_verifier=verifier,
+            nonce=nonce, **extra)
+        return AuthorizationRequest(url=url, state=state, nonce=nonce, code_verifier=verifier)
+
+    def exchange_code(self, code: str, redirect_uri: str, code_verifier: str) -> TokenSet:
+        return self._token_request(grant_type="authorization_code", code=code,
+                                   redirect_uri=redirect_uri, code_verifier=code_verifier)
+
+    def refresh(self, refresh_token: str) -> TokenSet:
+        return self._token_request(grant_type="refresh_token", refresh_token=refresh_token)
+
+    def exchange_token(self, subject_token: str, audience: str) -> TokenSet:
+        """RFC 8693: trade a user's (or M2M) token for one meant for `audience`."""
+        return self._token_request(grant_type=TOKEN_EXCHANGE, subject_token=subject_token,
+                                   subject_token_type=ACCESS_TOKEN_TYPE,
+                                   requested_token_type=ACCESS_TOKEN_TYPE, audience=audience)
+
+    def client_credentials(self, scope: str | None = None) -> TokenSet:
+        params = {"scope": scope} if scope else {}
+        return self._token_request(grant_type="client_credentials", **params)
+
+    def _token_request(self, **params: str) -> TokenSet:
+        url = self.endpoint("token_endpoint")
+        session = self._oauth()
+        try:
+            data = session.fetch_token(url, timeout=self.timeout, **params)
+        except OAuthError as exc:
+            raise TokenError(exc.error or "invalid_request", exc.description or "") from None
+        except requests.RequestException as exc:
+            raise RealmUnavailable(
+                f"I.AM Connect is unreachable (token endpoint: {type(exc).__name__}).") from None
+        except ValueError:
+            raise RealmUnavailable("The token endpoint did not answer JSON.") from None
+        return TokenSet.from_response(dict(data))
+
+    # -- validation ------------------------------------------------------
+    def _algorithms(self, advertised_key: str) -> list[str]:
+        advertised = self.metadata.get(advertised_key) or ["RS256"]
+        return [a for a in advertised if a in SAFE_ALGORITHMS] or ["RS256"]
+
+    def decode(self, token: str, algorithms: Iterable[str]) -> dict:
+        """Verify the signature against the realm's JWKS and return the claims."""
+        algorithms = list(algorithms)
+        try:
+            header = _header(token)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise InvalidToken(f"not a JWT: {exc}") from None
+        if header.get("alg") not in algorithms:
+            raise InvalidToken(f"algorithm {header.get('alg')!r} is not accepted")
+        keys = self.jwks.keyset(self.endpoint("jwks_uri"), header.get("kid"))
+        try:
+            return jwt.decode(token, keys, algorithms=algorithms).claims
+        except (JoseError, ValueError) as exc:
+            raise InvalidToken(f"bad signature or unreadable token ({type(exc).__name__})") from None
+
+    def validate_id_token(self, id_token: str, *, nonce: str, leeway: int = 30) -> dict:
+        """OpenID Connect Core §3.1.3.7: signature, iss, aud, azp, exp, iat, nonce."""
+        claims = self.decode(id_token, self._algorithms("id_token_signing_alg_values_supported"))
+        check_claims(claims, issuer=self.issuer, audience=self.client_id, leeway=leeway)
+        aud = claims["aud"] if isinstance(claims["aud"], list) else [claims["aud"]]
+        if len(aud) > 1 and claims.get("azp") != self.client_id:
+            raise InvalidToken("the ID token was issued to another party (azp)")
+        if not isinstance(claims.get("iat"), int) or claims["iat"] > time.time() + leeway:
+            raise InvalidToken("the ID token has no valid iat")
+        if not nonce or not secrets.compare_digest(str(claims.get("nonce", "")), nonce):
+            raise InvalidToken("the ID token's nonce does not match this login")
+        return claims
+
+    def end_session_url(self, id_token_hint: str | None, post_logout_redirect_uri: str) -> str:
+        params = {"post_logout_redirect_uri": post_logout_redirect_uri, "client_id": self.client_id}
+        if id_token_hint:
+            params["id_token_hint"] = id_token_hint
+        return f"{self.endpoint('end_session_endpoint')}?{urlencode(params)}"
+
+
+def _header(token: str) -> dict:
+    parts = token.split(".")
+    if len(parts) != 3:
+        raise ValueError("a JWT has three parts")
+    segment = parts[0] + "=" * (-len(parts[0]) % 4)
+    header = json.loads(base64.urlsafe_b64decode(segment))
+    if not isinstance(header, dict):
+        raise ValueError("the JWT header is not an object")
+    return header
+
+
+def check_claims(claims: dict, *, issuer: str, audience: str | None, leeway: int = 30) -> None:
+    """The registered-claim checks shared by ID, access and logout tokens."""
+    if claims.get("iss") != issuer:
+        raise InvalidToken("the token comes from another issuer")
+    if audience is not None:
+        aud = claims.get("aud")
+        if audience not in (aud if isinstance(aud, list) else [aud]):
+            raise InvalidToken("the token is not meant for this client (aud)")
+    exp = claims.get("exp")
+    if not isinstance(exp, int | float) or exp + leeway < time.time():
+        raise InvalidToken("the token has expired")
+
+
+class TokenExchanger:
+    """RFC 8693 exchanges, cached per (subject token, audience) until shortly before expiry.
+
+    The subject token itself is never used as a cache key: its SHA-256 is.
+    """
+
+    def __init__(self, client: IamClient, margin: float = 30.0, max_entries: int = 10_000):
+        self.client = client
+        self.margin = margin
+        self.max_entries = max_entries
+        self._cache: dict[tuple[str, str], TokenSet] = {}
+        self._lock = threading.Lock()
+
+    def token_for(self, subject_token: str, audience: str) -> str:
+        key = (hashlib.sha256(subject_token.encode()).hexdigest(), audience)
+        with self._lock:
+            cached = self._cache.get(key)
+        if cached is not None and not cached.expires_within(self.margin):
+            return cached.access_token
+        tokens = self.client.exchange_token(subject_token, audience)
+        with self._lock:
+            if len(self._cache) >= self.max_entries:
+                now = time.time()
+                self._cache = {k: v for k, v in self._cache.items() if v.expires_at > now}
+            self._cache[key] = tokens
+        return tokens.access_token

@@ -1,0 +1,56 @@
+"""The embedded sandbox: a simulated I.AM Connect and eHealthBox.
+
+It is a WSGI application of its own, mounted at `/sandbox` on the same server
+when `EHBOX_ENV=sandbox`. The web app never imports it on a request path: it
+reaches the sandbox over HTTP, exactly as it reaches eHealth. Only
+`create_app` mounts it, and the CLI generates its keystore.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from flask import Flask
+
+from .tokens import RealmSigner
+
+TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+
+
+@dataclass(frozen=True)
+class SandboxSettings:
+    """What the sandbox needs to know about the app it serves."""
+
+    base_url: str  # where the sandbox is mounted, e.g. http://localhost:5000/sandbox
+    instance_path: Path  # SQLite files and the realm key live here
+    client_jwks_url: str  # the app's JWKS URL, registered for its private_key_jwt clients
+    web_client_id: str  # confidential client (use case 2.2.2), healthcare realm
+    redirect_uris: tuple[str, ...]
+    post_logout_redirect_uris: tuple[str, ...]
+    public_client_id: str  # public PKCE client (use case 2.2.1), healthcare realm
+    public_redirect_uris: tuple[str, ...]
+    m2m_client_id: str  # organisation client (use case 2.2.3), M2M realm
+    ehbox_audience: str  # the eHealthBox API's client id: token-exchange target
+    backchannel_logout_uri: str = ""
+    max_message_bytes: int = 20 * 1024 * 1024
+    access_token_seconds: int = 300
+    refresh_token_seconds: int = 1800
+
+    def issuer(self, realm: str) -> str:
+        return f"{self.base_url}/auth/realms/{realm}"
+
+
+def create_sandbox_app(settings: SandboxSettings) -> Flask:
+    """Build the sandbox WSGI app: both realms and the eHealthBox."""
+    from .ehealthbox import init_ehealthbox
+    from .iam import init_iam
+
+    app = Flask(__name__, template_folder=str(TEMPLATES), static_folder=None,
+                instance_path=str(settings.instance_path))
+    settings.instance_path.mkdir(parents=True, exist_ok=True)
+    signer = RealmSigner(settings.instance_path / "sandbox-realm-key.pem")
+    app.extensions["sandbox"] = {"settings": settings, "signer": signer}
+    init_iam(app, settings, signer)
+    init_ehealthbox(app, settings, signer)
+    return app

@@ -1,0 +1,75 @@
+"""The sandbox realms' token signing key: sign, publish as JWKS, verify.
+
+One RSA key for both sandbox realms, kept in the instance folder so that tokens
+issued before a restart stay valid after it (as Keycloak's realm keys do).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from joserfc import jwt
+from joserfc.errors import JoseError
+from joserfc.jwk import KeySet, RSAKey
+
+
+class InvalidToken(Exception):
+    """The token is malformed, wrongly signed, expired or not meant for the caller."""
+
+
+class RealmSigner:
+    """Signs the sandbox realms' tokens with a persistent RS256 key."""
+
+    alg = "RS256"
+
+    def __init__(self, key_file: Path):
+        self._lock = threading.Lock()
+        self.key = self._load_or_create(key_file)
+        self.kid = self.key.thumbprint()
+
+    @staticmethod
+    def _load_or_create(key_file: Path) -> RSAKey:
+        key_file.parent.mkdir(parents=True, exist_ok=True)
+        if not key_file.exists():
+            private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+            pem = private.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+            key_file.write_bytes(pem)
+            key_file.chmod(0o600)
+        return RSAKey.import_key(key_file.read_bytes())
+
+    def sign(self, claims: dict, typ: str = "JWT") -> str:
+        header = {"alg": self.alg, "kid": self.kid, "typ": typ}
+        return jwt.encode(header, claims, self.key)
+
+    def jwks(self) -> dict:
+        public = self.key.as_dict(private=False)
+        public.update({"kid": self.kid, "use": "sig", "alg": self.alg})
+        return {"keys": [public]}
+
+    def verify(self, token: str, *, issuer: str | tuple[str, ...], audience: str | None = None,
+               leeway: int = 0) -> dict:
+        """Verify signature, `iss`, `exp` and (when given) `aud`; return the claims."""
+        try:
+            decoded = jwt.decode(token, KeySet([self.key]), algorithms=[self.alg])
+        except (JoseError, ValueError) as exc:
+            raise InvalidToken(f"bad token: {exc}") from None
+        claims = decoded.claims
+        issuers = (issuer,) if isinstance(issuer, str) else issuer
+        if claims.get("iss") not in issuers:
+            raise InvalidToken("token from another issuer")
+        if not isinstance(claims.get("exp"), int) or claims["exp"] + leeway < time.time():
+            raise InvalidToken("token expired")
+        if audience is not None:
+            aud = claims.get("aud")
+            auds = aud if isinstance(aud, list) else [aud]
+            if audience not in auds:
+                raise InvalidToken("token not meant for this audience")
+        return claims

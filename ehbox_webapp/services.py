@@ -1,0 +1,115 @@
+"""The composition root: builds the framework-neutral eHealth clients from the settings.
+
+The Flask app keeps one :class:`Services` in `app.extensions["ehbox"]`; the CLI
+builds its own. Nothing here imports Flask.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import requests
+
+from .config import ConfigError, Settings
+from .ehealth.http import build_session
+from .ehealth.iam import IamClient, JwksCache, TokenExchanger
+from .ehealth.keystore import (
+    AliasNotFound,
+    EteeKeystore,
+    KeystoreError,
+    SigningIdentity,
+    WrongPassword,
+    build_jwks,
+    generate_keystore,
+)
+from .stores import MemoryStore, SessionStore
+
+log = logging.getLogger(__name__)
+
+SANDBOX_ORGANISATION = "Sandbox Medical Software NV"
+
+
+@dataclass
+class Services:
+    """Everything that talks to eHealth, built once per process."""
+
+    settings: Settings
+    http: requests.Session
+    identity: SigningIdentity
+    next_identity: SigningIdentity | None
+    iam: IamClient
+    m2m: IamClient | None
+    exchanger: TokenExchanger
+    store: SessionStore
+
+    @classmethod
+    def from_settings(cls, settings: Settings, *, root: Path, instance_path: Path,
+                      store: SessionStore | None = None) -> Services:
+        keystore_path = settings.keystore_path(root)
+        if settings.is_sandbox and not keystore_path.exists():
+            ensure_sandbox_keystore(settings, root)
+        identity = load_identity(keystore_path, settings.etee_keystore_password,
+                                 settings.etee_key_alias, "ETEE_KEYSTORE")
+        next_identity = None
+        if settings.etee_next_keystore:
+            next_identity = load_identity(
+                settings.keystore_path(root).parent / settings.etee_next_keystore
+                if not Path(settings.etee_next_keystore).is_absolute()
+                else Path(settings.etee_next_keystore),
+                settings.etee_next_keystore_password, settings.etee_key_alias,
+                "ETEE_NEXT_KEYSTORE")
+        http = build_session(user_agent=settings.ehealth_user_agent, from_=settings.ehealth_from)
+        jwks = JwksCache(http, settings.http_timeout)
+        iam = IamClient(settings.iam_issuer, settings.iam_client_id, http=http, identity=identity,
+                        timeout=settings.http_timeout, jwks=jwks)
+        m2m = None
+        if settings.iam_m2m_client_id:
+            m2m = IamClient(settings.iam_m2m_issuer, settings.iam_m2m_client_id, http=http,
+                            identity=identity, timeout=settings.http_timeout, jwks=jwks)
+        return cls(settings=settings, http=http, identity=identity, next_identity=next_identity,
+                   iam=iam, m2m=m2m, exchanger=TokenExchanger(iam), store=store or MemoryStore())
+
+    def jwks(self) -> dict:
+        """The public keys of the signing certificate(s): what the JWKS URL serves."""
+        return build_jwks(i for i in (self.identity, self.next_identity) if i is not None)
+
+    def ehealthbox_token(self, user_access_token: str) -> str:
+        """A token meant for eHealthBox: exchanged when `EHBOX_AUDIENCE` is set."""
+        if not self.settings.ehbox_audience:
+            return user_access_token
+        return self.exchanger.token_for(user_access_token, self.settings.ehbox_audience)
+
+    def ehealthbox(self, token_provider: Callable[[], str]):
+        """An eHealthBox client that authenticates with `token_provider()` on each call."""
+        from .ehealth.ehealthbox import EhealthboxClient
+
+        return EhealthboxClient(self.settings.ehbox_api_url, token_provider, session=self.http,
+                                timeout=self.settings.http_timeout)
+
+
+def load_identity(path: Path, password: str, alias: str, variable: str) -> SigningIdentity:
+    """Open the keystore and pick the signing entry, or stop with a one-line ConfigError."""
+    try:
+        return EteeKeystore.load(path, password).signing_identity(alias)
+    except WrongPassword as exc:
+        raise ConfigError(f"{variable}_PASSWORD", str(exc)) from None
+    except AliasNotFound as exc:
+        raise ConfigError("ETEE_KEY_ALIAS", str(exc)) from None
+    except KeystoreError as exc:
+        raise ConfigError(variable, str(exc)) from None
+
+
+def ensure_sandbox_keystore(settings: Settings, root: Path) -> Path:
+    """Generate the sandbox keystore (same structure as eHealth's) when it is missing."""
+    path = settings.keystore_path(root)
+    if path.exists():
+        return path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    log.info("generating the sandbox keystore at %s", path)
+    return generate_keystore(
+        path, settings.etee_keystore_password, identifier=settings.etee_identifier,
+        identifier_type=settings.etee_identifier_type, name=SANDBOX_ORGANISATION,
+        application_id=settings.etee_application_id or None)

@@ -1,0 +1,173 @@
+"""Login through I.AM Connect as a confidential client (use case 2.2.2 of the procedure).
+
+Authorization code with PKCE S256, `state` and `nonce`; the app authenticates
+with `private_key_jwt`. Tokens live in the server-side session only.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+
+from ..ehealth.iam import IamError, InvalidToken, TokenError, TokenSet
+from .extensions import services, settings
+
+bp = Blueprint("auth", __name__)
+log = logging.getLogger(__name__)
+
+REFRESH_MARGIN = 30  # seconds before expiry at which the access token is refreshed
+PROFILE_CLAIMS = ("sub", "sid", "name", "given_name", "family_name", "ssin", "userProfile",
+                  "locale", "preferred_username")
+
+
+class LoginRequired(Exception):
+    """The user must (re-)authenticate; `next` is where they were going."""
+
+    def __init__(self, next_url: str = "/"):
+        self.next_url = next_url
+
+
+def safe_next(value: str | None) -> str:
+    """Only the app's own paths: never an open redirect."""
+    if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
+        return "/"
+    parts = urlsplit(value)
+    if parts.scheme or parts.netloc:
+        return "/"
+    return value
+
+
+@bp.get("/login")
+def login():
+    next_url = safe_next(request.args.get("next"))
+    iam = services().iam
+    auth = iam.authorization_request(settings().redirect_uri, settings().iam_scopes)
+    session["login"] = {"state": auth.state, "nonce": auth.nonce,
+                        "verifier": auth.code_verifier, "next": next_url}
+    return redirect(auth.url)
+
+
+@bp.get("/auth/callback")
+def callback():
+    pending = session.pop("login", None)
+    state = request.args.get("state", "")
+    if pending is None or not state or state != pending["state"]:
+        log.warning("login callback refused: state does not match a login in progress")
+        return _failure(400, "state", "This login link is not the one we started, or it was "
+                        "already used. Please log in again.")
+    if "error" in request.args:
+        error = request.args.get("error", "")
+        log.info("login refused by the realm: %s", error)
+        if error == "access_denied":
+            return _failure(403, "access_denied", "The login was cancelled or refused.")
+        return _failure(400, error, "I.AM Connect could not log you in.")
+    code = request.args.get("code")
+    if not code:
+        return _failure(400, "invalid_request", "The login answer carries no code.")
+    iam = services().iam
+    try:
+        tokens = iam.exchange_code(code, settings().redirect_uri, pending["verifier"])
+        if not tokens.id_token:
+            raise InvalidToken("the realm returned no ID token")
+        claims = iam.validate_id_token(tokens.id_token, nonce=pending["nonce"])
+    except InvalidToken as exc:
+        log.warning("login refused: ID token invalid (%s)", exc.reason)
+        return _failure(400, "invalid_id_token", "The identity token from I.AM Connect did "
+                        "not pass validation, so you are not logged in.")
+    except TokenError as exc:
+        log.warning("login refused: token endpoint said %s", exc.error)
+        return _failure(400, exc.error, "I.AM Connect refused to complete the login.")
+    except IamError as exc:
+        log.error("login failed: %s", exc)
+        return _failure(502, "realm_unavailable", "I.AM Connect is unreachable. Please try "
+                        "again in a moment.")
+    # A new session id at login: an id planted before (fixation) is worth nothing now.
+    session.clear()
+    session.regenerate()
+    session["user"] = {k: claims[k] for k in PROFILE_CLAIMS if k in claims}
+    session["tokens"] = tokens.to_dict()
+    log.info("login ok")
+    return redirect(pending["next"])
+
+
+def _failure(status: int, code: str, message: str):
+    return render_template("auth/failure.html", code=code, message=message), status
+
+
+@bp.route("/logout", methods=["GET", "POST"])
+def logout():
+    """GET asks for confirmation; POST (with its CSRF token) logs out here and at the realm."""
+    if request.method == "GET":
+        return render_template("auth/logout.html", logged_in="user" in session)
+    tokens = session.get("tokens") or {}
+    session.clear()
+    try:
+        url = services().iam.end_session_url(tokens.get("id_token"),
+                                             settings().post_logout_redirect_uri)
+    except IamError:
+        log.warning("logout: realm unreachable, local session ended only")
+        return redirect(url_for("home.index"))
+    return redirect(url)
+
+
+def current_user() -> dict | None:
+    return session.get("user")
+
+
+def access_token() -> str:
+    """The user's access token, refreshed when it is about to expire.
+
+    Raises :class:`LoginRequired` when there is none or the refresh fails.
+    """
+    data = session.get("tokens")
+    if not data:
+        raise LoginRequired(request.full_path.rstrip("?"))
+    tokens = TokenSet.from_dict(data)
+    if not tokens.expires_within(REFRESH_MARGIN):
+        return tokens.access_token
+    if not tokens.refresh_token:
+        session.clear()
+        raise LoginRequired(request.full_path.rstrip("?"))
+    try:
+        fresh = services().iam.refresh(tokens.refresh_token)
+    except IamError as exc:
+        log.info("refresh failed (%s): asking the user to log in again", type(exc).__name__)
+        session.clear()
+        raise LoginRequired(request.full_path.rstrip("?")) from None
+    if not fresh.id_token:
+        fresh = TokenSet(**{**fresh.to_dict(), "id_token": tokens.id_token})
+    session["tokens"] = fresh.to_dict()
+    return fresh.access_token
+
+
+def login_required(view):
+    @functools.wraps(view)
+    def wrapped(*args, **kwargs):
+        if current_user() is None:
+            return redirect(url_for("auth.login", next=safe_next(request.full_path.rstrip("?"))))
+        g.user = current_user()
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+@bp.app_errorhandler(LoginRequired)
+def handle_login_required(exc: LoginRequired):
+    return redirect(url_for("auth.login", next=safe_next(exc.next_url)))
+
+
+@bp.before_app_request
+def load_user():
+    g.user = session.get("user") if request.endpoint != "static" else None
+

@@ -1,0 +1,92 @@
+"""Settings: presets per environment, and one clear line for each bad value."""
+
+import subprocess
+import sys
+
+import pytest
+
+from ehbox_webapp.config import ConfigError, Settings
+
+ACCEPTANCE = {
+    "EHBOX_ENV": "acceptance",
+    "PUBLIC_URL": "https://ehbox.example.be",
+    "SECRET_KEY": "x" * 40,
+    "IAM_CLIENT_ID": "mysoftware-ehbox",
+    "ETEE_KEYSTORE": "/secrets/CBE=0899999949.acc-p12",
+    "ETEE_KEYSTORE_PASSWORD": "pw",
+    "ETEE_IDENTIFIER": "0899999949",
+    "EHBOX_API_URL": "https://api-acpt.ehealth.fgov.be/ehbox/v1",
+    "EHEALTH_FROM": "ops@example.be",
+}
+
+
+def test_sandbox_needs_no_setting():
+    settings = Settings.from_env({})
+    assert settings.is_sandbox
+    assert settings.iam_issuer == "http://localhost:5000/sandbox/auth/realms/healthcare"
+    assert settings.iam_m2m_issuer == "http://localhost:5000/sandbox/auth/realms/M2M"
+    assert settings.ehbox_api_url == "http://localhost:5000/sandbox/ehealthbox/v1"
+    assert settings.redirect_uri == "http://localhost:5000/auth/callback"
+    assert settings.scopes == ["openid", "ehbox"]
+
+
+def test_port_moves_the_sandbox_urls():
+    settings = Settings.from_env({"PORT": "5050"})
+    assert settings.public_url == "http://localhost:5050"
+    assert settings.iam_issuer.startswith("http://localhost:5050/sandbox/")
+
+
+def test_acceptance_presets_the_confirmed_realms():
+    settings = Settings.from_env(ACCEPTANCE)
+    assert settings.iam_issuer == "https://api-acpt.ehealth.fgov.be/auth/realms/healthcare"
+    assert settings.iam_m2m_issuer == "https://api-acpt.ehealth.fgov.be/auth/realms/M2M"
+    assert settings.etee_jwks_url == (
+        "https://api-acpt.ehealth.fgov.be/etee/v1/pubKeys/cacerts/jwks"
+        "?identifier=0899999949&type=CBE&use=sig")
+
+
+def test_production_presets_the_production_realms():
+    settings = Settings.from_env({**ACCEPTANCE, "EHBOX_ENV": "production",
+                                  "ETEE_APPLICATION_ID": "EHBOX"})
+    assert settings.iam_issuer == "https://api.ehealth.fgov.be/auth/realms/healthcare"
+    assert "applicationIdentifier=EHBOX" in settings.etee_jwks_url
+
+
+def test_overrides_win_over_presets():
+    settings = Settings.from_env({**ACCEPTANCE, "IAM_ISSUER": "https://idp.example/realms/x/"})
+    assert settings.iam_issuer == "https://idp.example/realms/x"
+
+
+@pytest.mark.parametrize(("change", "variable"), [
+    ({"EHBOX_ENV": "staging"}, "EHBOX_ENV"),
+    ({"SECRET_KEY": ""}, "SECRET_KEY"),
+    ({"SECRET_KEY": "short"}, "SECRET_KEY"),
+    ({"PUBLIC_URL": "http://ehbox.example.be"}, "PUBLIC_URL"),
+    ({"PUBLIC_URL": "not a url"}, "PUBLIC_URL"),
+    ({"IAM_CLIENT_ID": ""}, "IAM_CLIENT_ID"),
+    ({"ETEE_KEYSTORE": ""}, "ETEE_KEYSTORE"),
+    ({"ETEE_IDENTIFIER": "08999-99949"}, "ETEE_IDENTIFIER"),
+    ({"ETEE_IDENTIFIER_TYPE": "VAT"}, "ETEE_IDENTIFIER_TYPE"),
+    ({"EHBOX_API_URL": "ftp://x"}, "EHBOX_API_URL"),
+    ({"EHEALTH_FROM": ""}, "EHEALTH_FROM"),
+    ({"HTTP_TIMEOUT": "soon"}, "HTTP_TIMEOUT"),
+    ({"MAX_UPLOAD_MB": "0"}, "MAX_UPLOAD_MB"),
+    ({"IAM_ISSUER": "https://idp.example/realms/x?y=1"}, "IAM_ISSUER"),
+])
+def test_bad_setting_names_the_variable(change, variable):
+    with pytest.raises(ConfigError) as caught:
+        Settings.from_env({**ACCEPTANCE, **change})
+    assert caught.value.variable == variable
+    assert str(caught.value).startswith(f"{variable}: ")
+    assert "\n" not in str(caught.value)
+
+
+def test_start_up_stops_with_one_line(tmp_path):
+    """`python app.py` with a bad setting prints one line and exits non-zero."""
+    env = {"PATH": "/usr/bin:/bin", "EHBOX_ENV": "acceptance", "HOME": str(tmp_path)}
+    result = subprocess.run([sys.executable, "-c", "import app"], env=env, capture_output=True,
+                            text=True, timeout=60, cwd=str(__import__("pathlib").Path(__file__)
+                                                           .parent.parent))
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("configuration error: "), result.stderr
