@@ -61,7 +61,8 @@ class Services:
                 else Path(settings.etee_next_keystore),
                 settings.etee_next_keystore_password, settings.etee_key_alias,
                 "ETEE_NEXT_KEYSTORE")
-        http = build_session(user_agent=settings.ehealth_user_agent, from_=settings.ehealth_from)
+        http = build_session(settings.ehealth_user_agent, settings.ehealth_from,
+                             timeout=settings.http_timeout)
         jwks = JwksCache(http, settings.http_timeout)
         iam = IamClient(settings.iam_issuer, settings.iam_client_id, http=http, identity=identity,
                         timeout=settings.http_timeout, jwks=jwks)

@@ -1,0 +1,15 @@
+"""gunicorn settings for the container (and `make serve`)."""
+
+import os
+
+bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
+# One process unless sessions live in a shared store: the default store is in-process.
+workers = int(os.environ.get("WEB_CONCURRENCY", "1"))
+# Threads: a request waiting on eHealth does not block the worker's other requests,
+# and the embedded sandbox can answer the app's own calls to it.
+worker_class = "gthread"
+threads = int(os.environ.get("GUNICORN_THREADS", "8"))
+timeout = 60
+graceful_timeout = 20
+accesslog = None  # the app logs one line per request itself
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")

@@ -1,0 +1,114 @@
+"""ID-token validation: every check that keeps a forged identity out.
+
+The realm is the sandbox on loopback (its JWKS is fetched over HTTP); the
+tokens are crafted here, signed by the realm's key or by keys nobody trusts.
+"""
+
+import base64
+import json
+import time
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
+from joserfc import jwt
+from joserfc.jwk import OctKey, RSAKey
+
+from ehbox_webapp.ehealth.iam import InvalidToken
+
+NONCE = "n-0S6_WzA2Mj"
+
+
+@pytest.fixture
+def realm(live_app):
+    services = live_app.app.extensions["ehbox"]
+    signer = live_app.app.extensions["sandbox_app"].extensions["sandbox"]["signer"]
+    return services.iam, signer
+
+
+def claims(iam, **change):
+    now = int(time.time())
+    base = {"iss": iam.issuer, "sub": "f1c2", "aud": iam.client_id, "azp": iam.client_id,
+            "exp": now + 300, "iat": now, "nonce": NONCE, "name": "Alice Peeters"}
+    base.update(change)
+    return {k: v for k, v in base.items() if v is not None}
+
+
+def b64(data: dict) -> str:
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
+
+def test_a_good_id_token_passes(realm):
+    iam, signer = realm
+    assert iam.validate_id_token(signer.sign(claims(iam)), nonce=NONCE)["name"] == "Alice Peeters"
+
+
+@pytest.mark.parametrize(("change", "reason"), [
+    ({"iss": "https://other.example/realms/healthcare"}, "issuer"),
+    ({"aud": "someone-else"}, "aud"),
+    ({"aud": ["ehbox-webapp", "someone-else"], "azp": "someone-else"}, "azp"),
+    ({"exp": int(time.time()) - 3600}, "expired"),
+    ({"iat": None}, "iat"),
+    ({"nonce": "another-login"}, "nonce"),
+    ({"nonce": None}, "nonce"),
+])
+def test_wrong_claims_are_refused(realm, change, reason):
+    iam, signer = realm
+    with pytest.raises(InvalidToken) as caught:
+        iam.validate_id_token(signer.sign(claims(iam, **change)), nonce=NONCE)
+    assert reason in caught.value.reason
+
+
+def test_tampered_payload_is_refused(realm):
+    iam, signer = realm
+    header, _, signature = signer.sign(claims(iam)).split(".")
+    forged = f"{header}.{b64(claims(iam, name='Mallory'))}.{signature}"
+    with pytest.raises(InvalidToken, match="signature"):
+        iam.validate_id_token(forged, nonce=NONCE)
+
+
+def test_token_signed_by_another_key_with_the_realms_kid_is_refused(realm):
+    iam, signer = realm
+    other = RSAKey.import_key(rsa.generate_private_key(65537, 2048))
+    token = jwt.encode({"alg": "RS256", "kid": signer.kid}, claims(iam), other)
+    with pytest.raises(InvalidToken, match="signature"):
+        iam.validate_id_token(token, nonce=NONCE)
+
+
+def test_unknown_kid_refetches_the_jwks_once_then_refuses(realm, monkeypatch):
+    iam, signer = realm
+    other = RSAKey.import_key(rsa.generate_private_key(65537, 2048))
+    fetches = []
+    original = iam.jwks._fetch
+    monkeypatch.setattr(iam.jwks, "_fetch", lambda uri: fetches.append(uri) or original(uri))
+    iam.validate_id_token(signer.sign(claims(iam)), nonce=NONCE)  # warms the cache
+    before = len(fetches)
+    token = jwt.encode({"alg": "RS256", "kid": "rotated-key"}, claims(iam), other)
+    with pytest.raises(InvalidToken):
+        iam.validate_id_token(token, nonce=NONCE)
+    with pytest.raises(InvalidToken):
+        iam.validate_id_token(token, nonce=NONCE)
+    assert len(fetches) - before <= 1
+
+
+def test_alg_none_is_refused(realm):
+    iam, _ = realm
+    token = f"{b64({'alg': 'none', 'typ': 'JWT'})}.{b64(claims(iam))}."
+    with pytest.raises(InvalidToken, match="algorithm"):
+        iam.validate_id_token(token, nonce=NONCE)
+
+
+def test_hmac_signed_with_the_public_key_is_refused(realm):
+    """The classic algorithm-confusion forgery."""
+    iam, signer = realm
+    public_pem = signer.key.as_pem(private=False)
+    token = jwt.encode({"alg": "HS256", "kid": signer.kid}, claims(iam),
+                       OctKey.import_key(public_pem), algorithms=["HS256"])
+    with pytest.raises(InvalidToken, match="algorithm"):
+        iam.validate_id_token(token, nonce=NONCE)
+
+
+@pytest.mark.parametrize("garbage", ["", "abc", "a.b", "a.b.c", "....."])
+def test_garbage_is_refused(realm, garbage):
+    iam, _ = realm
+    with pytest.raises(InvalidToken):
+        iam.validate_id_token(garbage, nonce=NONCE)

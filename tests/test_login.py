@@ -1,0 +1,138 @@
+"""A user logs in through the sandbox I.AM Connect, over real HTTP, and out again."""
+
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import requests
+
+from conftest import Browser, page_forms
+
+
+def test_persona_logs_in_and_sees_who_they_are(browser):
+    home = browser.login("dr-alice")
+    assert home.status_code == 200
+    assert urlsplit(home.url).path == "/"
+    assert "Alice Peeters" in home.text
+    assert "•••••••••90" in home.text  # masked SSIN: only the last two digits
+    assert "85071212390" not in home.text
+    assert "physician" in home.text and "12345625004" in home.text
+
+
+def test_another_persona_sees_their_own_profile(browser):
+    home = browser.login("nurse-bram")
+    assert "Bram Janssens" in home.text and "nurse" in home.text
+    assert "Alice" not in home.text
+
+
+def test_login_goes_through_the_realm_with_pkce_state_and_nonce(browser):
+    start = browser.get(browser.url("/login"), allow_redirects=False)
+    assert start.status_code == 302
+    location = urlsplit(start.headers["Location"])
+    assert location.path.endswith("/sandbox/auth/realms/healthcare/protocol/openid-connect/auth")
+    query = parse_qs(location.query)
+    assert query["code_challenge_method"] == ["S256"]
+    assert len(query["code_challenge"][0]) == 43
+    assert query["state"][0] and query["nonce"][0]
+    assert query["redirect_uri"] == [browser.url("/auth/callback")]
+    assert query["client_id"] == ["ehbox-webapp"]
+    assert set(query["scope"][0].split()) >= {"openid", "ehbox"}
+
+
+def test_session_id_changes_at_login(browser):
+    """An id planted before login (session fixation) is worthless after it."""
+    browser.get(browser.url("/login"), allow_redirects=False)
+    before = browser.cookies.get("ehbox_session")
+    assert before
+    browser.login("dr-alice")
+    after = browser.cookies.get("ehbox_session")
+    assert after and after != before
+    with Browser(browser.live) as attacker:
+        attacker.cookies.set("ehbox_session", before)
+        assert "Alice" not in attacker.get(attacker.url("/")).text
+
+
+def test_tokens_stay_on_the_server(browser):
+    browser.login("dr-alice")
+    cookie = browser.cookies.get("ehbox_session")
+    assert "." not in cookie and len(cookie) < 60  # a random id, not a JWT or signed payload
+
+
+def test_user_lands_where_they_were_going(browser):
+    page = browser.login("dr-alice", next_path="/logout")
+    assert urlsplit(page.url).path == "/logout"
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/x", "/\\evil.example"])
+def test_no_open_redirect_after_login(browser, target):
+    page = browser.login("dr-alice", next_path=requests.utils.quote(target, safe=""))
+    assert urlsplit(page.url).netloc == urlsplit(browser.live.url).netloc
+    assert urlsplit(page.url).path == "/"
+
+
+def test_cancelled_login_gives_a_clear_page(browser):
+    page = browser.get(browser.url("/login"))
+    form = next(f for f in page_forms(page.text) if "username" in f["fields"]
+                or f["buttons"])
+    cancel = next(b for b in form["buttons"] if "cancel" in (b[0] + b[1]).lower())
+    result = browser.submit(page, cancel[0], {}, button=cancel)
+    assert result.status_code == 403
+    assert "cancelled" in result.text
+    assert "Log in again" in result.text
+
+
+def test_forged_state_is_refused(browser):
+    browser.get(browser.url("/login"), allow_redirects=False)
+    page = browser.get(browser.url("/auth/callback?code=abc&state=forged"))
+    assert page.status_code == 400
+    assert "log in again" in page.text.lower()
+
+
+def test_replayed_callback_is_refused(browser):
+    start = browser.get(browser.url("/login"))
+    # Stop at the callback so that it can be replayed.
+    form = page_forms(start.text)[0]
+    from urllib.parse import urljoin
+
+    answer = browser.post(urljoin(start.url, form["action"]),
+                          data={**form["fields"], "username": "dr-alice"},
+                          allow_redirects=False)
+    callback = answer.headers["Location"]
+    assert browser.get(callback).status_code == 200
+    replay = browser.get(callback)
+    assert replay.status_code == 400
+
+
+def test_logout_ends_the_session_here_and_at_the_realm(browser):
+    browser.login("dr-alice")
+    steps = browser.post(browser.url("/logout"), data={"csrf_token": browser.csrf_token()},
+                         allow_redirects=False)
+    assert steps.status_code == 302
+    end_session = urlsplit(steps.headers["Location"])
+    assert end_session.path.endswith("/realms/healthcare/protocol/openid-connect/logout")
+    query = parse_qs(end_session.query)
+    assert query["post_logout_redirect_uri"] == [browser.url("/")]
+    assert query["id_token_hint"][0].count(".") == 2
+    final = browser.get(steps.headers["Location"])
+    assert urlsplit(final.url).path == "/"
+    assert "Log in with I.AM Connect" in final.text
+
+
+def test_logout_needs_the_csrf_token(browser):
+    browser.login("dr-alice")
+    refused = browser.post(browser.url("/logout"), data={})
+    assert refused.status_code == 400
+    assert "Alice Peeters" in browser.get(browser.url("/")).text
+
+
+def test_unreachable_realm_gives_a_clear_page(make_live_app):
+    live = make_live_app({"IAM_ISSUER": "http://127.0.0.1:9/auth/realms/healthcare"})
+    with Browser(live) as browser:
+        page = browser.get(browser.url("/login"))
+    assert page.status_code == 502
+    assert "I.AM Connect" in page.text
+    assert "Traceback" not in page.text
+
+
+def test_healthz_answers_once_up(live_app):
+    response = requests.get(f"{live_app.url}/healthz", timeout=5)
+    assert response.status_code == 200 and response.json() == {"status": "ok"}
