@@ -1,0 +1,176 @@
+"""The authorization endpoint and the sandbox login page (eHealth's IDP/FAS choice).
+
+Until the client and its redirect URI are known to be registered, every problem
+is an error page: redirecting to an unchecked URI would make the realm an open
+redirector. After that, errors go back to the client (RFC 6749 §4.1.2.1).
+The authorization request waits server-side under a random id while the user
+picks a persona; the form posts only that id, a CSRF token and the persona.
+"""
+
+from __future__ import annotations
+
+import hmac
+import re
+import time
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import redirect, render_template, url_for
+from werkzeug.datastructures import MultiDict
+from werkzeug.wrappers import Response
+
+from .. import personas
+from .clients import parse_scope
+from .context import CODE_SECONDS, LOGIN_SECONDS, SESSION_SECONDS, IamContext
+from .errors import ErrorPage, OAuthError
+
+CHALLENGE = re.compile(r"^[A-Za-z0-9_-]{43}$")  # BASE64URL(SHA-256(verifier)), no padding
+
+
+def _expired() -> ErrorPage:
+    return ErrorPage(
+        "Login expired",
+        "This login page has expired or was already used. "
+        "Go back to the application and sign in again.",
+    )
+
+
+def authorize(ctx: IamContext, realm: str, args: MultiDict[str, str]) -> Response:
+    """Validate an authorization request and show the login page (or send an error back)."""
+    if any(len(args.getlist(name)) > 1 for name in args):
+        raise ErrorPage("Invalid request", "A parameter was given more than once.")
+    client = ctx.clients.get(realm, args.get("client_id"))
+    if client is None:
+        raise ErrorPage("Unknown client", "This application is not registered in this realm.")
+    redirect_uri = args.get("redirect_uri", "")
+    if redirect_uri not in client.redirect_uris:
+        raise ErrorPage(
+            "Invalid redirect URI",
+            "The redirect_uri is not exactly one registered for this application.",
+        )
+    try:
+        request = _validate(args)
+    except OAuthError as err:
+        return _back_to_client(ctx, realm, redirect_uri, err.as_dict(), args.get("state"))
+    request.update(client_id=client.client_id, redirect_uri=redirect_uri)
+    request_id, csrf = ctx.store.save_pending(realm, request, LOGIN_SECONDS)
+    return _login_page(realm, client.client_id, request_id, csrf)
+
+
+def login(ctx: IamContext, realm: str, form: MultiDict[str, str]) -> Response:
+    """The login form's POST: log a persona in and send a code, or cancel."""
+    request_id = form.get("request_id", "")
+    pending = ctx.store.pending(realm, request_id) if request_id else None
+    if pending is None:
+        raise _expired()
+    if not hmac.compare_digest(form.get("csrf_token", ""), pending["csrf"]):
+        raise ErrorPage("Invalid form", "The login form was not sent by this page.")
+    if "cancel" in form:
+        if not ctx.store.take_pending(request_id):
+            raise _expired()
+        error = {"error": "access_denied", "error_description": "the user cancelled the login"}
+        return _back_to_client(ctx, realm, pending["redirect_uri"], error, pending["state"])
+
+    persona = personas.persona(form.get("username", ""))
+    if persona is None:
+        return _login_page(
+            realm,
+            pending["client_id"],
+            request_id,
+            pending["csrf"],
+            error="Choose one of the test personas.",
+            status=400,
+        )
+    if not ctx.store.take_pending(request_id):  # a double submit must not log in twice
+        raise _expired()
+    auth_time = int(time.time())
+    sid = ctx.store.create_session(
+        realm, persona.id, pending["client_id"], auth_time, SESSION_SECONDS
+    )
+    code = ctx.store.save_code(
+        realm,
+        {
+            "client_id": pending["client_id"],
+            "redirect_uri": pending["redirect_uri"],
+            "code_challenge": pending["code_challenge"],
+            "nonce": pending["nonce"],
+            "scope": pending["scope"],
+            "sid": sid,
+            "persona": persona.id,
+            "auth_time": auth_time,
+        },
+        CODE_SECONDS,
+    )
+    return _back_to_client(
+        ctx, realm, pending["redirect_uri"], {"code": code, "session_state": sid}, pending["state"]
+    )
+
+
+def _validate(args: MultiDict[str, str]) -> dict[str, Any]:
+    """The parts of the request kept for the code; OAuthError if it cannot be served."""
+    if args.get("response_type") != "code":
+        raise OAuthError("unsupported_response_type", "response_type must be code")
+    if args.get("response_mode", "query") != "query":
+        raise OAuthError("invalid_request", "only response_mode=query is supported")
+    if "request" in args or "request_uri" in args:
+        raise OAuthError("request_not_supported", "request objects are not supported")
+    scopes = parse_scope(args.get("scope"))
+    if scopes is None:
+        raise OAuthError("invalid_scope", "unknown scope requested")
+    challenge = args.get("code_challenge")
+    if not challenge:
+        raise OAuthError("invalid_request", "missing code_challenge: PKCE is required")
+    if args.get("code_challenge_method") != "S256":
+        raise OAuthError("invalid_request", "code_challenge_method must be S256")
+    if not CHALLENGE.match(challenge):
+        raise OAuthError("invalid_request", "code_challenge is not a base64url SHA-256 value")
+    if args.get("prompt") == "none":  # the sandbox keeps no browser session: always log in
+        raise OAuthError("login_required", "the user must log in")
+    return {
+        "scope": " ".join(scopes),
+        "code_challenge": challenge,
+        "nonce": args.get("nonce"),
+        "state": args.get("state"),
+    }
+
+
+def _back_to_client(
+    ctx: IamContext, realm: str, redirect_uri: str, params: dict[str, str], state: str | None
+) -> Response:
+    """Redirect to a registered URI with `state` and `iss` (RFC 9207) added."""
+    if state is not None:
+        params = {**params, "state": state}
+    params = {**params, "iss": ctx.issuer(realm)}
+    separator = "&" if "?" in redirect_uri else "?"
+    return redirect(f"{redirect_uri}{separator}{urlencode(params)}", code=302)
+
+
+def _login_page(
+    realm: str, client_id: str, request_id: str, csrf: str, *, error: str = "", status: int = 200
+) -> Response:
+    choices = [
+        {
+            "id": p.id,
+            "name": p.name,
+            "quality": p.quality,
+            "profession": p.profession,
+            "ssin": _masked(p.ssin),
+        }
+        for p in personas.PERSONAS
+    ]
+    html = render_template(
+        "sandbox/login.html",
+        realm=realm,
+        client_id=client_id,
+        personas=choices,
+        request_id=request_id,
+        csrf_token=csrf,
+        error=error,
+        action=url_for("sandbox_iam.login_action", realm=realm),
+    )
+    return Response(html, status=status, mimetype="text/html")
+
+
+def _masked(ssin: str) -> str:
+    """Birth date and check digits only, as identity screens show an INSS."""
+    return f"{ssin[0:2]}.{ssin[2:4]}.{ssin[4:6]}-***.{ssin[9:11]}"
