@@ -337,6 +337,28 @@ class IamClient:
             raise InvalidToken("the ID token's nonce does not match this login")
         return claims
 
+    def validate_access_token(self, token: str, *, allowed_clients: Iterable[str],
+                              required_scope: str | None = "ehbox", leeway: int = 30) -> dict:
+        """Check a Bearer access token from browser code before the server acts on it.
+
+        Signature (realm JWKS), `iss`, `exp`, that it is an access token, that it was
+        issued to an allowed client (`azp`) for this app (`aud`), and the scope.
+        """
+        claims = self.decode(token, self._algorithms("id_token_signing_alg_values_supported"))
+        check_claims(claims, issuer=self.issuer, audience=None, leeway=leeway)
+        if claims.get("typ", "Bearer") != "Bearer":
+            raise InvalidToken("this is not an access token")
+        allowed = set(allowed_clients)
+        if claims.get("azp") not in allowed:
+            raise InvalidToken("the token was issued to a client this API does not accept")
+        aud = claims.get("aud")
+        if not allowed & set(aud if isinstance(aud, list) else [aud]):
+            raise InvalidToken("the token is not meant for this application (aud)")
+        if required_scope and required_scope not in str(claims.get("scope", "")).split():
+            raise InvalidToken(f"the token lacks the {required_scope!r} scope",
+                               error="insufficient_scope")
+        return claims
+
     def end_session_url(self, id_token_hint: str | None, post_logout_redirect_uri: str) -> str:
         params = {"post_logout_redirect_uri": post_logout_redirect_uri, "client_id": self.client_id}
         if id_token_hint:

@@ -1,0 +1,110 @@
+"""The eHealthBox client's exceptions: one hierarchy, each with a user-facing sentence.
+
+`str(error)` is the sentence to show a user; `.status`, `.code`, `.detail`,
+`.problem` and `.request_id` are for logs and support (they hold no message
+content: the platform's problem documents only name fields and identifiers).
+Which HTTP answer becomes which class is decided in `rest.py`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .models import BoxId, RecipientOutcome
+
+
+class EhealthboxError(Exception):
+    """Base class: anything the eHealthBox answered that is not a success."""
+
+    default_message = "The eHealthBox could not process the request."
+
+    def __init__(self, message: str | None = None, *, status: int | None = None,
+                 code: str | None = None, detail: str | None = None,
+                 problem: dict[str, Any] | None = None, request_id: str | None = None):
+        self.user_message = message or self.default_message
+        super().__init__(self.user_message)
+        self.status = status
+        self.code = code
+        self.detail = detail
+        self.problem = problem or {}
+        self.request_id = request_id
+
+    def __repr__(self) -> str:
+        return (f"{type(self).__name__}(status={self.status!r}, code={self.code!r}, "
+                f"request_id={self.request_id!r})")
+
+
+class BadRequest(EhealthboxError):
+    default_message = "The eHealthBox rejected the request as malformed."
+
+    @property
+    def invalid_params(self) -> list[dict[str, Any]]:
+        return list(self.problem.get("invalidParams") or [])
+
+
+class Unauthorized(EhealthboxError):
+    default_message = "Your eHealth session is no longer valid. Please log in again."
+
+
+class Forbidden(EhealthboxError):
+    default_message = "You are not allowed to do this in the eHealthBox."
+
+
+class InvalidBox(Forbidden):
+    default_message = "There is no eHealthBox for your identity, or you have no access to it."
+
+
+class QualityNotAllowed(Forbidden):
+    default_message = "You are not authorised to send messages to this quality."
+
+
+class NotFound(EhealthboxError):
+    default_message = "This message no longer exists in that folder."
+
+
+class MessageTooLarge(EhealthboxError):
+    default_message = "The message is larger than the eHealthBox accepts. Send smaller files."
+
+
+class InvalidDestination(BadRequest):
+    """802 to 805: a recipient's identifier, quality, type or subtype is wrong or unknown."""
+
+    default_message = "One of the recipients is not a valid eHealthBox address."
+
+    @property
+    def recipients(self) -> list[BoxId]:
+        from .rest import box_id_from_json  # the mapping of JSON to models lives in rest.py
+
+        return [box_id_from_json(r) for r in self.problem.get("recipients") or []]
+
+
+class DigestMismatch(EhealthboxError):
+    default_message = ("A file was damaged on its way to the eHealthBox (its checksum does not "
+                       "match). Please send the message again.")
+
+
+class RecipientsOutOfOffice(EhealthboxError):
+    """826: nothing was delivered; confirm per recipient (or add substitutes) and resend."""
+
+    default_message = "Some recipients are out of office. Nothing was sent yet."
+
+    @property
+    def recipients(self) -> list[RecipientOutcome]:
+        from .rest import recipient_outcome_from_json
+
+        return [recipient_outcome_from_json(r) for r in self.problem.get("recipients") or []]
+
+
+class Unavailable(EhealthboxError):
+    default_message = "The eHealthBox is not available at the moment. Please try again later."
+
+
+class SendOutcomeUnknown(EhealthboxError):
+    """The send's answer was lost: resend the same `NewMessage` (same publicationId)."""
+
+    default_message = ("We could not confirm that the message was sent. Sending it again is "
+                       "safe: it will be delivered only once.")
+
+    def __init__(self, publication_id: str, message: str | None = None, **kwargs: Any):
+        super().__init__(message, **kwargs)
+        self.publication_id = publication_id

@@ -1,0 +1,38 @@
+"""The sandbox eHealthBox: the modelled REST contract (openapi.yaml), implemented on its own.
+
+It deliberately does not import the client's `rest.py`: if a user adapts
+`rest.py` to the official contract, this stays the reference of the modelled one.
+State lives in `instance/sandbox-ehealthbox.sqlite3` and, content-addressed,
+in `instance/sandbox-ehealthbox-blobs/`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from flask import Flask
+
+from . import routes, routes_manage, routes_send  # noqa: F401 - they add their views to `bp`
+from .api import EXTENSION, Context, bp
+from .faults import faults_bp
+from .seed import seed
+from .store import Store
+
+if TYPE_CHECKING:
+    from .. import SandboxSettings
+    from ..tokens import RealmSigner
+
+DEFAULT_MAX_BOX_BYTES = 100 * 1024 * 1024  # the real quota is unknown (notes §3.5)
+API_PREFIX = "/ehealthbox/v1"
+FAULTS_PREFIX = "/ehealthbox/_faults"
+
+
+def init_ehealthbox(app: Flask, settings: SandboxSettings, signer: RealmSigner) -> Store:
+    """Open (and on first start, seed) the store and mount the API and the faults endpoint."""
+    store = Store(settings.instance_path / "sandbox-ehealthbox.sqlite3",
+                  settings.instance_path / "sandbox-ehealthbox-blobs", DEFAULT_MAX_BOX_BYTES)
+    seed(store)
+    app.extensions[EXTENSION] = Context(settings, signer, store)
+    app.register_blueprint(bp, url_prefix=API_PREFIX)
+    app.register_blueprint(faults_bp, url_prefix=FAULTS_PREFIX)
+    return store

@@ -1,0 +1,137 @@
+"""Read operations: box info, folder listing, full message, downloads, receipts, history."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import Response, g, request, send_file
+
+from . import faults
+from .api import bp, check_message_id, ctx, folder_param
+from .delivery import mark_read, mark_received
+from .problems import ApiProblem, json_response
+from .render import full_message, receipt, summary
+from .store import INBOX_SIDE, SENT_SIDE, box_json, now_us
+
+MAX_PAGE = 100
+
+
+@bp.get("/boxInfo")
+def box_info() -> Response:
+    store = ctx().store
+    faults.before(store, "boxInfo")
+    with store.connect() as conn:
+        box = store.box(conn, g.box_key)
+        current, standby = store.usage(conn, g.box_key)
+    return json_response({"boxId": box_json(box), "nbrMessagesInStandBy": standby,
+                          "currentSize": current, "maxSize": box["max_size"]})
+
+
+def _index(name: str, default: int) -> int:
+    raw = request.args.get(name, str(default))
+    if not raw.isdigit() or int(raw) < 1:
+        raise ApiProblem(400, f"{name} must be a whole number from 1.", invalidParams=[
+            {"in": "query", "name": name, "reason": "an integer >= 1"}])
+    return int(raw)
+
+
+@bp.get("/messages")
+def list_messages() -> Response:
+    store = ctx().store
+    folder = folder_param()
+    start, end = _index("startIndex", 1), _index("endIndex", MAX_PAGE)
+    if end < start or end - start + 1 > MAX_PAGE:
+        raise ApiProblem(400, f"A page holds 1 to {MAX_PAGE} messages "
+                              "(endIndex - startIndex + 1).", invalidParams=[
+            {"in": "query", "name": "endIndex",
+             "reason": f"from startIndex to startIndex + {MAX_PAGE - 1}"}])
+    faults.before(store, "list")
+    with store.write() as conn:
+        rows = store.page(conn, g.box_key, folder, start, end)
+        if folder == "INBOX":  # listing is "receiving" (RECEIVED receipts)
+            mark_received(conn, store, rows, now_us())
+        total, unread = store.counts(conn, g.box_key, folder)
+        box = store.box(conn, g.box_key)
+    return json_response({
+        "source": folder, "startIndex": start, "endIndex": start + len(rows) - 1,
+        "total": total, "unread": unread, "messages": [summary(r, box) for r in rows]})
+
+
+def _copy(message_id: str, folders: tuple[str, ...]) -> Any:
+    store = ctx().store
+    with store.connect() as conn:
+        row = store.copy(conn, g.box_key, folders, check_message_id(message_id))
+    if row is None:
+        raise ApiProblem(404, f"No message {message_id} in {' or '.join(folders)}.")
+    return row
+
+
+@bp.get("/messages/<message_id>")
+def get_message(message_id: str) -> Response:
+    store = ctx().store
+    folder = folder_param()
+    check_message_id(message_id)
+    faults.before(store, "get")
+    with store.write() as conn:
+        row = store.copy(conn, g.box_key, (folder,), message_id)
+        if row is None:
+            raise ApiProblem(404, f"No message {message_id} in {folder}.")
+        if folder in INBOX_SIDE:  # reading is what triggers the READ receipt
+            mark_read(conn, store, row, now_us())
+            row = store.copy(conn, g.box_key, (folder,), message_id)
+    return json_response(full_message(row))
+
+
+def _send_part(part: dict[str, Any]) -> Response:
+    store = ctx().store
+    path = store.blobs.path(part["blob"])
+    # Streamed from disk by the WSGI file wrapper, never read whole.
+    response = send_file(path, mimetype=part["mimeType"], as_attachment=True,
+                         download_name=part["downloadFileName"], etag=part["blob"],
+                         conditional=True, max_age=0)
+    response.headers["Digest"] = f"SHA-256={part['digest']}"
+    return response
+
+
+@bp.get("/messages/<message_id>/document")
+def download_document(message_id: str) -> Response:
+    folder = folder_param()
+    faults.before(ctx().store, "download")
+    row = _copy(message_id, (folder,))
+    document = json.loads(row["document_json"] or "null")
+    if not document:
+        raise ApiProblem(404, "This message has no document.")
+    return _send_part(document)
+
+
+@bp.get("/messages/<message_id>/annexes/<int:index>")
+def download_annex(message_id: str, index: int) -> Response:
+    folder = folder_param()
+    faults.before(ctx().store, "download")
+    row = _copy(message_id, (folder,))
+    annexes = json.loads(row["annexes_json"] or "[]")
+    annex = next((a for a in annexes if a["index"] == index), None)
+    if annex is None:
+        raise ApiProblem(404, f"This message has no annex {index}.")
+    return _send_part(annex)
+
+
+@bp.get("/messages/<message_id>/acknowledgments")
+def acknowledgments(message_id: str) -> Response:
+    faults.before(ctx().store, "acknowledgments")
+    row = _copy(message_id, SENT_SIDE)
+    with ctx().store.connect() as conn:
+        rows = conn.execute("SELECT * FROM receipts WHERE content_id=? ORDER BY rowid",
+                            (row["content_id"],)).fetchall()
+    return json_response({"messageId": message_id,
+                          "acknowledgments": [receipt(r) for r in rows]})
+
+
+@bp.get("/messages/<message_id>/history")
+def history(message_id: str) -> Response:
+    folder = folder_param()
+    _copy(message_id, (folder,))
+    with ctx().store.connect() as conn:
+        related = ctx().store.related(conn, g.box_key, message_id)
+    return json_response({"messageId": message_id, "messageIds": [message_id, *related]})

@@ -1,0 +1,143 @@
+"""Shape checks of a send's `message` part (limits from the publication XSD v3)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from ...ehealth.ehealthbox.identifiers import is_valid_inss
+from .problems import bad_request
+
+PUBLICATION_ID = re.compile(r"^[\x21-\x7e]{1,13}$")  # 1-13 visible ASCII characters
+SENDABLE_TYPES = ("DOCUMENT", "NEWS")  # ACKNOWLEDGMENT and ERROR come from the platform
+BOOLEAN_FLAGS = ("isImportant", "isEncrypted", "publicationReceipt", "receivedReceipt",
+                 "readReceipt")
+
+
+class _Checker:
+    def __init__(self) -> None:
+        self.errors: list[tuple[str, str]] = []
+
+    def fail(self, name: str, reason: str) -> None:
+        self.errors.append((name, reason))
+
+    def text(self, data: dict[str, Any], key: str, where: str, *, low: int = 1, high: int,
+             required: bool = True) -> None:
+        value = data.get(key)
+        if value is None:
+            if required:
+                self.fail(f"{where}{key}", "required")
+        elif not isinstance(value, str) or not low <= len(value) <= high:
+            self.fail(f"{where}{key}", f"a text of {low} to {high} characters")
+
+    def part(self, data: Any, where: str, *, allow_text: bool) -> None:
+        """A document or annex: names, MIME type, digest and where its bytes are."""
+        if not isinstance(data, dict):
+            self.fail(where.rstrip("."), "an object")
+            return
+        self.text(data, "title", where, high=400)
+        self.text(data, "downloadFileName", where, high=255)
+        self.text(data, "mimeType", where, high=255)
+        self.text(data, "digest", where, high=255)
+        has_ref, has_text = "contentRef" in data, "textContent" in data
+        if has_ref == has_text or (has_text and not allow_text):
+            either = "contentRef or textContent" if allow_text else "contentRef"
+            self.fail(f"{where}contentRef", f"exactly one of {either}")
+        elif has_ref:
+            self.text(data, "contentRef", where, high=100)
+        elif not isinstance(data["textContent"], str):
+            self.fail(f"{where}textContent", "a text")
+
+
+def check_message(msg: Any) -> dict[str, Any]:
+    """The `message` JSON if well formed; otherwise a 400 problem listing every fault."""
+    c = _Checker()
+    if not isinstance(msg, dict):
+        raise bad_request("The message part must be a JSON object.", ("message", "an object"))
+    if not isinstance(msg.get("publicationId"), str) or not PUBLICATION_ID.match(
+            msg["publicationId"]):
+        c.fail("publicationId", "1 to 13 visible ASCII characters")
+
+    destinations = msg.get("destinationContexts")
+    if not isinstance(destinations, list) or not destinations:
+        c.fail("destinationContexts", "at least one destination")
+    else:
+        for i, dest in enumerate(destinations):
+            where = f"destinationContexts[{i}]."
+            if not isinstance(dest, dict):
+                c.fail(where.rstrip("."), "an object")
+                continue
+            for key in ("id", "type", "quality"):
+                c.text(dest, key, where, high=100)
+            c.text(dest, "subType", where, high=100, required=False)
+            if not isinstance(dest.get("ooOProcessed", False), bool):
+                c.fail(f"{where}ooOProcessed", "a boolean")
+
+    spec = msg.get("contentSpecification")
+    if not isinstance(spec, dict):
+        c.fail("contentSpecification", "an object")
+        spec = {}
+    if spec.get("contentType") not in SENDABLE_TYPES:
+        c.fail("contentSpecification.contentType", "DOCUMENT or NEWS")
+    for flag in BOOLEAN_FLAGS:
+        if not isinstance(spec.get(flag, False), bool):
+            c.fail(f"contentSpecification.{flag}", "a boolean")
+    c.text(spec, "applicationName", "contentSpecification.", high=25, required=False)
+
+    content = msg.get("content")
+    if not isinstance(content, dict):
+        c.fail("content", "an object")
+        content = {}
+    c.part(content.get("document"), "content.document.", allow_text=True)
+    annexes = content.get("annexes", [])
+    if not isinstance(annexes, list):
+        c.fail("content.annexes", "a list")
+    else:
+        for i, annex in enumerate(annexes):
+            c.part(annex, f"content.annexes[{i}].", allow_text=False)
+    _free_information(c, content.get("freeInformations"))
+    inss = content.get("patientInss")
+    if inss is not None and not (isinstance(inss, str) and (
+            spec.get("isEncrypted") or is_valid_inss(inss))):
+        c.fail("content.patientInss", "an INSS of 11 digits with valid check digits")
+
+    metas = msg.get("customMetas", [])
+    if not isinstance(metas, list) or len(metas) > 100:
+        c.fail("customMetas", "a list of at most 100 key/value pairs")
+    else:
+        for i, meta in enumerate(metas):
+            if not isinstance(meta, dict):
+                c.fail(f"customMetas[{i}]", "an object")
+                continue
+            c.text(meta, "key", f"customMetas[{i}].", high=250)
+            c.text(meta, "value", f"customMetas[{i}].", high=250)
+    mails = msg.get("copyMailTo", [])
+    if not isinstance(mails, list) or not all(
+            isinstance(m, str) and 3 <= len(m) <= 80 and "@" in m for m in mails):
+        c.fail("copyMailTo", "a list of e-mail addresses of at most 80 characters")
+
+    if c.errors:
+        raise bad_request("The message is not well formed.", *c.errors)
+    return msg
+
+
+def _free_information(c: _Checker, info: Any) -> None:
+    if info is None:
+        return
+    where = "content.freeInformations"
+    if not isinstance(info, dict) or ("freeText" in info) == ("table" in info):
+        c.fail(where, "exactly one of freeText or table")
+        return
+    if "freeText" in info:
+        if not isinstance(info["freeText"], str) or not info["freeText"]:
+            c.fail(f"{where}.freeText", "a non-empty text")
+        return
+    table = info["table"]
+    if not isinstance(table, dict) or not isinstance(table.get("rows"), list):
+        c.fail(f"{where}.table", "an object with a title and rows")
+        return
+    c.text(table, "title", f"{where}.table.", high=400, required=False)
+    for i, row in enumerate(table["rows"]):
+        if not (isinstance(row, dict) and isinstance(row.get("leftCell"), str)
+                and isinstance(row.get("rightCell"), str)):
+            c.fail(f"{where}.table.rows[{i}]", "an object with leftCell and rightCell texts")
