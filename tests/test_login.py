@@ -1,5 +1,6 @@
 """A user logs in through the sandbox I.AM Connect, over real HTTP, and out again."""
 
+import time
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -136,3 +137,33 @@ def test_unreachable_realm_gives_a_clear_page(make_live_app):
 def test_healthz_answers_once_up(live_app):
     response = requests.get(f"{live_app.url}/healthz", timeout=5)
     assert response.status_code == 200 and response.json() == {"status": "ok"}
+
+
+def _session_tokens(browser) -> tuple[object, str, dict]:
+    store = browser.live.app.extensions["ehbox"].store
+    key = "session:" + browser.cookies.get("ehbox_session")
+    return store, key, store.get(key)
+
+
+def test_access_token_is_refreshed_before_it_expires(browser):
+    browser.login("dr-alice")
+    store, key, data = _session_tokens(browser)
+    old = data["tokens"]["access_token"]
+    data["tokens"]["expires_at"] = time.time() + 5  # inside the refresh margin
+    store.set(key, data, 3600)
+    box = browser.get(browser.url("/api/v1/box"), headers={"Accept": "application/json"})
+    assert box.status_code == 200
+    refreshed = store.get(key)["tokens"]
+    assert refreshed["access_token"] != old and refreshed["expires_at"] > time.time() + 60
+    assert refreshed["id_token"]  # kept for the logout hint
+
+
+def test_failed_refresh_sends_the_user_to_log_in_again(browser):
+    browser.login("dr-alice")
+    store, key, data = _session_tokens(browser)
+    data["tokens"]["expires_at"] = time.time() - 1
+    data["tokens"]["refresh_token"] = "revoked-or-expired"
+    store.set(key, data, 3600)
+    api = browser.get(browser.url("/api/v1/box"), headers={"Accept": "application/json"})
+    assert api.status_code == 401 and api.json()["title"] == "Session expired"
+    assert "Alice" not in browser.get(browser.url("/")).text  # the session was ended
