@@ -71,8 +71,9 @@ def register_config(app: Flask, settings: Settings, test_config: Mapping[str, An
 
 
 def register_logging(app: Flask) -> None:
-    if not app.logger.handlers or app.debug:
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from .logs import install
+
+    install(logging.INFO)
 
 
 def register_services(app: Flask, settings: Settings) -> None:
@@ -96,11 +97,15 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from .web import auth, home, wellknown
+    from .web import api, auth, home, mailbox, onboarding, public_client, wellknown
 
     app.register_blueprint(wellknown.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(home.bp)
+    app.register_blueprint(mailbox.bp)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(public_client.bp)
+    app.register_blueprint(onboarding.bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

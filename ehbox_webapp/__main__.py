@@ -1,0 +1,28 @@
+"""`python -m ehbox_webapp doctor|onboarding`: the commands that run without building the app.
+
+`flask --app app ...` builds the app first, and the app refuses to start on a broken
+configuration (a wrong keystore password, an expired certificate): exactly when the
+doctor is needed. These commands read `.env` and the environment themselves.
+"""
+
+from __future__ import annotations
+
+import click
+from dotenv import load_dotenv
+
+from . import ROOT
+from .cli.doctor import doctor_command
+from .cli.onboarding import onboarding_command
+
+
+@click.group(help="ehbox-webapp commands that need no running app: doctor, onboarding.")
+def main() -> None:
+    """The command group."""
+
+
+main.add_command(doctor_command)
+main.add_command(onboarding_command)
+
+if __name__ == "__main__":
+    load_dotenv(ROOT / ".env")
+    main(prog_name="python -m ehbox_webapp")

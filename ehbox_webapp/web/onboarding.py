@@ -1,0 +1,77 @@
+"""`/onboarding`: the onboarding assistant in the browser (public, GET-only, read-only).
+
+The page shows the I.AM Connect form to fill in and the application e-mail, from the
+app's settings and the few answers in the query string; `/onboarding.md` and
+`/onboarding.json` download the same content. It shows no secret: the keystore
+password and the secret key are not part of the result.
+"""
+
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, Response, render_template, request
+
+from ..onboarding import onboarding, options_from_mapping, to_markdown
+from ..onboarding.client_ids import EXISTING_CHOICES
+from ..onboarding.options import FIELDS, USE_CASE_TITLES
+from .extensions import settings
+
+bp = Blueprint("onboarding", __name__)
+QUERY_NAMES = ("use_case", *FIELDS)
+
+
+def _query() -> dict[str, str]:
+    """The known, non-empty query parameters: carried over to the download links."""
+    return {name: request.args[name] for name in QUERY_NAMES if request.args.get(name)}
+
+
+def _result() -> tuple[dict, dict[str, str], object]:
+    use_case, options, errors = options_from_mapping(request.args)
+    return onboarding(settings(), use_case, options), errors, options
+
+
+def _download(body: str, mimetype: str, extension: str, use_case: str) -> Response:
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="ehbox-onboarding-{use_case}.{extension}"'
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def _refuse(errors: dict[str, str]) -> Response:
+    return Response("\n".join(errors.values()) + "\n", status=400, mimetype="text/plain")
+
+
+@bp.get("/onboarding")
+def page():
+    data, errors, options = _result()
+    html = render_template(
+        "onboarding/index.html",
+        data=data,
+        errors=errors,
+        options=options,
+        chosen=request.args.get("use_case", ""),
+        use_cases=USE_CASE_TITLES,
+        existing_choices=EXISTING_CHOICES,
+        query=_query(),
+    )
+    return html, 400 if errors else 200
+
+
+@bp.get("/onboarding.md")
+def markdown():
+    data, errors, _ = _result()
+    if errors:
+        return _refuse(errors)
+    return _download(to_markdown(data), "text/markdown", "md", data["use_case"]["id"])
+
+
+@bp.get("/onboarding.json")
+def as_json():
+    data, errors, _ = _result()
+    if errors:
+        return _refuse(errors)
+    body = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    return _download(body, "application/json", "json", data["use_case"]["id"])
