@@ -110,6 +110,8 @@ def send():
 
 def _message_json() -> dict:
     raw = request.form.get("message")
+    if raw is None and "message" in request.files:  # browsers send a JSON Blob as a file part
+        raw = request.files["message"].read(1024 * 1024).decode("utf-8", "replace")
     if raw is None and request.is_json:
         return request.get_json(silent=True) or {}
     if raw is None:

@@ -1,0 +1,64 @@
+"""A real browser: Debian's Chromium driven by Playwright for Python.
+
+Playwright never downloads a browser here: it launches the system Chromium
+(`CHROMIUM` or /usr/bin/chromium). The tests skip, with the reason, only when
+Playwright or Chromium is missing on a developer's machine; CI installs both.
+Each test leaves a screenshot of its last page in tests/artifacts/screenshots/.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+SCREENSHOTS = Path(__file__).parent / "artifacts" / "screenshots"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+
+
+def chromium_path() -> str | None:
+    candidate = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+    return candidate if Path(candidate).exists() else None
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[object]:
+    sync_api = pytest.importorskip("playwright.sync_api",
+                                   reason="Playwright for Python is not installed")
+    path = chromium_path()
+    if path is None:
+        pytest.skip("Chromium is not installed (apt-get install chromium)")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(chromium, request) -> Iterator[object]:
+    """A fresh browser context (no cookies) whose last page is saved as a screenshot."""
+    context = chromium.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda msg: msg.type == "error" and errors.append(msg.text))
+    yield page
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{request.node.name}.png"), full_page=True)
+    context.close()
+    page.js_errors = errors  # type: ignore[attr-defined]
+
+
+def login_in_browser(page, live, persona: str = "dr-alice") -> None:
+    """Log a sandbox persona in through the app's login and the sandbox login page."""
+    page.goto(f"{live.url}/")
+    page.click("a.button:has-text('Log in with I.AM Connect')")
+    page.click(f"button[name=username][value={persona}]")
+    page.wait_for_url(f"{live.url}/**")
