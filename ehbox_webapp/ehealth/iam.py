@@ -36,6 +36,7 @@ from .keystore import SigningIdentity
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
 ACCESS_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:access_token"
+BACKCHANNEL_EVENT = "http://schemas.openid.net/event/backchannel-logout"
 # Algorithms we accept on tokens, whatever a realm advertises: never `none`, never HMAC.
 SAFE_ALGORITHMS = ("RS256", "PS256", "ES256", "RS384", "RS512")
 ASSERTION_LIFETIME = 60
@@ -357,6 +358,21 @@ class IamClient:
         if required_scope and required_scope not in str(claims.get("scope", "")).split():
             raise InvalidToken(f"the token lacks the {required_scope!r} scope",
                                error="insufficient_scope")
+        return claims
+
+    def validate_logout_token(self, token: str, *, leeway: int = 30) -> dict:
+        """OpenID Connect Back-Channel Logout 1.0 §2.6 (the `jti` replay check is the caller's)."""
+        claims = self.decode(token, self._algorithms("id_token_signing_alg_values_supported"))
+        check_claims(claims, issuer=self.issuer, audience=self.client_id, leeway=leeway)
+        events = claims.get("events")
+        if not isinstance(events, dict) or BACKCHANNEL_EVENT not in events:
+            raise InvalidToken("the logout token carries no back-channel logout event")
+        if "nonce" in claims:
+            raise InvalidToken("a logout token must not carry a nonce")
+        if not claims.get("sid") and not claims.get("sub"):
+            raise InvalidToken("the logout token names neither a session nor a subject")
+        if not claims.get("jti") or not isinstance(claims.get("iat"), int):
+            raise InvalidToken("the logout token lacks jti or iat")
         return claims
 
     def end_session_url(self, id_token_hint: str | None, post_logout_redirect_uri: str) -> str:

@@ -21,6 +21,7 @@ from flask import (
 )
 
 from ..ehealth.iam import IamError, InvalidToken, TokenError, TokenSet
+from .backchannel import remember_login
 from .extensions import services, settings
 
 bp = Blueprint("auth", __name__)
@@ -97,6 +98,7 @@ def callback():
     session.regenerate()
     session["user"] = {k: claims[k] for k in PROFILE_CLAIMS if k in claims}
     session["tokens"] = tokens.to_dict()
+    remember_login(claims.get("sid"), claims.get("sub"))
     log.info("login ok")
     return redirect(pending["next"])
 
