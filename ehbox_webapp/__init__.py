@@ -72,8 +72,10 @@ def register_config(app: Flask, settings: Settings, test_config: Mapping[str, An
 
 def register_logging(app: Flask) -> None:
     from .logs import install
+    from .web import observability
 
-    install(logging.INFO)
+    install(logging.INFO, app.config["SETTINGS"].log_format)
+    observability.init_app(app)
 
 
 def register_services(app: Flask, settings: Settings) -> None:
@@ -91,9 +93,11 @@ def register_sessions(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
+    from .web import security
     from .web.extensions import csrf
 
     csrf.init_app(app)
+    security.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -78,6 +78,8 @@ class Settings:
     max_upload_bytes: int = 25 * 1024 * 1024
     api_allowed_clients: tuple[str, ...] = ()
     cors_origins: tuple[str, ...] = ()
+    redis_url: str = ""
+    log_format: str = "json"
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -190,6 +192,13 @@ class Settings:
         for origin in origins:
             _url("CORS_ORIGINS", origin)
 
+        redis_url = get("REDIS_URL")
+        if redis_url and not redis_url.startswith(("redis://", "rediss://", "unix://")):
+            raise ConfigError("REDIS_URL", f"a redis://, rediss:// or unix:// URL, not {redis_url!r}")
+        log_format = get("LOG_FORMAT", "json").lower()
+        if log_format not in ("json", "text"):
+            raise ConfigError("LOG_FORMAT", f"json or text, not {log_format!r}")
+
         return cls(
             env=env,
             public_url=public_url,
@@ -216,6 +225,8 @@ class Settings:
             max_upload_bytes=int(max_upload) * 1024 * 1024,
             api_allowed_clients=allowed,
             cors_origins=origins,
+            redis_url=redis_url,
+            log_format=log_format,
         )
 
     def keystore_path(self, root: Path) -> Path:

@@ -7,8 +7,10 @@ So every query string in a log line is cut before it is written.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
+import time
 
 _QUERY = re.compile(r"\?[^\s\"']*")
 _BEARER = re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]+")
@@ -36,16 +38,44 @@ class RedactingFilter(logging.Filter):
         return True
 
 
-def install(level: int = logging.INFO) -> None:
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, message, and `http` when present."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "ts": self.formatTime(record, "%Y-%m-%dT%H:%M:%S") + f".{int(record.msecs):03d}Z",
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if hasattr(record, "http"):
+            entry.update(record.http)
+        if record.exc_info:
+            entry["exception"] = redact(self.formatException(record.exc_info))
+        return json.dumps(entry, ensure_ascii=False)
+
+
+def install(level: int = logging.INFO, fmt: str = "json") -> None:
     """Configure the root logger once, with the redacting filter on every handler."""
     root = logging.getLogger()
     if not root.handlers:
-        logging.basicConfig(level=level,
-                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        handler = logging.StreamHandler()
+        root.addHandler(handler)
+        root.setLevel(level)
+    for handler in root.handlers:
+        if fmt == "json":
+            formatter = JsonFormatter()
+            formatter.converter = time.gmtime
+            handler.setFormatter(formatter)
+        elif isinstance(handler.formatter, JsonFormatter) or handler.formatter is None:
+            handler.setFormatter(logging.Formatter(
+                "%(asctime)s %(levelname)s %(name)s: %(message)s"))
     for handler in root.handlers:
         if not any(isinstance(f, RedactingFilter) for f in handler.filters):
             handler.addFilter(RedactingFilter())
-    # werkzeug's development server logs request lines through its own logger.
+    # The app logs one line per request itself: the development server's access log
+    # (werkzeug) and gunicorn's would only repeat it, without the request id.
     werkzeug = logging.getLogger("werkzeug")
+    werkzeug.setLevel(logging.WARNING)
     if not any(isinstance(f, RedactingFilter) for f in werkzeug.filters):
         werkzeug.addFilter(RedactingFilter())

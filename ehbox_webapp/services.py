@@ -25,7 +25,7 @@ from .ehealth.keystore import (
     build_jwks,
     generate_keystore,
 )
-from .stores import MemoryStore, SessionStore
+from .stores import SessionStore, store_from_url
 
 log = logging.getLogger(__name__)
 
@@ -70,8 +70,9 @@ class Services:
         if settings.iam_m2m_client_id:
             m2m = IamClient(settings.iam_m2m_issuer, settings.iam_m2m_client_id, http=http,
                             identity=identity, timeout=settings.http_timeout, jwks=jwks)
+        store = store or store_from_url(settings.redis_url)
         return cls(settings=settings, http=http, identity=identity, next_identity=next_identity,
-                   iam=iam, m2m=m2m, exchanger=TokenExchanger(iam), store=store or MemoryStore())
+                   iam=iam, m2m=m2m, exchanger=TokenExchanger(iam, store=store), store=store)
 
     def jwks(self) -> dict:
         """The public keys of the signing certificate(s): what the JWKS URL serves."""

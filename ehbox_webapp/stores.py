@@ -6,6 +6,7 @@ need a shared store (Redis) so that a login started on one finishes on another.
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from typing import Protocol
@@ -21,6 +22,10 @@ class SessionStore(Protocol):
         """Read and delete in one step: what makes a value one-time."""
     def add(self, key: str, value: dict, ttl: int) -> bool:
         """Store only if absent; True when stored (idempotency keys, replay checks)."""
+    def incr(self, key: str, ttl: int) -> int:
+        """Add one to a counter that expires `ttl` seconds after its first use (rate limits)."""
+    def ping(self) -> bool:
+        """True when the store answers (readiness)."""
 
 
 class MemoryStore:
@@ -71,3 +76,72 @@ class MemoryStore:
         now = time.monotonic()
         for key in [k for k, (exp, _) in self._data.items() if exp <= now]:
             del self._data[key]
+
+    def incr(self, key: str, ttl: int) -> int:
+        with self._lock:
+            now = time.monotonic()
+            value = self._live(key, now)
+            count = (value or {}).get("n", 0) + 1
+            expires = self._data[key][0] if value is not None else now + ttl
+            self._data[key] = (expires, {"n": count})
+            return count
+
+    def ping(self) -> bool:
+        return True
+
+
+class RedisStore:
+    """A store shared by every instance behind a load balancer (`REDIS_URL`).
+
+    Values are JSON; every key expires. `pop` is GETDEL and `add` is SET NX, so
+    one-time values stay one-time across instances.
+    """
+
+    def __init__(self, url: str, prefix: str = "ehbox:"):
+        import redis  # only needed when configured
+
+        self._redis = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5,
+                                           health_check_interval=30)
+        self._prefix = prefix
+
+    def _k(self, key: str) -> str:
+        return self._prefix + key
+
+    @staticmethod
+    def _load(raw: bytes | None) -> dict | None:
+        return None if raw is None else json.loads(raw)
+
+    def get(self, key: str) -> dict | None:
+        return self._load(self._redis.get(self._k(key)))
+
+    def set(self, key: str, value: dict, ttl: int) -> None:
+        self._redis.set(self._k(key), json.dumps(value), ex=max(1, int(ttl)))
+
+    def delete(self, key: str) -> None:
+        self._redis.delete(self._k(key))
+
+    def pop(self, key: str) -> dict | None:
+        return self._load(self._redis.getdel(self._k(key)))
+
+    def add(self, key: str, value: dict, ttl: int) -> bool:
+        return bool(self._redis.set(self._k(key), json.dumps(value), ex=max(1, int(ttl)),
+                                    nx=True))
+
+    def incr(self, key: str, ttl: int) -> int:
+        pipe = self._redis.pipeline()
+        pipe.incr(self._k(key))
+        pipe.expire(self._k(key), max(1, int(ttl)), nx=True)
+        return int(pipe.execute()[0])
+
+    def ping(self) -> bool:
+        try:
+            return bool(self._redis.ping())
+        except Exception:  # noqa: BLE001 - any failure means "not ready"
+            return False
+
+
+def store_from_url(url: str | None) -> SessionStore:
+    """`MemoryStore` without a URL, `RedisStore` for redis:// and rediss:// URLs."""
+    if not url:
+        return MemoryStore()
+    return RedisStore(url)

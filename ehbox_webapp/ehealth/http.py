@@ -11,6 +11,7 @@ request whose answer was lost would repeat its effect.
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import random
 import time
@@ -26,6 +27,11 @@ log = logging.getLogger(__name__)
 
 RETRYABLE_STATUSES = frozenset({429, 502, 503, 504})
 
+# The id of the request being served (set by the web layer); sent on every eHealth
+# call so that one user action can be followed from the browser to eHealth.
+REQUEST_ID: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id",
+                                                                       default=None)
+
 
 class EhealthSession(requests.Session):
     """A `requests.Session` with a default timeout for every request."""
@@ -38,6 +44,9 @@ class EhealthSession(requests.Session):
                 **kwargs: Any) -> requests.Response:
         if kwargs.get("timeout") is None:
             kwargs["timeout"] = self.default_timeout
+        request_id = REQUEST_ID.get()
+        if request_id:
+            kwargs["headers"] = {"X-Request-Id": request_id, **(kwargs.get("headers") or {})}
         return super().request(method, url, *args, **kwargs)
 
 

@@ -409,26 +409,45 @@ def check_claims(claims: dict, *, issuer: str, audience: str | None, leeway: int
 class TokenExchanger:
     """RFC 8693 exchanges, cached per (subject token, audience) until shortly before expiry.
 
-    The subject token itself is never used as a cache key: its SHA-256 is.
+    The cache is in process by default; pass a shared `store` (anything with
+    `get(key)` and `set(key, value, ttl)`, e.g. the Redis store) so that several
+    instances reuse one exchange. The subject token is never a cache key: its
+    SHA-256 is.
     """
 
-    def __init__(self, client: IamClient, margin: float = 30.0, max_entries: int = 10_000):
+    def __init__(self, client: IamClient, margin: float = 30.0, store: Any = None,
+                 max_entries: int = 10_000):
         self.client = client
         self.margin = margin
+        self.store = store
         self.max_entries = max_entries
-        self._cache: dict[tuple[str, str], TokenSet] = {}
+        self._cache: dict[str, TokenSet] = {}
         self._lock = threading.Lock()
 
     def token_for(self, subject_token: str, audience: str) -> str:
-        key = (hashlib.sha256(subject_token.encode()).hexdigest(), audience)
-        with self._lock:
-            cached = self._cache.get(key)
+        key = f"exchange:{hashlib.sha256(subject_token.encode()).hexdigest()}:{audience}"
+        cached = self._get(key)
         if cached is not None and not cached.expires_within(self.margin):
             return cached.access_token
         tokens = self.client.exchange_token(subject_token, audience)
+        self._put(key, tokens)
+        return tokens.access_token
+
+    def _get(self, key: str) -> TokenSet | None:
+        if self.store is not None:
+            data = self.store.get(key)
+            return TokenSet.from_dict(data) if data else None
+        with self._lock:
+            return self._cache.get(key)
+
+    def _put(self, key: str, tokens: TokenSet) -> None:
+        if self.store is not None:
+            ttl = int(tokens.expires_at - time.time() - self.margin)
+            if ttl > 0:
+                self.store.set(key, tokens.to_dict(), ttl)
+            return
         with self._lock:
             if len(self._cache) >= self.max_entries:
                 now = time.time()
                 self._cache = {k: v for k, v in self._cache.items() if v.expires_at > now}
             self._cache[key] = tokens
-        return tokens.access_token

@@ -1,0 +1,151 @@
+"""Hardening: security headers, cookies, CSRF, rate limits, size limits, readiness."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import requests
+
+from ehbox_webapp import create_app
+from ehbox_webapp.config import SANDBOX_KEYSTORE_PASSWORD
+
+
+@pytest.fixture
+def acceptance_client(tmp_path, sandbox_keystore):
+    """The app configured for acceptance (no sandbox mounted), through Flask's test client."""
+    environ = {
+        "EHBOX_ENV": "acceptance", "PUBLIC_URL": "https://ehbox.example.be",
+        "SECRET_KEY": "k" * 40, "IAM_CLIENT_ID": "mysoftware-ehbox",
+        "ETEE_KEYSTORE": str(sandbox_keystore), "ETEE_KEYSTORE_PASSWORD": SANDBOX_KEYSTORE_PASSWORD,
+        "ETEE_IDENTIFIER": "0899999949", "EHBOX_API_URL": "https://api-acpt.example/ehbox/v1",
+        "EHEALTH_FROM": "ops@example.be",
+    }
+    app = create_app({"INSTANCE_PATH": str(tmp_path)}, environ=environ)
+    return app.test_client()
+
+
+@pytest.mark.parametrize("path", ["/", "/healthz", "/.well-known/jwks.json", "/api/v1/box",
+                                  "/public-client/", "/no-such-page"])
+def test_security_headers_on_every_response(live_app, path):
+    response = requests.get(live_app.url + path, timeout=10)
+    csp = response.headers["Content-Security-Policy"]
+    directives = dict(d.strip().split(" ", 1) for d in csp.split(";"))
+    assert directives["script-src"] == "'self'"
+    assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
+    assert directives["frame-ancestors"] == "'none'"
+    assert directives["object-src"] == "'none'"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert "Strict-Transport-Security" not in response.headers  # plain http in the sandbox
+
+
+def test_outside_the_sandbox_hsts_and_secure_cookies(acceptance_client):
+    response = acceptance_client.get("/healthz")
+    assert response.headers["Strict-Transport-Security"].startswith("max-age=")
+    with acceptance_client.session_transaction() as session:
+        session["user"] = {"sub": "x"}
+    cookie = acceptance_client.get_cookie("ehbox_session")
+    assert cookie.secure and cookie.http_only and cookie.same_site == "Lax"
+
+
+def test_sandbox_cookie_is_httponly_and_lax(browser):
+    browser.get(browser.url("/login"), allow_redirects=False)
+    cookie = next(c for c in browser.cookies if c.name == "ehbox_session")
+    assert cookie.has_nonstandard_attr("HttpOnly")
+    assert cookie.get_nonstandard_attr("SameSite") == "Lax"
+
+
+def test_forged_csrf_token_is_refused(browser):
+    browser.login("dr-alice")
+    forged = browser.post(browser.url("/logout"), data={"csrf_token": "IjEyMyI.forged.token"})
+    assert forged.status_code == 400
+    assert "Alice Peeters" in browser.get(browser.url("/")).text
+
+
+def test_login_route_is_rate_limited_with_a_clear_page(live_app):
+    with requests.Session() as session:
+        statuses = [session.get(f"{live_app.url}/login", allow_redirects=False,
+                                timeout=10).status_code for _ in range(22)]
+        assert statuses[:20] == [302] * 20
+        limited = session.get(f"{live_app.url}/login", allow_redirects=False, timeout=10)
+    assert limited.status_code == 429
+    assert int(limited.headers["Retry-After"]) > 0
+    assert "Too many requests" in limited.text
+
+
+def test_oversized_request_is_refused_before_anything_is_sent(make_live_app):
+    live = make_live_app({"MAX_UPLOAD_MB": "1"})
+    response = requests.post(f"{live.url}/api/v1/messages", timeout=10,
+                             headers={"Authorization": "Bearer x"},
+                             files={"document": ("big.pdf", b"%PDF" + b"0" * 1_100_000)})
+    assert response.status_code in (401, 413)  # refused either way, never read or sent
+    response = requests.post(f"{live.url}/auth/backchannel-logout", timeout=10,
+                             data={"logout_token": "x" * 1_100_000})
+    assert response.status_code == 413
+
+
+def test_readyz_reports_each_dependency(live_app, make_live_app):
+    ready = requests.get(f"{live_app.url}/readyz", timeout=10)
+    assert ready.status_code == 200
+    assert ready.json()["checks"] == {"keystore": True, "session_store": True, "realm": True,
+                                      "ehealthbox": True}
+    broken = make_live_app({"IAM_ISSUER": "http://127.0.0.1:9/auth/realms/healthcare"}, sub="b")
+    not_ready = requests.get(f"{broken.url}/readyz", timeout=10)
+    assert not_ready.status_code == 503 and not_ready.json()["checks"]["realm"] is False
+
+
+def test_request_id_is_returned_and_sent_to_ehealth(live_app, browser):
+    seen: list[str | None] = []
+    http = live_app.app.extensions["ehbox"].http
+    hook = lambda response, *a, **k: seen.append(response.request.headers.get("X-Request-Id"))  # noqa: E731
+    http.hooks["response"].append(hook)
+    try:
+        browser.login("dr-alice")
+        answer = browser.get(browser.url("/api/v1/box"), headers={
+            "Accept": "application/json", "X-Request-Id": "support-ticket-4242"})
+    finally:
+        http.hooks["response"].remove(hook)
+    assert answer.headers["X-Request-Id"] == "support-ticket-4242"
+    assert "support-ticket-4242" in seen
+    weird = requests.get(f"{live_app.url}/healthz", headers={"X-Request-Id": "<script>"},
+                         timeout=5)
+    assert weird.headers["X-Request-Id"] != "<script>" and len(weird.headers["X-Request-Id"]) == 32
+
+
+def test_logs_of_a_full_scenario_carry_no_secret(make_live_app, tmp_path, caplog):
+    """Tokens, passwords, SSINs and message contents never reach the logs."""
+    from ehbox_webapp.ehealth.keystore import generate_keystore
+    from ehbox_webapp.logs import JsonFormatter
+
+    password = "Kx9-unique-keystore-password"
+    keystore = generate_keystore(tmp_path / "ks.acc-p12", password, identifier="0899999949",
+                                 identifier_type="CBE", name="Sandbox Medical Software NV")
+    live = make_live_app({"ETEE_KEYSTORE": str(keystore), "ETEE_KEYSTORE_PASSWORD": password})
+    caplog.set_level("DEBUG")
+    from conftest import Browser
+
+    with Browser(live) as browser:
+        browser.login("dr-alice")
+        store = live.app.extensions["ehbox"].store
+        tokens = store.get("session:" + browser.cookies.get("ehbox_session"))["tokens"]
+        headers = {"Accept": "application/json", "X-CSRFToken": browser.csrf_token("/")}
+        page = browser.get(browser.url("/api/v1/messages?pageSize=5"), headers=headers).json()
+        browser.get(browser.url(f"/api/v1/messages/{page['messages'][0]['messageId']}"),
+                    headers=headers)
+        message = {"recipients": [{"type": "INSS", "id": "79031545695", "quality": "NURSE"}],
+                   "title": "Geheim-titel-7781", "text": "Vertrouwelijke-inhoud-9934",
+                   "patientInss": "70020234512"}
+        sent = browser.post(browser.url("/api/v1/messages"), headers=headers,
+                            files={"message": (None, json.dumps(message), "application/json")})
+        assert sent.status_code == 201, sent.text
+        browser.logout()
+    formatter = JsonFormatter()
+    lines = [formatter.format(r) for r in caplog.records]
+    assert any('"path": "/api/v1/messages"' in line for line in lines)  # it did log requests
+    secrets = [tokens["access_token"], tokens["refresh_token"], tokens["id_token"], password,
+               "85071212390", "70020234512", "Geheim-titel-7781", "Vertrouwelijke-inhoud-9934",
+               "Alice Peeters"]
+    for line in lines:
+        for secret in secrets:
+            assert secret not in line, f"{secret[:12]}… leaked into a log line"
