@@ -3,8 +3,9 @@
 import os
 
 bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
-# One process unless sessions live in a shared store: the default store is in-process.
-workers = int(os.environ.get("WEB_CONCURRENCY", "1"))
+# One process unless sessions live in a shared store (REDIS_URL): the default store is
+# in-process, and a login started in one worker must finish in any other.
+workers = int(os.environ.get("WEB_CONCURRENCY", "2" if os.environ.get("REDIS_URL") else "1"))
 # Threads: a request waiting on eHealth does not block the worker's other requests,
 # and the embedded sandbox can answer the app's own calls to it.
 worker_class = "gthread"

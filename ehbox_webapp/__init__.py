@@ -7,6 +7,7 @@ everything the app is made of.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -31,7 +32,9 @@ def create_app(test_config: Mapping[str, Any] | None = None,
         __name__,
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
-        instance_path=str((test_config or {}).get("INSTANCE_PATH") or ROOT / "instance"),
+        instance_path=str((test_config or {}).get("INSTANCE_PATH")
+                          or (environ if environ is not None else os.environ).get("INSTANCE_PATH")
+                          or ROOT / "instance"),
     )
     register_config(app, settings, test_config)
     register_logging(app)
