@@ -65,6 +65,7 @@ class Settings:
     etee_keystore: str = SANDBOX_KEYSTORE
     etee_keystore_password: str = SANDBOX_KEYSTORE_PASSWORD
     etee_key_alias: str = "authentication"
+    etee_key_id: str = ""
     etee_identifier: str = SANDBOX_IDENTIFIER
     etee_identifier_type: str = "CBE"
     etee_application_id: str = ""
@@ -212,6 +213,7 @@ class Settings:
             etee_keystore=setting("ETEE_KEYSTORE", "the path of the eHealth PKCS#12 keystore (.p12 or .acc-p12)"),
             etee_keystore_password=setting("ETEE_KEYSTORE_PASSWORD", "the keystore's password"),
             etee_key_alias=get("ETEE_KEY_ALIAS", "authentication"),
+            etee_key_id=get("ETEE_KEY_ID"),
             etee_identifier=identifier,
             etee_identifier_type=identifier_type,
             etee_application_id=get("ETEE_APPLICATION_ID"),

@@ -52,7 +52,8 @@ class Services:
         if settings.is_sandbox and not keystore_path.exists():
             ensure_sandbox_keystore(settings, root)
         identity = load_identity(keystore_path, settings.etee_keystore_password,
-                                 settings.etee_key_alias, "ETEE_KEYSTORE")
+                                 settings.etee_key_alias, "ETEE_KEYSTORE",
+                                 kid=settings.etee_key_id or None)
         next_identity = None
         if settings.etee_next_keystore:
             next_identity = load_identity(
@@ -92,10 +93,11 @@ class Services:
                                 timeout=self.settings.http_timeout)
 
 
-def load_identity(path: Path, password: str, alias: str, variable: str) -> SigningIdentity:
+def load_identity(path: Path, password: str, alias: str, variable: str,
+                  kid: str | None = None) -> SigningIdentity:
     """Open the keystore and pick the signing entry, or stop with a one-line ConfigError."""
     try:
-        return EteeKeystore.load(path, password).signing_identity(alias)
+        return EteeKeystore.load(path, password).signing_identity(alias, kid=kid)
     except WrongPassword as exc:
         raise ConfigError(f"{variable}_PASSWORD", str(exc)) from None
     except AliasNotFound as exc:

@@ -90,3 +90,23 @@ def test_start_up_stops_with_one_line(tmp_path):
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("configuration error: "), result.stderr
+
+
+def test_env_example_lists_every_setting_with_an_explanation():
+    """Every variable the settings read is in .env.example, under a comment line."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    source = (root / "ehbox_webapp" / "config.py").read_text()
+    read = set(re.findall(r'(?:get|setting)\("([A-Z][A-Z0-9_]+)"', source))
+    example = (root / ".env.example").read_text().splitlines()
+    listed = {}
+    for i, line in enumerate(example):
+        match = re.match(r"^([A-Z][A-Z0-9_]+)=", line)
+        if match:
+            listed[match.group(1)] = i
+    assert read - set(listed) == set(), "missing from .env.example"
+    for name, i in listed.items():
+        above = next(example[j] for j in range(i - 1, -1, -1) if not re.match(r"^[A-Z]", example[j]))
+        assert above.startswith("# "), f"{name} has no explanation"

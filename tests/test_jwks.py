@@ -77,3 +77,12 @@ def test_sandbox_keystore_is_generated_when_missing(tmp_path):
     store = EteeKeystore.load(path, SANDBOX_KEYSTORE_PASSWORD)
     assert "authentication" in store.entries
     assert store.encryption_entries()
+
+
+def test_kid_can_be_the_one_ehealth_publishes(make_live_app):
+    live = make_live_app({"ETEE_KEY_ID": "E1757512889"})
+    keys = requests.get(f"{live.url}/.well-known/jwks.json", timeout=5).json()["keys"]
+    assert keys[0]["kid"] == "E1757512889"
+    assertion = live.app.extensions["ehbox"].identity.sign_jwt({"iss": "x"})
+    assert jwt.decode(assertion, KeySet.import_key_set({"keys": keys})).header["kid"] == (
+        "E1757512889")

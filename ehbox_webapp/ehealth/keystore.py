@@ -199,7 +199,9 @@ class SigningIdentity:
         key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey,
         certificate: x509.Certificate,
         chain: tuple[x509.Certificate, ...] = (),
+        kid: str | None = None,
     ) -> None:
+        """`kid` defaults to the RFC 7638 thumbprint; pass the one eHealth's JWKS publishes."""
         self.key, self.certificate, self.chain = key, certificate, tuple(chain)
         if isinstance(key, rsa.RSAPrivateKey):
             self.alg = "RS256"
@@ -207,7 +209,7 @@ class SigningIdentity:
             self.alg = _EC_ALGORITHMS[key.curve.name][1]
         else:
             raise KeystoreError("Only RSA and P-256/384/521 EC keys can sign JWTs.")
-        self.kid = jwk_thumbprint(_public_members(key))
+        self.kid = kid or jwk_thumbprint(_public_members(key))
 
     def __repr__(self) -> str:  # never the key
         return (
@@ -334,15 +336,18 @@ class EteeKeystore:
         return found
 
     def signing_identity(
-        self, alias: str = AUTHENTICATION, *, now: datetime | None = None
+        self, alias: str = AUTHENTICATION, *, now: datetime | None = None, kid: str | None = None
     ) -> SigningIdentity:
-        """The signing key under `alias`, after checking its certificate is valid `now`."""
+        """The signing key under `alias`, after checking its certificate is valid `now`.
+
+        `kid` overrides the RFC 7638 thumbprint (eHealth's JWKS may publish its own).
+        """
         entry = self.entry(alias)
         moment = _utc(now)
         cert = entry.certificate
         if not cert.not_valid_before_utc <= moment <= cert.not_valid_after_utc:
             raise CertificateNotValid(entry.alias, cert, moment, self.source)
-        return SigningIdentity(entry.private_key, cert, entry.chain)
+        return SigningIdentity(entry.private_key, cert, entry.chain, kid=kid)
 
     def encryption_entries(self) -> dict[str, KeyEntry]:
         """Decimal serial -> entry, for every entry issued by the authentication certificate."""
