@@ -7,12 +7,14 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from .doctor import doctor_command
+from .m2m import m2m_group
 from .onboarding import onboarding_command
 
 ehbox = AppGroup("ehbox", help="eHealthBox web app commands.")
 # Plain click commands (no app context needed): `python -m ehbox_webapp` runs them without the app.
 ehbox.add_command(doctor_command)
 ehbox.add_command(onboarding_command)
+ehbox.add_command(m2m_group)
 
 
 @ehbox.command("sandbox-keystore")

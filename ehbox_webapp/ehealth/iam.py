@@ -350,7 +350,8 @@ class IamClient:
         if claims.get("typ", "Bearer") != "Bearer":
             raise InvalidToken("this is not an access token")
         allowed = set(allowed_clients)
-        if claims.get("azp") not in allowed:
+        # Keycloak names the client `azp`; RFC 9068 JWT access tokens name it `client_id`.
+        if client_of(claims) not in allowed:
             raise InvalidToken("the token was issued to a client this API does not accept")
         aud = claims.get("aud")
         if not allowed & set(aud if isinstance(aud, list) else [aud]):
@@ -391,6 +392,11 @@ def _header(token: str) -> dict:
     if not isinstance(header, dict):
         raise ValueError("the JWT header is not an object")
     return header
+
+
+def client_of(claims: dict) -> str | None:
+    """The client a token was issued to: `azp` (Keycloak) or `client_id` (RFC 9068)."""
+    return claims.get("azp", claims.get("client_id"))
 
 
 def check_claims(claims: dict, *, issuer: str, audience: str | None, leeway: int = 30) -> None:

@@ -67,6 +67,12 @@ def callback():
         log.warning("login callback refused: state does not match a login in progress")
         return _failure(400, "state", "This login link is not the one we started, or it was "
                         "already used. Please log in again.")
+    issuer = request.args.get("iss")
+    if issuer is not None and issuer != services().iam.issuer:
+        # RFC 9207: the answer names another authorization server (mix-up attack).
+        log.warning("login callback refused: iss names another authorization server")
+        return _failure(400, "issuer_mismatch", "This login answer comes from another "
+                        "identity provider than the one we asked. Please log in again.")
     if "error" in request.args:
         error = request.args.get("error", "")
         log.info("login refused by the realm: %s", error)

@@ -17,7 +17,7 @@ import time
 
 from flask import Blueprint, g, jsonify, request, session
 
-from ...ehealth.iam import IamError, InvalidToken
+from ...ehealth.iam import IamError, InvalidToken, client_of
 from ..extensions import csrf, services, settings
 from .problems import ApiProblem, register_problem_handlers
 
@@ -79,14 +79,14 @@ def _authenticate_bearer(header: str) -> None:
         "signature verified with the realm's published key (JWKS)",
         f"issuer is {claims['iss']}",
         f"not expired (expires in {int(claims['exp'] - time.time())} s)",
-        f"issued to an allowed client ({claims.get('azp')})",
+        f"issued to an allowed client ({client_of(claims)})",
         "audience includes this application",
         "scope includes ehbox",
         f"exchanged for the eHealthBox audience ({cfg.ehbox_audience or 'no exchange configured'})"
         " before any eHealthBox call",
     ]
-    g.api_claims = {k: claims[k] for k in ("sub", "azp", "scope", "exp", "iss", "name")
-                    if k in claims}
+    g.api_claims = {k: claims[k] for k in ("sub", "azp", "client_id", "scope", "exp", "iss",
+                                           "name") if k in claims}
 
 
 @bp.after_request
