@@ -187,3 +187,34 @@ def pytest_runtest_makereport(item, call):
         report.outcome = "failed"
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
         report.longrepr = f"skipped in CI, where every tool is installed: {reason}"
+
+
+SUITES = {  # module -> what it runs against, for the closing summary
+    "test_oidc_provider.py": "against oidc-provider (certified OpenID provider)",
+    "test_browser.py": "in the browser (Chromium)",
+    "test_browser_mailbox.py": "in the browser (Chromium)",
+}
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """Say how many tests ran against third-party software, and how many skipped."""
+    counts: dict[str, dict[str, int]] = {}
+    for outcome in ("passed", "failed", "skipped", "error"):
+        for report in terminalreporter.stats.get(outcome, []):
+            if getattr(report, "when", "call") not in ("call", "setup"):
+                continue
+            if outcome == "passed" and report.when != "call":
+                continue
+            module = report.nodeid.split("::")[0].rsplit("/", 1)[-1]
+            suite = SUITES.get(module)
+            if suite:
+                counts.setdefault(suite, {}).setdefault(outcome, 0)
+                counts[suite][outcome] += 1
+    terminalreporter.section("third-party suites")
+    for suite in sorted(set(SUITES.values())):
+        tally = counts.get(suite, {})
+        terminalreporter.write_line(
+            f"{suite}: {tally.get('passed', 0)} passed, {tally.get('failed', 0)} failed, "
+            f"{tally.get('skipped', 0)} skipped")
+    skipped = len(terminalreporter.stats.get("skipped", []))
+    terminalreporter.write_line(f"skipped tests in this run: {skipped}")
