@@ -1,5 +1,17 @@
-"""The mailbox pages: folders, message list, message, compose (being written)."""
+"""The mailbox pages: folders, messages, downloads, compose and send, bin and delete.
+
+Thin Flask views over the framework-neutral `EhealthboxClient` (obtained from
+`web.ehbox.ehealthbox()` for the logged-in user). One module per concern:
+
+- `folders`: the folder list with counts, quota and paging;
+- `message`: one message, its document (inline or download) and annexes;
+- `compose`: new message, reply, forward, send (with `forms` and `drafts`);
+- `actions`: move to the bin and back, delete for good;
+- `pages`: shared names, template filters and the error pages of the blueprint.
+"""
 
 from flask import Blueprint
 
 bp = Blueprint("mailbox", __name__, url_prefix="/box")
+
+from . import actions, compose, folders, message, pages  # noqa: E402,F401  (routes register on bp)

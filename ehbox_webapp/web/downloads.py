@@ -1,0 +1,157 @@
+"""Sending an eHealthBox document or annex on to the browser, safely and streamed.
+
+Everything about a file in a message is untrusted: its name, its bytes and its
+MIME type. So:
+
+- `Content-Disposition` is `attachment` unless the caller asks for `inline` AND
+  the type is one a browser shows harmlessly (PDF, plain text); the name goes
+  out as RFC 6266 `filename*` (UTF-8) with a sanitized ASCII `filename` fallback.
+- The MIME type is the one stored in the message (what eHealthBox sends back),
+  never guessed from the file name. A malformed type becomes
+  `application/octet-stream`. A well-formed but dangerous one (`text/html`,
+  `image/svg+xml`...) is kept, because the receiving user may need the file as
+  the sender labelled it, and it is made harmless instead: forced attachment,
+  `X-Content-Type-Options: nosniff` and a sandboxing CSP, so it can never run
+  as a page of this site.
+- The bytes are streamed chunk by chunk: a 50 MB annex never sits in memory.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from collections.abc import Iterator
+from urllib.parse import quote
+
+from flask import Response, stream_with_context
+
+from ..ehealth.ehealthbox import Download, EhealthboxError
+
+log = logging.getLogger(__name__)
+
+INLINE_TYPES = frozenset({"application/pdf", "text/plain"})
+# A sandboxed, script-less document: even a hostile PDF or text file cannot act as
+# this origin. frame-ancestors lets the message page (same origin) frame it, nothing else.
+SANDBOX_CSP = "sandbox; default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'self'"
+FALLBACK_TYPE = "application/octet-stream"
+MAX_FILENAME = 150  # enough to recognise a file; keeps the header small
+
+_MIME = re.compile(
+    r"^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}"
+    r"(\s*;\s*[A-Za-z0-9!#$&^_.+-]+=(\"[^\"\\\r\n]*\"|[A-Za-z0-9!#$&^_.+-]+))*$"
+)
+# Letters that Unicode does not decompose into an ASCII letter plus accents.
+_NOT_DECOMPOSABLE = str.maketrans(
+    {
+        "Ł": "L",
+        "ł": "l",
+        "Ø": "O",
+        "ø": "o",
+        "Đ": "D",
+        "đ": "d",
+        "ß": "ss",
+        "Æ": "AE",
+        "æ": "ae",
+        "Œ": "OE",
+        "œ": "oe",
+    }
+)
+_UNSAFE_CHARS = re.compile(r'[\x00-\x1f\x7f"\\/:*?<>|;%`$]+')
+
+
+def stream_download(download: Download, *, inline: bool = False) -> Response:
+    """A response that streams `download` to the browser (and closes it when done).
+
+    `inline=True` shows PDF and plain text in the browser; any other type is
+    still sent as an attachment.
+    """
+    mime_type = safe_mime_type(download.mime_type)
+    show_inline = inline and essence(mime_type) in INLINE_TYPES
+    response = Response(
+        stream_with_context(_chunks(download)),
+        mimetype=None,
+        content_type=mime_type,
+        direct_passthrough=True,
+    )
+    response.headers["Content-Disposition"] = content_disposition(
+        download.filename, inline=show_inline
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = SANDBOX_CSP
+    response.headers["Cache-Control"] = "private, no-store"  # patient data: no shared caches
+    if download.size is not None:
+        response.content_length = download.size
+    # A HEAD request, or a client gone before the first byte, never runs the generator:
+    # close the upstream connection when the response is closed, whatever happened.
+    response.call_on_close(download.close)
+    return response
+
+
+def _chunks(download: Download) -> Iterator[bytes]:
+    """The bytes, holding the last chunk back until eHealthBox's digest has been checked.
+
+    `Download.iter_bytes()` raises `DigestMismatch` after the last chunk; by then
+    a naive loop would have sent every byte and the browser would keep a damaged
+    file. Holding one chunk back makes a mismatch end the response short of its
+    Content-Length, which browsers report as a failed download.
+    """
+    try:
+        previous: bytes | None = None
+        for chunk in download.iter_bytes():
+            if previous is not None:
+                yield previous
+            previous = chunk
+        if previous is not None:
+            yield previous
+    except EhealthboxError as exc:
+        log.warning("download aborted: %s", type(exc).__name__)
+        raise
+    finally:
+        download.close()
+
+
+def essence(mime_type: str) -> str:
+    """`type/subtype` in lower case, without parameters."""
+    return mime_type.split(";", 1)[0].strip().lower()
+
+
+def safe_mime_type(value: str | None) -> str:
+    """The stored type if it is a well-formed MIME type, else application/octet-stream."""
+    value = (value or "").strip()
+    return value if _MIME.match(value) else FALLBACK_TYPE
+
+
+def safe_filename(
+    name: str | None, default: str = "download", max_length: int = MAX_FILENAME
+) -> str:
+    """A file name fit for a download: no path, no control or reserved characters.
+
+    Keeps letters of any script (é, ü, ł stay), so the UTF-8 `filename*` reads as
+    sent. Longer than `max_length`, the stem is shortened and the extension kept.
+    """
+    name = (name or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = unicodedata.normalize("NFC", name)
+    name = "".join(" " if unicodedata.category(c).startswith(("C", "Z")) else c for c in name)
+    name = _UNSAFE_CHARS.sub("_", name)
+    name = re.sub(r"\s+", " ", name).strip(" ._") or default
+    if len(name) > max_length:
+        _, dot, ext = name.rpartition(".")
+        keep = f".{ext}" if dot and 0 < len(ext) <= 10 else ""
+        name = name[: max_length - len(keep)].rstrip(" .") + keep
+    return name
+
+
+def ascii_filename(name: str, default: str = "download") -> str:
+    """The `filename=` fallback for old clients: plain ASCII letters, digits and `._-`."""
+    decomposed = unicodedata.normalize("NFKD", name.translate(_NOT_DECOMPOSABLE))
+    decomposed = decomposed.encode("ascii", "ignore").decode("ascii")
+    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "_", decomposed).strip("._")
+    return cleaned or default
+
+
+def content_disposition(filename: str | None, *, inline: bool = False) -> str:
+    """An RFC 6266 Content-Disposition with both `filename` (ASCII) and `filename*` (UTF-8)."""
+    name = safe_filename(filename)
+    kind = "inline" if inline else "attachment"
+    return f"{kind}; filename=\"{ascii_filename(name)}\"; filename*=UTF-8''{quote(name, safe='')}"

@@ -1,0 +1,61 @@
+"""Organising the box: to the bin and back, and delete for good after a confirmation.
+
+The CSRF token of these POSTs is checked by CSRFProtect before the view runs.
+
+eHealthBox allows only INBOX<->BININBOX and SENTBOX<->BINSENTBOX (cookbook
+UC-405), so "move" needs no destination from the browser: it is the other side.
+A delete is physical and final (UC-404): the cookbook advises to warn first,
+hence the confirmation page.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import flash, redirect, render_template, url_for
+
+from ..auth import login_required
+from ..ehbox import ehealthbox
+from . import bp
+from .forms import ActionForm
+from .pages import BINS, FOLDER_LABELS, MESSAGE, OTHER_SIDE, check_message_id
+
+log = logging.getLogger(__name__)
+
+
+@bp.post(f"/{MESSAGE}/move")
+@login_required
+def move(folder: str, message_id: str):
+    check_message_id(message_id)
+    destination = OTHER_SIDE[folder]
+    not_moved = ehealthbox().move([message_id], folder, destination)
+    if not_moved:
+        flash("The message could not be moved: it is no longer in this folder.", "error")
+        return redirect(url_for("mailbox.folder", folder=folder))
+    if destination in BINS:
+        flash(f"Message moved to {FOLDER_LABELS[destination]}.")
+        return redirect(url_for("mailbox.folder", folder=folder))
+    flash(f"Message restored to {FOLDER_LABELS[destination]}.")
+    return redirect(url_for("mailbox.message", folder=destination, message_id=message_id))
+
+
+@bp.get(f"/{MESSAGE}/delete")
+@login_required
+def confirm_delete(folder: str, message_id: str):
+    check_message_id(message_id)
+    msg = ehealthbox().get_message(message_id, folder)
+    return render_template(
+        "mailbox/confirm_delete.html", folder=folder, message=msg, form=ActionForm()
+    )
+
+
+@bp.post(f"/{MESSAGE}/delete")
+@login_required
+def delete(folder: str, message_id: str):
+    check_message_id(message_id)
+    not_deleted = ehealthbox().delete([message_id], folder)
+    if not_deleted:
+        flash("The message could not be deleted: it is no longer in this folder.", "error")
+    else:
+        flash("Message deleted for good.")
+    return redirect(url_for("mailbox.folder", folder=folder))

@@ -1,0 +1,253 @@
+"""Compose, reply, forward and send, without losing anything on the way.
+
+The form gets its PublicationId when it is first shown (a hidden field). Every
+POST keeps the uploaded files in a server-side draft (`drafts.py`), so when
+eHealthBox refuses, is unavailable or its answer is lost, the form comes back
+filled in with the files still attached; sending again with the same
+PublicationId cannot deliver twice, because eHealthBox delivers a PublicationId
+once. If the login has expired meanwhile, the fields are kept too and the user
+comes back to them after logging in again.
+"""
+
+from __future__ import annotations
+
+import logging
+from contextlib import ExitStack
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from werkzeug.datastructures import MultiDict
+
+from ...ehealth.ehealthbox import (
+    EhealthboxError,
+    InvalidDestination,
+    Message,
+    RecipientOutcome,
+    RecipientsOutOfOffice,
+    SendOutcomeUnknown,
+    SendResult,
+    Unauthorized,
+    Unavailable,
+    new_publication_id,
+)
+from ..auth import LoginRequired, login_required
+from ..ehbox import ehealthbox
+from ..extensions import settings
+from . import bp, drafts
+from .drafts import Draft, DraftError, megabytes
+from .forms import MAX_RECIPIENT_ROWS, ComposeForm
+from .outgoing import OriginalUnavailable, build_message
+from .pages import MESSAGE, check_message_id
+
+log = logging.getLogger(__name__)
+
+SYSTEM_CONTENT_TYPES = ("ACKNOWLEDGMENT", "ERROR")
+NOT_KEPT_FIELDS = {"csrf_token", "send", "add_recipient", "remove_kept"}
+# The field next to which a refused recipient's problem is shown, per eHealthBox code.
+REFUSAL_BY_CODE = {
+    "802": ("identifier", "eHealthBox knows no box with this identifier."),
+    "803": ("quality", "eHealthBox has no box with this identifier and quality."),
+    "804": ("type", "eHealthBox refuses this identifier type for this quality."),
+    "805": ("type", "eHealthBox refuses this identifier type for this quality."),
+}
+
+
+@bp.get("/compose")
+@login_required
+def compose():
+    """A new message; `?draft=<PublicationId>` refills one kept after a new login."""
+    draft_id = request.args.get("draft", "")
+    if drafts.PUBLICATION_ID.match(draft_id):
+        draft = _draft(draft_id)
+        if draft.exists:
+            return _render(ComposeForm(formdata=MultiDict(draft.fields)), draft)
+    form = ComposeForm(formdata=None)
+    form.publication_id.data = new_publication_id()
+    return _render(form)
+
+
+@bp.get(f"/{MESSAGE}/reply")
+@login_required
+def reply(folder: str, message_id: str):
+    original = _original(folder, message_id)
+    form = _new_form(original, "Re: ")
+    row = form.recipients[0].form
+    sender = original.sender
+    row.type.data, row.identifier.data, row.quality.data = sender.type, sender.id, sender.quality
+    return _render(form)
+
+
+@bp.get(f"/{MESSAGE}/forward")
+@login_required
+def forward(folder: str, message_id: str):
+    original = _original(folder, message_id)
+    form = _new_form(original, "Fwd: ")
+    form.forward_folder.data, form.forward_message_id.data = folder, message_id
+    info = original.free_information
+    if info is not None:
+        form.free_text.data = (
+            info.text
+            if not info.is_table
+            else "\n".join(f"{row.left}: {row.right}" for row in info.rows)
+        )
+    return _render(form, original=original)
+
+
+@bp.post("/compose")
+@login_required
+def send():
+    form = ComposeForm()
+    draft = _draft(form.publication_id.data)
+    upload_errors = _keep_uploads(form, draft)
+    if form.add_recipient.data:
+        if len(form.recipients) < MAX_RECIPIENT_ROWS:
+            form.recipients.append_entry()
+        _show_upload_errors(form, upload_errors)
+        return _render(form, draft)
+    valid = form.validate_message(has_document=draft.document is not None)
+    _show_upload_errors(form, upload_errors)  # after validate(), which resets the errors
+    if not valid or upload_errors:
+        draft.save_fields(_kept_fields())
+        return _render(form, draft, status=422)
+    try:
+        result = _publish(form, draft)
+    except LoginRequired:
+        draft.save_fields(_kept_fields())
+        raise LoginRequired(url_for("mailbox.compose", draft=draft.folder.name)) from None
+    except (EhealthboxError, OriginalUnavailable) as exc:
+        draft.save_fields(_kept_fields())
+        resume = url_for("mailbox.compose", draft=draft.folder.name)
+        return _render(
+            form,
+            draft,
+            absences=_explain(form, exc),
+            status=_status(exc),
+            login_again=resume if isinstance(exc, Unauthorized) else None,
+        )
+    draft.delete()
+    _flash_sent(result)
+    return redirect(url_for("mailbox.message", folder="SENTBOX", message_id=result.message_id))
+
+
+def _publish(form: ComposeForm, draft: Draft) -> SendResult:
+    client = ehealthbox()
+    with ExitStack() as files:
+        return client.send(build_message(form, draft, files, client))
+
+
+def _draft(publication_id: str | None) -> Draft:
+    try:
+        return drafts.for_user(publication_id or "", settings().max_upload_bytes)
+    except ValueError:
+        abort(400, "This form is not one this site issued. Open “Write a message” again.")
+
+
+def _keep_uploads(form: ComposeForm, draft: Draft) -> dict[str, list[str]]:
+    """Apply the "remove" ticks, then keep the new uploads; returns the refusals per field."""
+    draft.remove(form.remove_kept.data or ())
+    form.remove_kept.data = []
+    errors: dict[str, list[str]] = {}
+    uploads = [("document", form.document.data)] if form.document.data else []
+    uploads += [("annexes", upload) for upload in form.annexes.data or () if upload]
+    for field_name, upload in uploads:
+        try:
+            draft.keep(upload, "document" if field_name == "document" else "annex")
+        except DraftError as exc:
+            errors.setdefault(field_name, []).append(str(exc))
+    return errors
+
+
+def _show_upload_errors(form: ComposeForm, upload_errors: dict[str, list[str]]) -> None:
+    for field_name, errors in upload_errors.items():
+        field = getattr(form, field_name)
+        field.errors = [*field.errors, *errors]
+
+
+def _kept_fields() -> list[tuple[str, str]]:
+    return [(k, v) for k, v in request.form.items(multi=True) if k not in NOT_KEPT_FIELDS]
+
+
+def _explain(form: ComposeForm, exc: Exception) -> dict[int, RecipientOutcome]:
+    """Put a send failure on the form: at the top, and next to the recipients it names.
+
+    Returns the out-of-office recipients by row index, for the "send anyway" boxes.
+    """
+    log.info("send refused or failed: %r", exc)
+    form.top_errors.append(str(exc))
+    rows = list(enumerate(row.form for row in form.recipients))
+    absences: dict[int, RecipientOutcome] = {}
+    if isinstance(exc, InvalidDestination):
+        field_name, sentence = REFUSAL_BY_CODE.get(exc.code or "", REFUSAL_BY_CODE["802"])
+        for box in exc.recipients:
+            for _, row in rows:
+                if row.matches(box.id, box.type, box.quality):
+                    getattr(row, field_name).errors.append(sentence)
+    elif isinstance(exc, RecipientsOutOfOffice):
+        for outcome in exc.recipients:
+            box = outcome.box
+            absences.update(
+                {i: outcome for i, row in rows if row.matches(box.id, box.type, box.quality)}
+            )
+        form.top_errors.append(
+            "Tick “send anyway” for each recipient below who may receive "
+            "it anyway, or add a substitute as a recipient, then send again."
+        )
+    return absences
+
+
+def _status(exc: Exception) -> int:
+    if isinstance(exc, Unauthorized):
+        return 401
+    return 503 if isinstance(exc, Unavailable | SendOutcomeUnknown) else 422
+
+
+def _flash_sent(result: SendResult) -> None:
+    flash("Message sent.")
+    if result.replayed:
+        # The first attempt reached eHealthBox: that version was delivered, once.
+        flash(
+            "eHealthBox had already received this message at an earlier attempt: it was "
+            "delivered once, as it was first sent."
+        )
+    for outcome in result.recipients:
+        if outcome.stand_by:
+            flash(f"The box of {outcome.box} is full: the message waits until there is room.")
+        if outcome.absent_to:
+            flash(f"{outcome.box} is out of office until {outcome.absent_to:%d/%m/%Y}.")
+
+
+def _original(folder: str, message_id: str) -> Message:
+    check_message_id(message_id)
+    original = ehealthbox().get_message(message_id, folder)
+    if original.content_specification.content_type in SYSTEM_CONTENT_TYPES:
+        abort(404)  # system messages come from the platform: nobody to answer
+    return original
+
+
+def _new_form(original: Message, prefix: str) -> ComposeForm:
+    form = ComposeForm(formdata=None)
+    form.publication_id.data = new_publication_id()
+    title = original.document.title if original.document else ""
+    form.title.data = title if title.lower().startswith(prefix.lower()) else (prefix + title)[:400]
+    form.patient_inss.data = original.patient_inss
+    return form
+
+
+def _render(
+    form: ComposeForm,
+    draft: Draft | None = None,
+    *,
+    absences: dict[int, RecipientOutcome] | None = None,
+    original: Message | None = None,
+    login_again: str | None = None,
+    status: int = 200,
+):
+    """The compose page; `login_again` is where to come back after a new login."""
+    return render_template(
+        "mailbox/compose.html",
+        form=form,
+        kept=draft.files if draft else [],
+        absences=absences or {},
+        original=original,
+        login_again=login_again,
+        limit=megabytes(settings().max_upload_bytes),
+    ), status

@@ -1,0 +1,224 @@
+"""Uploads kept on the server while a message is being composed, so nothing is lost.
+
+When a send fails (eHealthBox unavailable, answer lost, a recipient out of
+office...) the form comes back filled in; browsers cannot refill file inputs,
+so the files already uploaded are kept here and listed as "kept: name (size)".
+A draft is one folder per (user, PublicationId):
+
+    <instance>/drafts/<sha256(user sub)>/<PublicationId>/
+        meta.json      the kept files' names and types, and the form fields
+        f1.bin, f2...  the bytes, under names we choose (never the user's)
+
+Kept files are never served back to the browser. A draft's total size never
+exceeds the upload limit, a user has at most `MAX_DRAFTS_PER_USER` drafts, and
+a draft untouched for `DRAFT_LIFETIME` seconds is deleted by the next compose
+request of anyone. A successful send deletes its draft.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import re
+import shutil
+import time
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from flask import current_app, g
+from werkzeug.datastructures import FileStorage
+
+from ..downloads import FALLBACK_TYPE, safe_filename, safe_mime_type
+
+log = logging.getLogger(__name__)
+
+DRAFT_LIFETIME = 24 * 3600
+MAX_DRAFTS_PER_USER = 10
+MAX_DOWNLOAD_FILE_NAME = 255  # DownloadFileName is 1-255 characters (publication XSD)
+PUBLICATION_ID = re.compile(r"^[A-Za-z0-9]{13}$")  # what new_publication_id() makes
+_COPY_CHUNK = 64 * 1024
+
+
+class DraftError(ValueError):
+    """A file could not be kept; `str()` is the sentence to show next to the file input."""
+
+
+@dataclass(frozen=True)
+class KeptFile:
+    key: str  # the stored file's name in the draft folder: f1, f2, ...
+    role: str  # "document" or "annex"
+    filename: str  # sanitized; what the recipient will see
+    mime_type: str
+    size: int
+
+
+class Draft:
+    """The kept files and form fields of one message being composed."""
+
+    def __init__(self, folder: Path, limit: int):
+        self.folder = folder
+        self.limit = limit
+        meta = self._read_meta()
+        self.files: list[KeptFile] = [KeptFile(**f) for f in meta.get("files", ())]
+        self.fields: list[tuple[str, str]] = [tuple(p) for p in meta.get("fields", ())]
+
+    # --- what is kept ------------------------------------------------------------------------
+    @property
+    def document(self) -> KeptFile | None:
+        return next((f for f in self.files if f.role == "document"), None)
+
+    @property
+    def annexes(self) -> list[KeptFile]:
+        return [f for f in self.files if f.role == "annex"]
+
+    @property
+    def total_size(self) -> int:
+        return sum(f.size for f in self.files)
+
+    @property
+    def exists(self) -> bool:
+        return (self.folder / "meta.json").exists()
+
+    def open(self, kept: KeptFile) -> BinaryIO:
+        return (self.folder / f"{kept.key}.bin").open("rb")
+
+    # --- changes -----------------------------------------------------------------------------
+    def keep(self, upload: FileStorage, role: str) -> KeptFile:
+        """Store an upload (a new document replaces the kept one). Raises DraftError."""
+        filename = safe_filename(upload.filename, default="", max_length=10_000)
+        if not filename:
+            raise DraftError("This file has no usable name. Rename it and choose it again.")
+        if len(filename) > MAX_DOWNLOAD_FILE_NAME:
+            raise DraftError(
+                f"The file name “{filename[:40]}…” is longer than "
+                f"{MAX_DOWNLOAD_FILE_NAME} characters. Rename the file."
+            )
+        if role == "document" and self.document is not None:
+            self.remove([self.document.key])
+        self.folder.mkdir(parents=True, exist_ok=True)
+        key = self._next_key()
+        size = self._copy_within_limit(upload.stream, self.folder / f"{key}.bin", filename)
+        kept = KeptFile(key, role, filename, safe_mime_type(upload.mimetype or FALLBACK_TYPE), size)
+        self.files.append(kept)
+        self._write_meta()
+        return kept
+
+    def remove(self, keys: Iterable[str]) -> None:
+        doomed = set(keys)
+        for kept in [f for f in self.files if f.key in doomed]:
+            (self.folder / f"{kept.key}.bin").unlink(missing_ok=True)
+            self.files.remove(kept)
+        if self.folder.exists():
+            self._write_meta()
+
+    def save_fields(self, fields: Iterable[tuple[str, str]]) -> None:
+        """Remember the form's fields, to refill it after a new login."""
+        self.fields = [(name, value) for name, value in fields]
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self._write_meta()
+
+    def delete(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+    # --- plumbing ----------------------------------------------------------------------------
+    def _next_key(self) -> str:
+        used = {f.key for f in self.files}
+        return next(f"f{n}" for n in range(1, len(used) + 2) if f"f{n}" not in used)
+
+    def _copy_within_limit(self, source: BinaryIO, target: Path, filename: str) -> int:
+        room = self.limit - self.total_size
+        size = 0
+        with target.open("wb") as out:
+            while chunk := source.read(_COPY_CHUNK):
+                size += len(chunk)
+                if size > room:
+                    break
+                out.write(chunk)
+        if size > room:
+            target.unlink(missing_ok=True)
+            raise DraftError(
+                f"“{filename}” was not added: the files of one message may add "
+                f"up to {megabytes(self.limit)} at most."
+            )
+        return size
+
+    def _read_meta(self) -> dict:
+        try:
+            return json.loads((self.folder / "meta.json").read_text("utf-8"))
+        except (OSError, ValueError):
+            return {}
+
+    def _write_meta(self) -> None:
+        meta = {"files": [asdict(f) for f in self.files], "fields": self.fields}
+        tmp = self.folder / "meta.json.tmp"
+        tmp.write_text(json.dumps(meta, ensure_ascii=False), "utf-8")
+        os.replace(tmp, self.folder / "meta.json")  # atomic: never a half-written meta
+
+
+def megabytes(size: int) -> str:
+    return f"{size / (1024 * 1024):.0f} MB" if size >= 1024 * 1024 else f"{size} bytes"
+
+
+def drafts_root() -> Path:
+    return Path(current_app.instance_path) / "drafts"
+
+
+def owner_folder(sub: str) -> Path:
+    """The current user's drafts; the folder name is a hash, not the user's id."""
+    return drafts_root() / hashlib.sha256(sub.encode("utf-8")).hexdigest()[:32]
+
+
+def for_user(publication_id: str, limit: int) -> Draft:
+    """The logged-in user's draft for this PublicationId (created on first write).
+
+    Raises ValueError for something that is not a PublicationId we issued: it
+    becomes a folder name, so nothing else may get through.
+    """
+    if not PUBLICATION_ID.match(publication_id or ""):
+        raise ValueError("not a PublicationId")
+    owner = owner_folder(g.user["sub"])
+    purge_expired(drafts_root())
+    _make_room(owner, publication_id)
+    return Draft(owner / publication_id, limit)
+
+
+def _make_room(owner: Path, publication_id: str) -> None:
+    """Drop the oldest drafts so that a new one stays within MAX_DRAFTS_PER_USER."""
+    if not owner.is_dir() or (owner / publication_id).exists():
+        return
+    drafts = sorted((p for p in owner.iterdir() if p.is_dir()), key=_last_change)
+    for old in drafts[: max(0, len(drafts) - MAX_DRAFTS_PER_USER + 1)]:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def purge_expired(root: Path, now: float | None = None) -> int:
+    """Delete every draft untouched for DRAFT_LIFETIME seconds; returns how many."""
+    if not root.is_dir():
+        return 0
+    limit = (now or time.time()) - DRAFT_LIFETIME
+    purged = 0
+    for owner in (p for p in root.iterdir() if p.is_dir()):
+        try:
+            for draft in (p for p in owner.iterdir() if p.is_dir()):
+                if _last_change(draft) < limit:
+                    shutil.rmtree(draft, ignore_errors=True)
+                    purged += 1
+            if not any(owner.iterdir()):
+                owner.rmdir()
+        except OSError:  # another request is using or removing the same folder
+            continue
+    if purged:
+        log.info("purged %d expired draft(s)", purged)
+    return purged
+
+
+def _last_change(draft: Path) -> float:
+    meta = draft / "meta.json"
+    try:
+        return (meta if meta.exists() else draft).stat().st_mtime
+    except OSError:
+        return 0.0

@@ -1,0 +1,107 @@
+"""The folder pages: one page of messages, newest first, with counts and the box quota."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import abort, redirect, render_template, request, url_for
+
+from ...ehealth.ehealthbox import MessagePage, MessageSummary
+from ..auth import login_required
+from ..ehbox import ehealthbox
+from . import bp
+from .pages import FOLDER, FOLDER_LABELS, MESSAGE_ID
+
+PAGE_SIZE = 25
+MAX_PAGE = 10_000  # far beyond any real box; keeps startIndex a sane number
+
+
+@dataclass(frozen=True)
+class FolderCount:
+    folder: str
+    label: str
+    total: int | None
+    unread: int | None
+
+
+@bp.get("/")
+@login_required
+def index():
+    return redirect(url_for("mailbox.folder", folder="INBOX"))
+
+
+@bp.get(f"/{FOLDER}")
+@login_required
+def folder(folder: str):
+    page_number = _page_number()
+    client = ehealthbox()
+    start = (page_number - 1) * PAGE_SIZE + 1
+    page = client.list_messages(folder, start, start + PAGE_SIZE - 1)
+    if page_number > 1 and not page.messages:
+        abort(404)
+    messages = without_repeats(page.messages, after=request.args.get("after"))
+    last_page = _last_page(page, page_number)
+    return render_template(
+        "mailbox/folder.html",
+        folder=folder,
+        messages=messages,
+        page=page_number,
+        last_page=last_page,
+        next_after=messages[-1].message_id if messages else None,
+        counts=folder_counts(client, page),
+        box=client.box_info(),
+    )
+
+
+def _page_number() -> int:
+    raw = request.args.get("page", "1")
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
+        abort(404)
+    return int(raw)
+
+
+def _last_page(page: MessagePage, page_number: int) -> int | None:
+    """The number of the last page, when eHealthBox tells the folder's total."""
+    if page.total is not None:
+        return max(1, -(-page.total // PAGE_SIZE))
+    return None if len(page.messages) == PAGE_SIZE else page_number
+
+
+def without_repeats(
+    messages: tuple[MessageSummary, ...], after: str | None = None
+) -> list[MessageSummary]:
+    """The page's messages, each once, minus those already shown on the previous page.
+
+    eHealthBox pages by position, newest first: when k messages arrive while the
+    user reads page 1, the last k messages of page 1 come back at the top of
+    page 2. The "next page" link carries `after`, the id of the last message the
+    user saw; if it is on this page, it and everything above it were already
+    shown. Limitation: if messages were removed meanwhile (moved or deleted
+    elsewhere), positions shift the other way and a few messages fall between
+    two pages; reloading page 1 shows them. Within a page, ids are unique too.
+    """
+    if after and MESSAGE_ID.match(after):
+        ids = [m.message_id for m in messages]
+        if after in ids:
+            messages = messages[ids.index(after) + 1 :]
+    seen: set[str] = set()
+    unique = []
+    for message in messages:
+        if message.message_id not in seen:
+            seen.add(message.message_id)
+            unique.append(message)
+    return unique
+
+
+def folder_counts(client, current: MessagePage) -> list[FolderCount]:
+    """Total and unread per folder.
+
+    The current folder's come with its page; each other folder costs a
+    one-message listing, the smallest call that carries them. (Listing the INBOX
+    counts as "received" for its newest message, as any mail client's polling does.)
+    """
+    counts = []
+    for name, label in FOLDER_LABELS.items():
+        page = current if name == current.folder else client.list_messages(name, 1, 1)
+        counts.append(FolderCount(name, label, page.total, page.unread))
+    return counts

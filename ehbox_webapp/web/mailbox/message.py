@@ -1,0 +1,123 @@
+"""One message: its page, its document (downloaded or shown inline) and its annexes.
+
+A plain-text document is shown on the page in a <pre> (escaped like everything
+else from a message); a PDF in an <iframe> of the inline route, which serves
+only PDF and plain text inline, inside a sandboxing CSP (see `web/downloads.py`).
+Every file can always be downloaded as an attachment.
+"""
+
+from __future__ import annotations
+
+import codecs
+
+from flask import render_template
+
+from ...ehealth.ehealthbox import (
+    AcknowledgmentStatus,
+    EhealthboxClient,
+    EhealthboxError,
+    Message,
+    Unauthorized,
+)
+from ..auth import login_required
+from ..downloads import essence, stream_download
+from ..ehbox import ehealthbox
+from . import bp
+from .forms import ActionForm
+from .pages import MESSAGE, SENT_FOLDERS, check_message_id
+
+TEXT_PREVIEW_LIMIT = 256 * 1024  # bigger text documents are downloaded, not shown
+
+
+@bp.get(f"/{MESSAGE}")
+@login_required
+def message(folder: str, message_id: str):
+    """The message page. Opening an INBOX message marks it read (and sends the receipts)."""
+    check_message_id(message_id)
+    client = ehealthbox()
+    msg = client.get_message(message_id, folder)
+    receipts, receipts_error = _receipts(client, msg, folder)
+    return render_template(
+        "mailbox/message.html",
+        folder=folder,
+        message=msg,
+        show=document_display(msg),
+        text=_text_preview(client, msg, folder),
+        receipts=receipts,
+        receipts_error=receipts_error,
+        form=ActionForm(),
+    )
+
+
+@bp.get(f"/{MESSAGE}/document")
+@login_required
+def document(folder: str, message_id: str):
+    check_message_id(message_id)
+    return stream_download(ehealthbox().open_document(message_id, folder))
+
+
+@bp.get(f"/{MESSAGE}/document/inline")
+@login_required
+def document_inline(folder: str, message_id: str):
+    """For the message page's <iframe>: PDF or text inline, anything else as a download."""
+    check_message_id(message_id)
+    return stream_download(ehealthbox().open_document(message_id, folder), inline=True)
+
+
+@bp.get(f"/{MESSAGE}/annexes/<int:index>")
+@login_required
+def annex(folder: str, message_id: str, index: int):
+    check_message_id(message_id)
+    return stream_download(ehealthbox().open_annex(message_id, index, folder))
+
+
+def document_display(msg: Message) -> str | None:
+    """How the page shows the document: "text" (in a <pre>), "pdf" (an <iframe>) or None."""
+    if msg.document is None:
+        return None
+    kind = essence(msg.document.mime_type)
+    if kind == "text/plain" and msg.document.size <= TEXT_PREVIEW_LIMIT:
+        return "text"
+    if kind == "application/pdf":
+        return "pdf"
+    return None
+
+
+def _text_preview(client: EhealthboxClient, msg: Message, folder: str) -> str | None:
+    if document_display(msg) != "text":
+        return None
+    chunks, size = [], 0
+    with client.open_document(msg.message_id, folder) as download:
+        for chunk in download.iter_bytes():  # bounded even if the stated size is wrong
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > TEXT_PREVIEW_LIMIT:
+                break
+    raw = b"".join(chunks)[:TEXT_PREVIEW_LIMIT]
+    return raw.decode(_charset(msg.document.mime_type), errors="replace")
+
+
+def _charset(mime_type: str) -> str:
+    """The charset parameter if Python knows it; UTF-8 otherwise (eHealth's usual)."""
+    for param in mime_type.split(";")[1:]:
+        name, _, value = param.partition("=")
+        if name.strip().lower() == "charset":
+            try:
+                return codecs.lookup(value.strip().strip('"')).name
+            except LookupError:
+                break
+    return "utf-8"
+
+
+def _receipts(
+    client: EhealthboxClient, msg: Message, folder: str
+) -> tuple[list[AcknowledgmentStatus], str | None]:
+    """For a sent message: when each recipient got it. A failure here spoils only this part."""
+    if folder not in SENT_FOLDERS:
+        return [], None
+    try:
+        return client.acknowledgments(msg.message_id), None
+    except Unauthorized:
+        raise
+    except EhealthboxError as exc:
+        return [], str(exc)
