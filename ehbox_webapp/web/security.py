@@ -19,7 +19,7 @@ RATE_LIMITS = {  # endpoint -> (requests, per seconds)
     "auth.login": (20, 60),
     "auth.callback": (20, 60),
     "api.send": (30, 60),
-    "mailbox.compose": (30, 60),
+    "mailbox.send": (30, 60),
 }
 
 
@@ -61,7 +61,7 @@ def set_security_headers(response: Response) -> Response:
 def rate_limit() -> Response | tuple | None:
     """A fixed window per route and caller, counted in the shared store."""
     limit = RATE_LIMITS.get(request.endpoint or "")
-    if limit is None or (request.endpoint.startswith("mailbox.") and request.method != "POST"):
+    if limit is None:
         return None
     count, window = limit
     user = session.get("user") or {}
