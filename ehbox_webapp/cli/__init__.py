@@ -6,6 +6,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from .acceptance import acceptance_command
 from .doctor import doctor_command
 from .m2m import m2m_group
 from .onboarding import onboarding_command
@@ -15,6 +16,7 @@ ehbox = AppGroup("ehbox", help="eHealthBox web app commands.")
 ehbox.add_command(doctor_command)
 ehbox.add_command(onboarding_command)
 ehbox.add_command(m2m_group)
+ehbox.add_command(acceptance_command)
 
 
 @ehbox.command("sandbox-keystore")
