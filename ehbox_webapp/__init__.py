@@ -150,6 +150,7 @@ def register_sandbox(app: Flask, settings: Settings) -> None:
         m2m_client_id=settings.iam_m2m_client_id,
         ehbox_audience=settings.ehbox_audience,
         backchannel_logout_uri=f"{public}/auth/backchannel-logout",
+        max_message_bytes=settings.sandbox_max_message_bytes,
     ))
     app.extensions["sandbox_app"] = sandbox
     app.wsgi_app = DispatcherMiddleware(app.wsgi_app, {SANDBOX_MOUNT: sandbox})

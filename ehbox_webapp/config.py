@@ -77,6 +77,7 @@ class Settings:
     ehealth_from: str = ""
     http_timeout: float = 15.0
     max_upload_bytes: int = 25 * 1024 * 1024
+    sandbox_max_message_bytes: int = 20 * 1024 * 1024
     api_allowed_clients: tuple[str, ...] = ()
     cors_origins: tuple[str, ...] = ()
     redis_url: str = ""
@@ -184,6 +185,11 @@ class Settings:
         if not max_upload.isdigit() or not 1 <= int(max_upload) <= 1024:
             raise ConfigError("MAX_UPLOAD_MB", f"a whole number of megabytes (1-1024), not {max_upload!r}")
 
+        sandbox_max = get("SANDBOX_MAX_MESSAGE_MB", "20")
+        if not sandbox_max.isdigit() or not 1 <= int(sandbox_max) <= 1024:
+            raise ConfigError("SANDBOX_MAX_MESSAGE_MB",
+                              f"a whole number of megabytes (1-1024), not {sandbox_max!r}")
+
         client_id = setting("IAM_CLIENT_ID", "the client id eHealth registered for this app in the healthcare realm")
         public_client_id = get("IAM_PUBLIC_CLIENT_ID", defaults.get("IAM_PUBLIC_CLIENT_ID", ""))
         allowed = tuple(get("API_ALLOWED_CLIENTS").split(",")) if get("API_ALLOWED_CLIENTS") else tuple(
@@ -225,6 +231,7 @@ class Settings:
             ehealth_from=setting("EHEALTH_FROM", "an operational contact e-mail address, sent as the From header"),
             http_timeout=http_timeout,
             max_upload_bytes=int(max_upload) * 1024 * 1024,
+            sandbox_max_message_bytes=int(sandbox_max) * 1024 * 1024,
             api_allowed_clients=allowed,
             cors_origins=origins,
             redis_url=redis_url,
