@@ -24,6 +24,9 @@ from ehbox_webapp import create_app
 from ehbox_webapp.config import SANDBOX_KEYSTORE_PASSWORD
 from ehbox_webapp.ehealth.keystore import generate_keystore
 
+# The browser fixtures (one Chromium for the whole run) are shared by several modules.
+pytest_plugins = ["browser_fixtures"]
+
 
 @pytest.fixture(scope="session")
 def sandbox_keystore(tmp_path_factory) -> Path:
@@ -155,11 +158,19 @@ class Browser(requests.Session):
         action = urljoin(response.url, form["action"] or response.url)
         return self.request(form["method"].upper(), action, data=payload, timeout=10)
 
-    def login(self, persona: str = "dr-alice", next_path: str = "/") -> requests.Response:
-        """Log a sandbox persona in through the real login page."""
+    def login(self, persona: str = "dr-alice", next_path: str = "/",
+              lang: str | None = "en") -> requests.Response:
+        """Log a sandbox persona in through the real login page.
+
+        Then pick `lang` in the page's language switcher, as a user would: the personas'
+        tokens say nl or fr, and most tests read the English pages. None keeps the token's.
+        """
         page = self.get(self.url(f"/login?next={next_path}"), timeout=10)
         assert page.status_code == 200, page.text[:500]
-        return self.submit(page, "username", {"username": persona})
+        landed = self.submit(page, "username", {"username": persona})
+        if lang is None or not any(f["action"] == "/language" for f in page_forms(landed.text)):
+            return landed
+        return self.submit(landed, "lang", {}, button=("lang", lang))
 
     def csrf_token(self, path: str = "/") -> str:
         html = self.get(self.url(path), timeout=10).text
@@ -218,3 +229,20 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
             f"{tally.get('skipped', 0)} skipped")
     skipped = len(terminalreporter.stats.get("skipped", []))
     terminalreporter.write_line(f"skipped tests in this run: {skipped}")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def compiled_translations() -> None:
+    """The .mo catalogs the app reads (`make` compiles them; a bare pytest run may not have)."""
+    from ehbox_webapp.web.i18n import TRANSLATIONS
+
+    for po in TRANSLATIONS.glob("*/LC_MESSAGES/messages.po"):
+        mo = po.with_suffix(".mo")
+        if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
+            from babel.messages.mofile import write_mo
+            from babel.messages.pofile import read_po
+
+            with po.open("rb") as source:
+                catalog = read_po(source, locale=po.parent.parent.name)
+            with mo.open("wb") as target:
+                write_mo(target, catalog)

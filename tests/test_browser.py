@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from browser_fixtures import chromium, login_in_browser, page  # noqa: F401  (fixtures)
+from browser_fixtures import login_in_browser
 
 
 def test_web_login_shows_who_is_logged_in_and_logs_out(page, live_app):

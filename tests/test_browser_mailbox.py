@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from browser_fixtures import chromium, login_in_browser, page  # noqa: F401  (fixtures)
+from browser_fixtures import login_in_browser
 
 PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n%%EOF\n"
 
