@@ -32,12 +32,13 @@ from ..ehealth.ehealthbox import (
     SendOutcomeUnknown,
     Unauthorized,
 )
+from ..ehealth.ehealthbox.models import ALLOWED_MOVES
 from ..ehealth.iam import IamError
 from ..m2m import files, render
 from ..m2m.box import NoClientId, describe_error, organisation_box
 from ..m2m.client_id import InvalidClientId
 from ..m2m.poll import BINS, DEFAULT_INTERVAL, Poller, check_interval
-from ..m2m.send import ALLOWED_MOVES, RECEIPTS, MessageProblem, build_message, resend_command
+from ..m2m.send import RECEIPTS, MessageProblem, build_message, resend_command
 from ..m2m.signals import StopOnSignals
 from ..m2m.state import PollError, directory_lock
 from ..m2m.tokens import M2mTokenProvider, token_claims

@@ -30,15 +30,6 @@ from ..ehealth.ehealthbox.identifiers import (
 )
 
 RECEIPTS = ("published", "received", "read")
-# Folder moves the platform allows (notes §3.2, CONFIRMED): to the bin and back.
-ALLOWED_MOVES = frozenset(
-    {
-        ("INBOX", "BININBOX"),
-        ("BININBOX", "INBOX"),
-        ("SENTBOX", "BINSENTBOX"),
-        ("BINSENTBOX", "SENTBOX"),
-    }
-)
 # PublicationId: 1 to 13 characters (XSD); we accept what new_publication_id makes.
 _PUBLICATION_ID = re.compile(r"[A-Za-z0-9]{1,13}")
 

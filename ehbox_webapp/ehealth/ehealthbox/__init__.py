@@ -25,7 +25,8 @@ _EXPORTS = {
                "RecipientsOutOfOffice", "SendOutcomeUnknown", "Unauthorized", "Unavailable"),
     "identifiers": ("QUALITIES", "check_recipient", "is_valid_cbe", "is_valid_ehp",
                     "is_valid_inss", "is_valid_nihii", "validate_recipient"),
-    "models": ("ACK_TYPES", "CONTENT_TYPES", "FOLDERS", "Acknowledgment", "AcknowledgmentStatus",
+    "models": ("ACK_TYPES", "ALLOWED_MOVES", "CONTENT_TYPES", "FOLDERS", "OTHER_SIDE",
+               "Acknowledgment", "AcknowledgmentStatus",
                "Annex", "Attachment", "BoxId", "BoxInfo", "ContentSpecification", "CustomMeta",
                "Document", "ErrorMessage", "FreeInformation", "Message", "MessagePage",
                "MessageSummary", "NewMessage", "OutOfOffice", "Recipient", "RecipientOutcome",
@@ -34,7 +35,8 @@ _EXPORTS = {
 _MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
 
 __all__ = [  # the same names as _EXPORTS (a test checks it), spelled out for tools
-    "OPENAPI_PATH", "ACK_TYPES", "Acknowledgment", "AcknowledgmentStatus", "Annex", "Attachment",
+    "OPENAPI_PATH", "ACK_TYPES", "ALLOWED_MOVES", "OTHER_SIDE", "Acknowledgment",
+    "AcknowledgmentStatus", "Annex", "Attachment",
     "BadRequest", "BoxId", "BoxInfo", "CONTENT_TYPES", "ContentSpecification", "CustomMeta",
     "DigestMismatch", "Document", "Download", "EhealthboxClient", "EhealthboxError",
     "ErrorMessage", "FOLDERS", "Forbidden", "FreeInformation", "InvalidBox", "InvalidDestination",
@@ -87,8 +89,10 @@ if TYPE_CHECKING:  # for type checkers and IDEs: the same names, eagerly
     )
     from .models import (
         ACK_TYPES,
+        ALLOWED_MOVES,
         CONTENT_TYPES,
         FOLDERS,
+        OTHER_SIDE,
         Acknowledgment,
         AcknowledgmentStatus,
         Annex,

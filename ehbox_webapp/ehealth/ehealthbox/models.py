@@ -21,6 +21,11 @@ from typing import BinaryIO
 FOLDERS = ("INBOX", "SENTBOX", "BININBOX", "BINSENTBOX")
 CONTENT_TYPES = ("DOCUMENT", "NEWS", "ACKNOWLEDGMENT", "ERROR")
 ACK_TYPES = ("PUBLISHED", "RECEIVED", "READ")
+# The only moves the platform allows (UC-405): to the bin and back, so each folder has one
+# destination, "the other side".
+OTHER_SIDE = {"INBOX": "BININBOX", "BININBOX": "INBOX",
+              "SENTBOX": "BINSENTBOX", "BINSENTBOX": "SENTBOX"}
+ALLOWED_MOVES = frozenset(OTHER_SIDE.items())
 MAX_IDS_PER_CALL = 100  # list, move and delete take at most 100 messages per call (SOAP XSD)
 
 _ALPHANUMERIC = string.ascii_letters + string.digits

@@ -18,8 +18,6 @@ from .serialize import to_json
 
 MAX_PAGE_SIZE = 100
 IDEMPOTENCY_TTL = 24 * 3600
-ALLOWED_MOVES = {("INBOX", "BININBOX"), ("BININBOX", "INBOX"),
-                 ("SENTBOX", "BINSENTBOX"), ("BINSENTBOX", "SENTBOX")}
 
 
 def _folder(default: str = "INBOX") -> str:
@@ -210,7 +208,7 @@ def move():
     source = str(body.get("folder", "")).upper()
     destination = str(body.get("destination", "")).upper()
     ids = _ids(body)
-    if (source, destination) not in ALLOWED_MOVES:
+    if (source, destination) not in models.ALLOWED_MOVES:
         raise ApiProblem(422, "Move not allowed", "Messages move only between INBOX and "
                          "BININBOX, or between SENTBOX and BINSENTBOX.",
                          invalidParams=[{"name": "destination", "reason": "not allowed"}])
