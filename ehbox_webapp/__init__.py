@@ -151,6 +151,9 @@ def register_sandbox(app: Flask, settings: Settings) -> None:
         ehbox_audience=settings.ehbox_audience,
         backchannel_logout_uri=f"{public}/auth/backchannel-logout",
         max_message_bytes=settings.sandbox_max_message_bytes,
+        organisation_keystore=(settings.keystore_path(ROOT), settings.etee_keystore_password),
+        persona_keystores_export=settings.personal_keystores_path(ROOT, Path(app.instance_path)),
+        persona_keystore_password=settings.etee_personal_keystores_password,
     ))
     app.extensions["sandbox_app"] = sandbox
     app.wsgi_app = DispatcherMiddleware(app.wsgi_app, {SANDBOX_MOUNT: sandbox})

@@ -37,6 +37,8 @@ SANDBOX_IDENTIFIER = "0899999949"
 SANDBOX_KEYSTORE = "certs/sandbox.acc-p12"
 SANDBOX_KEYSTORE_PASSWORD = "sandbox"  # noqa: S105 - public sandbox material, generated locally
 SANDBOX_SECRET_KEY = "sandbox-only-secret-key-never-use-elsewhere"  # noqa: S105
+SANDBOX_ETEE_JWKS_PATH = "/etee/v1/pubKeys/cacerts/jwks"  # under the sandbox mount, as eHealth's
+SANDBOX_PERSONAS_FOLDER = "sandbox-personas"  # in the instance folder: sandbox persona keystores
 
 IDENTIFIER_TYPES = re.compile(r"^(CBE|SSIN|NIHII|NIHII11|EHP|NIHII-[A-Z_]+|CBE-[A-Z_]+|EHP-[A-Z_]+)$")
 
@@ -71,6 +73,11 @@ class Settings:
     etee_application_id: str = ""
     etee_next_keystore: str = ""
     etee_next_keystore_password: str = ""
+    etee_previous_keystores: tuple[str, ...] = ()
+    etee_previous_keystores_password: str = ""
+    etee_personal_keystores: str = ""
+    etee_personal_keystores_password: str = ""
+    etee_jwks_base: str = ""
     ehbox_api_url: str = ""
     ehbox_audience: str = ""
     ehealth_user_agent: str = "ehbox-webapp/0.1.0"
@@ -150,10 +157,13 @@ class Settings:
                 "EHBOX_AUDIENCE": SANDBOX_EHBOX_AUDIENCE,
                 "EHEALTH_FROM": "sandbox@example.org",
                 "SECRET_KEY": SANDBOX_SECRET_KEY,
+                "ETEE_JWKS_BASE": f"{public_url}{SANDBOX_MOUNT}{SANDBOX_ETEE_JWKS_PATH}",
+                "ETEE_PERSONAL_KEYSTORES_PASSWORD": SANDBOX_KEYSTORE_PASSWORD,
             }
         else:
             base = IAM_BASE[env]
-            defaults = {"ETEE_KEYSTORE": "", "ETEE_KEYSTORE_PASSWORD": ""}
+            defaults = {"ETEE_KEYSTORE": "", "ETEE_KEYSTORE_PASSWORD": "",
+                        "ETEE_JWKS_BASE": ETEE_JWKS_BASE[env] or ""}
 
         def setting(name: str, expected: str) -> str:
             value = get(name, defaults.get(name, ""))
@@ -225,6 +235,14 @@ class Settings:
             etee_application_id=get("ETEE_APPLICATION_ID"),
             etee_next_keystore=get("ETEE_NEXT_KEYSTORE"),
             etee_next_keystore_password=get("ETEE_NEXT_KEYSTORE_PASSWORD"),
+            etee_previous_keystores=tuple(
+                p.strip() for p in get("ETEE_PREVIOUS_KEYSTORES").split(",") if p.strip()),
+            etee_previous_keystores_password=get("ETEE_PREVIOUS_KEYSTORES_PASSWORD"),
+            etee_personal_keystores=get("ETEE_PERSONAL_KEYSTORES"),
+            etee_personal_keystores_password=get("ETEE_PERSONAL_KEYSTORES_PASSWORD", defaults.get(
+                "ETEE_PERSONAL_KEYSTORES_PASSWORD", "")),
+            etee_jwks_base=_url("ETEE_JWKS_BASE",
+                                get("ETEE_JWKS_BASE", defaults["ETEE_JWKS_BASE"])),
             ehbox_api_url=ehbox_api_url,
             ehbox_audience=get("EHBOX_AUDIENCE", defaults.get("EHBOX_AUDIENCE", "")),
             ehealth_user_agent=get("EHEALTH_USER_AGENT", "ehbox-webapp/0.1.0"),
@@ -241,6 +259,13 @@ class Settings:
     def keystore_path(self, root: Path) -> Path:
         path = Path(self.etee_keystore)
         return path if path.is_absolute() else root / path
+
+    def personal_keystores_path(self, root: Path, instance_path: Path) -> Path | None:
+        """The folder of personal keystores; in the sandbox, where it exports its personas'."""
+        if self.etee_personal_keystores:
+            path = Path(self.etee_personal_keystores)
+            return path if path.is_absolute() else root / path
+        return instance_path / SANDBOX_PERSONAS_FOLDER if self.is_sandbox else None
 
     def with_(self, **changes) -> Settings:
         """A copy with some fields changed (tests, CLI overrides)."""

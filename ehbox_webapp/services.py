@@ -14,6 +14,8 @@ from pathlib import Path
 import requests
 
 from .config import ConfigError, Settings
+from .ehealth.etee.directory import EteeDirectory
+from .ehealth.etee.keys import KeyProviders, OrganisationKeys, PersonalKeystores
 from .ehealth.http import build_session
 from .ehealth.iam import IamClient, JwksCache, TokenExchanger
 from .ehealth.keystore import (
@@ -44,6 +46,8 @@ class Services:
     m2m: IamClient | None
     exchanger: TokenExchanger
     store: SessionStore
+    directory: EteeDirectory | None = None  # encryption certificates (ETEE JWKS, use=enc)
+    keys: KeyProviders | None = None  # who signs and decrypts for a box (ETEE)
 
     @classmethod
     def from_settings(cls, settings: Settings, *, root: Path, instance_path: Path,
@@ -72,8 +76,11 @@ class Services:
             m2m = IamClient(settings.iam_m2m_issuer, settings.iam_m2m_client_id, http=http,
                             identity=identity, timeout=settings.http_timeout, jwks=jwks)
         store = store or store_from_url(settings.redis_url)
+        directory = EteeDirectory(settings.etee_jwks_base, http, timeout=settings.http_timeout)
+        keys = key_providers(settings, root, instance_path, identity)
         return cls(settings=settings, http=http, identity=identity, next_identity=next_identity,
-                   iam=iam, m2m=m2m, exchanger=TokenExchanger(iam, store=store), store=store)
+                   iam=iam, m2m=m2m, exchanger=TokenExchanger(iam, store=store), store=store,
+                   directory=directory, keys=keys)
 
     def jwks(self) -> dict:
         """The public keys of the signing certificate(s): what the JWKS URL serves."""
@@ -104,6 +111,37 @@ def load_identity(path: Path, password: str, alias: str, variable: str,
         raise ConfigError("ETEE_KEY_ALIAS", str(exc)) from None
     except KeystoreError as exc:
         raise ConfigError(variable, str(exc)) from None
+
+
+def key_providers(settings: Settings, root: Path, instance_path: Path,
+                  identity: SigningIdentity) -> KeyProviders:
+    """The organisation's keys (current, next, previous keystores), then the personal folder."""
+    main = settings.keystore_path(root)
+
+    def beside_main(name: str) -> Path:  # relative paths are read from ETEE_KEYSTORE's folder
+        return Path(name) if Path(name).is_absolute() else main.parent / name
+
+    files = [("ETEE_KEYSTORE", main, settings.etee_keystore_password)]
+    if settings.etee_next_keystore:
+        files.append(("ETEE_NEXT_KEYSTORE", beside_main(settings.etee_next_keystore),
+                      settings.etee_next_keystore_password))
+    previous_password = settings.etee_previous_keystores_password or settings.etee_keystore_password
+    files += [("ETEE_PREVIOUS_KEYSTORES", beside_main(name), previous_password)
+              for name in settings.etee_previous_keystores]
+    keystores = []
+    for variable, path, password in files:
+        try:
+            keystores.append(EteeKeystore.load(path, password))
+        except WrongPassword as exc:
+            raise ConfigError(f"{variable}_PASSWORD", str(exc)) from None
+        except KeystoreError as exc:
+            raise ConfigError(variable, str(exc)) from None
+    providers: list = [OrganisationKeys(settings.etee_identifier_type, settings.etee_identifier,
+                                        identity, keystores)]
+    folder = settings.personal_keystores_path(root, instance_path)
+    if folder is not None:
+        providers.append(PersonalKeystores(folder, settings.etee_personal_keystores_password))
+    return KeyProviders(*providers)
 
 
 def ensure_sandbox_keystore(settings: Settings, root: Path) -> Path:

@@ -33,8 +33,11 @@ from ..ehealth.ehealthbox import (
     Unauthorized,
 )
 from ..ehealth.ehealthbox.models import ALLOWED_MOVES
+from ..ehealth.etee import EteeError
+from ..ehealth.etee.directory import NoEncryptionKey
+from ..ehealth.etee.keys import NoKeystore
 from ..ehealth.iam import IamError
-from ..m2m import files, render
+from ..m2m import encrypted, files, render
 from ..m2m.box import NoClientId, describe_error, organisation_box
 from ..m2m.client_id import InvalidClientId
 from ..m2m.poll import BINS, DEFAULT_INTERVAL, Poller, check_interval
@@ -88,6 +91,10 @@ def handle_errors(command: Callable[..., Any]) -> Callable[..., Any]:
             return command(*args, **kwargs)
         except (InvalidClientId, NoClientId, MessageProblem, PollError) as exc:
             fail(str(exc), 2)
+        except (NoEncryptionKey, NoKeystore) as exc:  # refused before anything was sent
+            fail(f"{exc} Nothing was sent." if isinstance(exc, NoEncryptionKey) else str(exc), 2)
+        except EteeError as exc:
+            fail(f"ETEE: {exc}")
         except EhealthboxError as exc:
             if isinstance(exc, Unauthorized) and (provider := _meta().get("provider")):
                 provider.invalidate()  # the next command starts with a fresh token
@@ -210,6 +217,9 @@ def get_command(message_id: str, folder: str, save_dir: Path | None, as_json: bo
     client, _ = box_client()
     folder = folder.upper()
     message = client.get_message(message_id, folder)
+    if message.content_specification.is_encrypted:
+        _get_encrypted(client, message, folder, save_dir, as_json)
+        return
     saved = None
     if save_dir is not None:
         save_dir.mkdir(parents=True, exist_ok=True)
@@ -225,6 +235,30 @@ def get_command(message_id: str, folder: str, save_dir: Path | None, as_json: bo
         click.echo(f"saved to:    {saved}{os.sep} ({', '.join(sorted(os.listdir(saved)))})")
 
 
+def _get_encrypted(
+    client: Any, message: Any, folder: str, save_dir: Path | None, as_json: bool
+) -> None:
+    """`get` of an encrypted message: unseal every field, show the signer and the verdict."""
+    opened = encrypted.open_message(current_app.extensions["ehbox"], client, message, folder)
+    saved = None
+    if save_dir is not None and opened.ok:
+        save_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            saved = encrypted.write_opened(opened, folder, save_dir, datetime.now(UTC))
+        except FileExistsError as exc:
+            fail(f"{exc}: remove it or choose another --save-dir", 2)
+    if as_json:
+        echo_json({"message": encrypted.shown_message(opened), "sealed": encrypted.opened_json(
+            opened), "savedTo": str(saved) if saved else None})
+    else:
+        click.echo("\n".join(render.message_lines(encrypted.shown_message(opened))))
+        click.echo("\n".join(encrypted.opened_lines(opened)))
+        if saved is not None:
+            click.echo(f"saved to:    {saved}{os.sep} ({', '.join(sorted(os.listdir(saved)))})")
+    if not opened.ok:
+        fail(f"the message cannot be opened ({opened.verdict}); nothing was saved")
+
+
 @m2m_group.command("send")
 @click.option(
     "--to",
@@ -235,6 +269,11 @@ def get_command(message_id: str, folder: str, save_dir: Path | None, as_json: bo
     help="A recipient, e.g. INSS:85071212390:DOCTOR (repeat for more).",
 )
 @click.option("--title", required=True, help="Never encrypted: keep patient data out of it.")
+@click.option(
+    "--encrypted",
+    is_flag=True,
+    help="Seal every field end to end (ETEE) for the recipients and the organisation.",
+)
 @click.option("--document", type=ExistingFile, help="The document to send.")
 @click.option("--text", help="A short text document instead of --document.")
 @click.option("--annex", multiple=True, type=ExistingFile, help="An annex (repeat for more).")
@@ -267,8 +306,13 @@ def send_command(**params: Any) -> None:
             opened=opened,
         )
         client, _ = box_client()
+        if params["encrypted"]:
+            warn(encrypted.CLEAR_FIELDS_WARNING)
         try:
-            result = client.send(message)
+            if params["encrypted"]:
+                result = encrypted.send(current_app.extensions["ehbox"], client, message)
+            else:
+                result = client.send(message)
         except SendOutcomeUnknown as exc:
             client_id = _meta().get("client_id")
             prefix = [*COMMAND, *(["--client-id", client_id] if client_id else [])]

@@ -138,6 +138,8 @@ def resend_command(prefix: Sequence[str], params: dict, publication_id: str) -> 
         args += ["--annex", str(annex)]
     if params.get("important"):
         args.append("--important")
+    if params.get("encrypted"):
+        args.append("--encrypted")
     for receipt in params.get("receipt") or ():
         args += ["--receipt", receipt]
     if params.get("ooo_processed"):

@@ -36,14 +36,20 @@ class SandboxSettings:
     max_message_bytes: int = 20 * 1024 * 1024
     access_token_seconds: int = 300
     refresh_token_seconds: int = 1800
+    # ETEE key directory (sandbox/etee): the app's keystore (path, password), whose certificates
+    # the organisation publishes, and the folder the persona keystores are exported to.
+    organisation_keystore: tuple[Path, str] | None = None
+    persona_keystores_export: Path | None = None
+    persona_keystore_password: str = "sandbox"  # noqa: S105 - public sandbox material
 
     def issuer(self, realm: str) -> str:
         return f"{self.base_url}/auth/realms/{realm}"
 
 
 def create_sandbox_app(settings: SandboxSettings) -> Flask:
-    """Build the sandbox WSGI app: both realms and the eHealthBox."""
+    """Build the sandbox WSGI app: both realms, the eHealthBox and the ETEE key directory."""
     from .ehealthbox import init_ehealthbox
+    from .etee import init_etee
     from .iam import init_iam
 
     app = Flask(__name__, template_folder=str(TEMPLATES), static_folder=None,
@@ -53,4 +59,5 @@ def create_sandbox_app(settings: SandboxSettings) -> Flask:
     app.extensions["sandbox"] = {"settings": settings, "signer": signer}
     init_iam(app, settings, signer)
     init_ehealthbox(app, settings, signer)
+    init_etee(app, settings)
     return app

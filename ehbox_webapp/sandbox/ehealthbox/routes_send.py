@@ -18,6 +18,7 @@ from .api import bp, ctx
 from .blobs import StoredBlob
 from .problems import ApiProblem, bad_request, json_response
 from .publish import publish
+from .sealed import check_sealing
 from .store import Store
 from .validation import check_message
 
@@ -57,6 +58,7 @@ def send_message() -> Response:
                           ("message", "JSON"), where="multipart") from None
 
     document, annexes, size = _store_parts(store, msg["content"], files, limit)
+    _check_sealing(store, msg, document, annexes)
     with store.connect() as conn:
         sender = _sender(store.box(conn, g.box_key))
     status, answer = publish(store, g.box_key, sender, msg, document, annexes, size)
@@ -108,6 +110,17 @@ def _store_parts(store: Store, content: dict[str, Any], files: MultiDict,
     for index, annex in enumerate(annexes, start=1):
         annex["index"] = index
     return document, annexes, total
+
+
+def _check_sealing(store: Store, msg: dict[str, Any], document: dict[str, Any],
+                   annexes: list[dict[str, Any]]) -> None:
+    """ETEE all-or-nothing (sealed.py): every Encryptable field sealed, or none."""
+    content = msg["content"]
+    inline = "textContent" in content["document"]
+    parts = [("content.document", None if inline else store.blobs.path(document["blob"]))]
+    parts += [(f"content.annexes[{i}]", store.blobs.path(a["blob"]))
+              for i, a in enumerate(annexes)]
+    check_sealing(msg["contentSpecification"].get("isEncrypted") is True, content, parts)
 
 
 def _check_digest(blob: StoredBlob, declared: str, where: str) -> None:

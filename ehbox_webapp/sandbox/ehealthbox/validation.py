@@ -7,6 +7,7 @@ from typing import Any
 
 from ...ehealth.ehealthbox.identifiers import is_valid_inss
 from .problems import bad_request
+from .sealed import MAX_SEALED_TEXT, is_sealed_text
 
 PUBLICATION_ID = re.compile(r"^[\x21-\x7e]{1,13}$")  # 1-13 visible ASCII characters
 SENDABLE_TYPES = ("DOCUMENT", "NEWS")  # ACKNOWLEDGMENT and ERROR come from the platform
@@ -30,12 +31,12 @@ class _Checker:
         elif not isinstance(value, str) or not low <= len(value) <= high:
             self.fail(f"{where}{key}", f"a text of {low} to {high} characters")
 
-    def part(self, data: Any, where: str, *, allow_text: bool) -> None:
+    def part(self, data: Any, where: str, *, allow_text: bool, title_high: int = 400) -> None:
         """A document or annex: names, MIME type, digest and where its bytes are."""
         if not isinstance(data, dict):
             self.fail(where.rstrip("."), "an object")
             return
-        self.text(data, "title", where, high=400)
+        self.text(data, "title", where, high=title_high)
         self.text(data, "downloadFileName", where, high=255)
         self.text(data, "mimeType", where, high=255)
         self.text(data, "digest", where, high=255)
@@ -94,11 +95,17 @@ def check_message(msg: Any) -> dict[str, Any]:
         c.fail("content.annexes", "a list")
     else:
         for i, annex in enumerate(annexes):
-            c.part(annex, f"content.annexes[{i}].", allow_text=False)
+            # A sealed annex title is the base64 of its seal: longer than a clear one (and a
+            # sealed title in a clear message is refused by sealed.py, saying why).
+            sealed = spec.get("isEncrypted") is True or (
+                isinstance(annex, dict) and is_sealed_text(annex.get("title")))
+            c.part(annex, f"content.annexes[{i}].", allow_text=False,
+                   title_high=MAX_SEALED_TEXT if sealed else 400)
     _free_information(c, content.get("freeInformations"))
     inss = content.get("patientInss")
+    # Sealed, the INSS is the base64 of its seal (sealed.py checks that it is one).
     if inss is not None and not (isinstance(inss, str) and (
-            spec.get("isEncrypted") or is_valid_inss(inss))):
+            spec.get("isEncrypted") is True or is_valid_inss(inss))):
         c.fail("content.patientInss", "an INSS of 11 digits with valid check digits")
 
     metas = msg.get("customMetas", [])
