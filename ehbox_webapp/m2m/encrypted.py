@@ -7,7 +7,6 @@ certificates come from the ETEE JWKS service (`Services.directory`, ETEE_JWKS_BA
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -51,17 +50,7 @@ def open_message(
 
 def shown_message(opened: OpenedMessage) -> Message:
     """The message with its opened values in place of the seals (None where a field failed)."""
-    titles = {a.index: a.title for a in opened.annexes}
-    annexes = tuple(
-        dataclasses.replace(a, title=titles.get(a.index) or "(cannot be opened)")
-        for a in opened.message.annexes
-    )
-    return dataclasses.replace(
-        opened.message,
-        patient_inss=opened.patient_inss,
-        free_information=opened.free_information,
-        annexes=annexes,
-    )
+    return opened.shown()
 
 
 def opened_lines(opened: OpenedMessage) -> list[str]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -84,6 +85,20 @@ class OpenedMessage:
         if self.problems:
             return self.problems[0].kind
         return "valid" if self.encrypted else "clear"
+
+    def shown(self) -> Message:
+        """The message with its opened values in place of the seals (None where one failed)."""
+        titles = {a.index: a.title for a in self.annexes}
+        annexes = tuple(
+            dataclasses.replace(a, title=titles.get(a.index) or "(cannot be opened)")
+            for a in self.message.annexes
+        )
+        return dataclasses.replace(
+            self.message,
+            patient_inss=self.patient_inss,
+            free_information=self.free_information,
+            annexes=annexes,
+        )
 
     def describe(self) -> str:
         """One sentence for people: who sealed it and whether it holds."""

@@ -9,9 +9,10 @@ from flask import g, jsonify, request, url_for
 
 from ...ehealth.ehealthbox import models
 from ...ehealth.ehealthbox.identifiers import check_recipient, clean, is_valid_inss
+from ..downloads import stream_download
 from ..ehbox import ehealthbox
 from ..extensions import services
-from . import bp
+from . import bp, encrypted
 from .openapi import openapi_document
 from .problems import ApiProblem
 from .serialize import to_json
@@ -67,21 +68,33 @@ def list_messages():
 
 @bp.get("/messages/<message_id>")
 def get_message(message_id: str):
-    return jsonify(to_json(ehealthbox().get_message(message_id, _folder())))
+    client, folder = ehealthbox(), _folder()
+    message = client.get_message(message_id, folder)
+    if not message.content_specification.is_encrypted:
+        return jsonify(to_json(message))
+    opened = encrypted.open_message(client, message, folder)
+    return jsonify({**to_json(opened.shown()), "sealed": encrypted.sealed_json(opened)})
 
 
 @bp.get("/messages/<message_id>/document")
 def document(message_id: str):
-    from ..downloads import stream_download
-
-    return stream_download(ehealthbox().open_document(message_id, _folder()))
+    return _download(message_id, None)
 
 
 @bp.get("/messages/<message_id>/annexes/<int:index>")
 def annex(message_id: str, index: int):
-    from ..downloads import stream_download
+    return _download(message_id, index)
 
-    return stream_download(ehealthbox().open_annex(message_id, index, _folder()))
+
+def _download(message_id: str, index: int | None):
+    """Stream a part; a sealed part is opened first (it must be whole to be verified)."""
+    client, folder = ehealthbox(), _folder()
+    message = client.get_message(message_id, folder)
+    if message.content_specification.is_encrypted:
+        return encrypted.opened_download(client, message, folder, index)
+    if index is None:
+        return stream_download(client.open_document(message_id, folder))
+    return stream_download(client.open_annex(message_id, index, folder))
 
 
 @bp.get("/messages/<message_id>/acknowledgments")
@@ -101,7 +114,9 @@ def send():
     spec = _message_json()
     message = _new_message(spec)
     message.publication_id = _publication_id(spec, message.publication_id)
-    result = ehealthbox().send(message)
+    client = ehealthbox()
+    send_with = encrypted.send if spec.get("encrypted") else type(client).send
+    result = send_with(client, message)
     body = to_json(result)
     return jsonify(body), 200 if result.replayed else 201
 
