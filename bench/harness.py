@@ -1,0 +1,224 @@
+"""Start and stop the servers under test: gunicorn (app or bare handler) and Redis.
+
+Servers listen on 127.0.0.1 only, on free ports, with the environment of
+tests/test_instances.py (EHBOX_ENV=sandbox, PUBLIC_URL, PORT, ETEE_KEYSTORE,
+INSTANCE_PATH and, with several workers, REDIS_URL).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH_AGENT = "ehbox-bench/0.1.0"
+BENCH_FROM = "bench@example.org"
+# Settings the bench decides; never inherited from the caller's environment.
+CONTROLLED = frozenset(
+    {
+        "SANDBOX_MAX_MESSAGE_MB",
+        "MAX_UPLOAD_MB",
+        "WEB_CONCURRENCY",
+        "REDIS_URL",
+        "GUNICORN_THREADS",
+        "INSTANCE_PATH",
+        "ETEE_KEYSTORE",
+        "PUBLIC_URL",
+    }
+)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_for(url: str, seconds: float = 60, process: subprocess.Popen | None = None) -> None:
+    """Wait until `url` answers 200 (and fail early if `process` died)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"the server exited with {process.returncode} before {url} answered")
+        try:
+            if requests.get(url, timeout=2).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"{url} did not come up within {seconds:.0f} s")
+
+
+def make_keystore(directory: Path) -> Path:
+    """A sandbox keystore of the same structure as eHealth's (as the tests make it)."""
+    from ehbox_webapp.config import SANDBOX_KEYSTORE_PASSWORD
+    from ehbox_webapp.ehealth.keystore import generate_keystore
+
+    return generate_keystore(
+        directory / "sandbox.acc-p12",
+        SANDBOX_KEYSTORE_PASSWORD,
+        identifier="0899999949",
+        identifier_type="CBE",
+        name="Sandbox Medical Software NV",
+    )
+
+
+@dataclass
+class Redis:
+    """A throw-away redis-server on loopback (no persistence)."""
+
+    url: str
+    process: subprocess.Popen
+
+    @classmethod
+    def start(cls, workdir: Path) -> Redis | None:
+        server = shutil.which("redis-server")
+        if server is None:
+            return None
+        port = free_port()
+        process = subprocess.Popen(  # noqa: S603 - our own command line
+            [
+                server,
+                "--port",
+                str(port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(workdir),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", port)) == 0:
+                    return cls(f"redis://127.0.0.1:{port}/0", process)
+            time.sleep(0.05)
+        process.terminate()
+        return None
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(10)
+
+
+@dataclass
+class Server:
+    """One gunicorn (master + workers) serving `target` with gunicorn.conf.py."""
+
+    url: str
+    process: subprocess.Popen
+    log_path: Path
+    env: dict[str, str]
+    _log: IO[bytes] | None = field(default=None, repr=False)
+
+    @classmethod
+    def start(
+        cls,
+        target: str,
+        workdir: Path,
+        name: str,
+        *,
+        workers: int = 1,
+        keystore: Path | None = None,
+        instance: Path | None = None,
+        redis_url: str = "",
+        ready_path: str = "/healthz",
+        **extra_env: str,
+    ) -> Server:
+        gunicorn = Path(sys.executable).with_name("gunicorn")
+        if not gunicorn.exists():
+            raise RuntimeError(
+                "gunicorn is not installed in this virtualenv (pip install -e '.[bench]')"
+            )
+        port = free_port()
+        url = f"http://127.0.0.1:{port}"
+        inherited = {k: v for k, v in os.environ.items() if k not in CONTROLLED}
+        env = {
+            **inherited,
+            "EHBOX_ENV": "sandbox",
+            "PUBLIC_URL": url,
+            "PORT": str(port),
+            "WEB_CONCURRENCY": str(workers),
+            "LOG_FORMAT": "json",
+            "HTTP_TIMEOUT": "30",
+            **extra_env,
+        }
+        if keystore is not None:
+            env["ETEE_KEYSTORE"] = str(keystore)
+        if instance is not None:
+            env["INSTANCE_PATH"] = str(instance)
+        if redis_url:
+            env["REDIS_URL"] = redis_url
+        log_path = workdir / f"gunicorn-{name}.log"
+        log = open(log_path, "wb")  # noqa: SIM115 - closed in stop()
+        process = subprocess.Popen(  # noqa: S603 - our own command line
+            [str(gunicorn), "--config", "gunicorn.conf.py", "--bind", f"127.0.0.1:{port}", target],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+        )
+        server = cls(url=url, process=process, log_path=log_path, env=env, _log=log)
+        try:
+            wait_for(url + ready_path, process=process)
+        except RuntimeError:
+            server.stop()
+            tail = log_path.read_text(errors="replace")[-3000:]
+            raise RuntimeError(f"{target} did not start; end of its log:\n{tail}") from None
+        return server
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(10)
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+    # -- the bench wrapper's endpoints (bench.wsgi) ---------------------------------------------
+    def counts(self) -> dict[str, Any]:
+        return requests.get(f"{self.url}/_bench/counts", timeout=10).json()
+
+    def reset_counts(self) -> None:
+        requests.post(f"{self.url}/_bench/reset", timeout=10).raise_for_status()
+
+    def set_sandbox_limit(self, max_bytes: int) -> int:
+        answer = requests.post(
+            f"{self.url}/_bench/sandbox-limit", json={"bytes": max_bytes}, timeout=10
+        )
+        answer.raise_for_status()
+        return int(answer.json()["max_message_bytes"])
+
+    def worker_pids(self) -> list[int]:
+        """The gunicorn workers: the master's children (the app runs in those)."""
+        pids = []
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            ppid = int(stat.rsplit(")", 1)[1].split()[1])
+            if ppid == self.process.pid:
+                pids.append(int(entry.name))
+        return sorted(pids)

@@ -1,0 +1,303 @@
+"""Measures 4-6: memory with a 50 MB annex, throughput against a bare handler, login."""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from .context import EHBOX_API, Bench, get
+from .harness import BENCH_AGENT, BENCH_FROM, Redis, Server
+from .identity import DirectTokens, browser, browser_login, public_client_token
+from .load import throughput
+from .procmem import PeakRss
+from .report import INFO, OVER, Row, verdict
+
+MB = 1024 * 1024
+ANNEX_BYTES = 50 * MB
+MEMORY_LIMIT = 2  # peak RSS <= 2 x the annex size above idle
+SANDBOX_LIMIT_FOR_BENCH = 64 * MB
+CHLOE = {"type": "INSS", "id": "90010178911", "quality": "DOCTOR"}
+# The app allows 20 logins a minute per address (web/security.py RATE_LIMITS): the
+# overhead measure's login, one warm-up and 15 timed ones stay under it.
+LOGINS = 15
+
+
+# -- 4. Memory ------------------------------------------------------------------------------
+def memory(b: Bench, workdir: Path) -> list[Row]:
+    """Peak RSS of the worker while Alice sends Chloé a 50 MB annex and Chloé downloads it.
+
+    The app runs with MAX_UPLOAD_MB=60 and SANDBOX_MAX_MESSAGE_MB unset (its default,
+    20 MB) for the first send: what the app's own configuration does with 50 MB. The
+    bench then raises the sandbox's limit in the worker (bench.wsgi) so that the 50 MB
+    send and download can be measured.
+    """
+    pid = int(b.server.counts()["pid"])
+    annex = workdir / "annex-50mb.bin"
+    with open(annex, "wb") as out:
+        for _ in range(ANNEX_BYTES // MB):
+            out.write(os.urandom(MB))
+    api = b.api_session("dr-alice")
+    title = f"bench 50 MB {uuid.uuid4().hex[:8]}"
+
+    def send() -> tuple[int, dict[str, Any]]:
+        spec = {"recipients": [CHLOE], "title": title, "text": "Annexe de 50 MB"}
+        with open(annex, "rb") as data:
+            answer = api.post(
+                f"{b.url}/api/v1/messages",
+                timeout=300,
+                files={
+                    "message": (None, json.dumps(spec), "application/json"),
+                    "annex": ("annex-50mb.bin", data, "application/octet-stream"),
+                },
+            )
+        body = answer.json() if "json" in answer.headers.get("Content-Type", "") else {}
+        return answer.status_code, body
+
+    with PeakRss(pid) as refused_peak:
+        refused_status, refused_body = send()
+    limit = b.server.set_sandbox_limit(SANDBOX_LIMIT_FOR_BENCH)
+    with PeakRss(pid) as send_peak:
+        sent_status, sent_body = send()
+    rows = [_refused_row(refused_status, refused_body, refused_peak)]
+    budget = f"<= {MEMORY_LIMIT * ANNEX_BYTES // MB} MB above idle (2x the annex)"
+    rows.append(
+        _memory_row(
+            "send a 50 MB annex (sandbox limit raised by the bench)",
+            budget,
+            send_peak,
+            sent_status == 201,
+            {"status": sent_status, "sandbox_limit_bytes": limit, "answer": _short(sent_body)},
+        )
+    )
+    chloe = b.api_session("dr-chloe")
+    newest = get(chloe, f"{b.url}/api/v1/messages?folder=INBOX&pageSize=1").json()["messages"]
+    received = newest[0] if newest and newest[0].get("title") == title else None
+    if received is None:
+        rows.append(
+            Row(
+                4,
+                "download the 50 MB annex",
+                budget,
+                "n/a: the 50 MB message did not arrive",
+                "n/a",
+            )
+        )
+        return rows
+    url = f"{b.url}/api/v1/messages/{received['messageId']}/annexes/1?folder=INBOX"
+    size = 0
+    with PeakRss(pid) as download_peak, chloe.get(url, stream=True, timeout=300) as answer:
+        status = answer.status_code
+        for chunk in answer.iter_content(256 * 1024):
+            size += len(chunk)
+    rows.append(
+        _memory_row(
+            "download the 50 MB annex",
+            budget,
+            download_peak,
+            status == 200 and size == ANNEX_BYTES,
+            {"status": status, "bytes": size},
+        )
+    )
+    return rows
+
+
+def _short(body: dict[str, Any]) -> dict[str, Any]:
+    return {k: body[k] for k in ("status", "code", "title", "detail", "messageId") if k in body}
+
+
+def _refused_row(status: int, body: dict[str, Any], peak: PeakRss) -> Row:
+    accepted = status == 201
+    figure = (
+        "accepted"
+        if accepted
+        else f"refused: HTTP {status} {body.get('code', '')} {body.get('title', '')}".strip()
+    )
+    figure += f"; peak +{peak.above_idle / MB:.0f} MB over idle {peak.idle / MB:.0f} MB"
+    return Row(
+        4,
+        "send 50 MB, MAX_UPLOAD_MB=60, sandbox limit unset",
+        "accepted (MAX_UPLOAD_MB=60)",
+        figure,
+        "within" if accepted else OVER,
+        1.0 if accepted else 1.05,
+        {
+            "status": status,
+            "answer": _short(body),
+            "peak_bytes": peak.peak,
+            "idle_bytes": peak.idle,
+            "method": peak.method,
+        },
+    )
+
+
+def _memory_row(measure: str, budget: str, peak: PeakRss, ok: bool, details: dict[str, Any]) -> Row:
+    used = peak.above_idle / (MEMORY_LIMIT * ANNEX_BYTES)
+    figure = (
+        f"+{peak.above_idle / MB:.1f} MB over idle {peak.idle / MB:.0f} MB "
+        f"(peak {peak.peak / MB:.0f} MB)"
+    )
+    if not ok:
+        figure += f"; the call failed ({details.get('status')})"
+    return Row(
+        4,
+        measure,
+        budget,
+        figure,
+        verdict(used) if ok else "n/a",
+        used,
+        {
+            "peak_bytes": peak.peak,
+            "idle_bytes": peak.idle,
+            "method": peak.method,
+            "process": "the gunicorn worker (app + embedded sandbox)",
+            **details,
+        },
+    )
+
+
+# -- 5. Throughput --------------------------------------------------------------------------
+def throughput_rows(
+    workdir: Path, keystore: Path, instance: Path, seconds: float, connections: int
+) -> list[Row]:
+    """Inbox JSON req/s with 2 workers: the app, then a bare Flask handler (the ceiling)."""
+    redis = Redis.start(workdir)
+    redis_url = redis.url if redis else ""
+    path = "/api/v1/messages?folder=INBOX&pageSize=25"
+    try:
+        app = Server.start(
+            "bench.wsgi:app",
+            workdir,
+            "app-2-workers",
+            workers=2,
+            keystore=keystore,
+            instance=instance,
+            redis_url=redis_url,
+        )
+        try:
+            token = public_client_token(app.url, "dr-alice")
+            headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+            body = workdir / "inbox.json"
+            with browser() as session:
+                body.write_bytes(get(session, app.url + path, headers=headers).content)
+            through_app = throughput(
+                app.url + path, headers, seconds=seconds, connections=connections
+            )
+            direct = DirectTokens(instance, app.url).token("dr-alice")
+            sandbox_alone = throughput(
+                app.url + f"{EHBOX_API}/messages?source=INBOX&startIndex=1&endIndex=25",
+                {
+                    "Authorization": f"Bearer {direct}",
+                    "User-Agent": BENCH_AGENT,
+                    "From": BENCH_FROM,
+                    "Accept": "application/json",
+                },
+                seconds=seconds / 2,
+                connections=connections,
+            )
+        finally:
+            app.stop()
+        bare = Server.start(
+            "bench.bare_app:app", workdir, "bare-2-workers", workers=2, BENCH_BARE_JSON=str(body)
+        )
+        try:
+            ceiling = throughput(bare.url + path, headers, seconds=seconds, connections=connections)
+        finally:
+            bare.stop()
+    finally:
+        if redis:
+            redis.stop()
+    ratio = through_app.requests_per_second / ceiling.requests_per_second
+    figure = (
+        f"{through_app.requests_per_second:.0f} req/s vs bare "
+        f"{ceiling.requests_per_second:.0f} req/s = {ratio:.2f} of the ceiling "
+        f"(the sandbox alone: {sandbox_alone.requests_per_second:.0f} req/s)"
+    )
+    return [
+        Row(
+            5,
+            "inbox JSON (25), 2 workers, app vs bare Flask handler",
+            "(ratio reported)",
+            figure,
+            INFO,
+            ratio,
+            {
+                "app_rps": round(through_app.requests_per_second, 1),
+                "bare_rps": round(ceiling.requests_per_second, 1),
+                "sandbox_direct_rps": round(sandbox_alone.requests_per_second, 1),
+                "failures": {
+                    "app": through_app.failures,
+                    "bare": ceiling.failures,
+                    "sandbox": sandbox_alone.failures,
+                },
+                "ratio": round(ratio, 4),
+                "app_errors": through_app.errors,
+                "bare_errors": ceiling.errors,
+                "tool": through_app.tool,
+                "connections": connections,
+                "seconds": seconds,
+                "session_store": "redis" if redis else "memory (no redis-server)",
+                "body_bytes": body.stat().st_size,
+            },
+        )
+    ]
+
+
+# -- 6. Login -------------------------------------------------------------------------------
+def login(b: Bench) -> list[Row]:
+    """The web login through the sandbox: browser round trips, realm calls, median time."""
+    # One warm-up login: keys, discovery, the realm's cache of the app's JWKS.
+    browser_login(b.url, "dr-alice").session.close()
+    b.server.reset_counts()
+    logins = []
+    for _ in range(LOGINS):
+        done = browser_login(b.url, "dr-alice")
+        done.session.close()
+        logins.append(done)
+    counts = b.server.counts()["counts"]
+    failed = sum(not x.ok for x in logins)
+    times = sorted(x.seconds * 1000 for x in logins)
+    trips = statistics.median(x.round_trips for x in logins)
+    server_side = {
+        k: round(v / LOGINS, 2)
+        for k, v in counts.items()
+        if k in ("realm.token", "realm.jwks", "realm.discovery", "app.jwks")
+    }
+    to_realm = sum(v for k, v in server_side.items() if k.startswith("realm."))
+    bearer_started = time.perf_counter()
+    public_client_token(b.url, "dr-alice")
+    bearer_ms = (time.perf_counter() - bearer_started) * 1000
+    p95 = times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
+    return [
+        Row(
+            6,
+            "web login: browser HTTP round trips",
+            "(reported)",
+            f"{trips:.0f} browser round trips + {to_realm:g} app-to-realm call(s) ("
+            + ", ".join(f"{k} {v:g}" for k, v in sorted(server_side.items()))
+            + ")",
+            INFO,
+            None,
+            {"counts_for_all_logins": counts, "logins": LOGINS, "failed": failed},
+        ),
+        Row(
+            6,
+            "web login: median time",
+            "(reported)",
+            f"{statistics.median(times):.0f} ms (p95 {p95:.0f} ms, n={LOGINS}"
+            + (f", {failed} failed" if failed else "")
+            + ")",
+            INFO,
+            None,
+            {
+                "median_ms": round(statistics.median(times), 1),
+                "p95_ms": round(p95, 1),
+                "public_client_login_ms": round(bearer_ms, 1),
+                "public_client_round_trips": 4,
+            },
+        ),
+    ]
