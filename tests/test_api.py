@@ -290,3 +290,28 @@ def test_every_operation_is_exercised_and_conforms(live_app, alice, checker):
     again = alice("GET", "/messages?folder=SENTBOX&pageSize=1").json()["messages"][0]
     alice("DELETE", f"/messages/{again['messageId']}?folder=SENTBOX")
     assert checker.unseen() == set()
+
+
+def test_concurrent_first_calls_make_one_token_exchange(live_app, monkeypatch):
+    """Four requests arriving together for a new token ask the realm once, not four times."""
+    import threading
+
+    services = live_app.app.extensions["ehbox"]
+    token = public_client_token(live_app)
+    calls = []
+    original = services.iam.exchange_token
+
+    def counting(subject, audience):
+        calls.append(audience)
+        time.sleep(0.2)  # a slow realm: the others arrive while this one waits
+        return original(subject, audience)
+
+    monkeypatch.setattr(services.iam, "exchange_token", counting)
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(
+        services.exchanger.token_for(token, "sandbox-ehealthbox"))) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert len(calls) == 1 and len(set(results)) == 1 and len(results) == 4

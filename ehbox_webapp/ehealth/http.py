@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextvars
 import logging
+import os
 import random
 import time
 from collections.abc import Callable
@@ -61,6 +62,12 @@ def build_session(user_agent: str, from_address: str, *, timeout: float = 15.0,
         raise ValueError("eHealth needs both a User-Agent and a From header value.")
     session = EhealthSession(default_timeout=timeout)
     session.headers.update({"User-Agent": user_agent, "From": from_address})
+    # No per-call look-up of proxy variables and netrc (it costs about 0.5 ms a call);
+    # an outgoing proxy, when needed, is set explicitly from HTTPS_PROXY once, here.
+    session.trust_env = False
+    proxy = os.environ.get("HTTPS_PROXY") or os.environ.get("https_proxy")
+    if proxy:
+        session.proxies = {"https": proxy}
     # Retries are ours (call_with_retries) so that they are visible and bounded;
     # urllib3's own retries stay off.
     adapter = HTTPAdapter(pool_connections=4, pool_maxsize=pool_size, max_retries=0)

@@ -429,15 +429,29 @@ class TokenExchanger:
         self.max_entries = max_entries
         self._cache: dict[str, TokenSet] = {}
         self._lock = threading.Lock()
+        self._inflight: dict[str, threading.Lock] = {}
 
     def token_for(self, subject_token: str, audience: str) -> str:
         key = f"exchange:{hashlib.sha256(subject_token.encode()).hexdigest()}:{audience}"
-        cached = self._get(key)
-        if cached is not None and not cached.expires_within(self.margin):
+        cached = self._fresh(key)
+        if cached is not None:
             return cached.access_token
-        tokens = self.client.exchange_token(subject_token, audience)
-        self._put(key, tokens)
-        return tokens.access_token
+        # One exchange per key at a time: requests arriving together for a new token wait
+        # for the first one's answer instead of each asking the realm.
+        with self._lock:
+            gate = self._inflight.setdefault(key, threading.Lock())
+        with gate:
+            cached = self._fresh(key)
+            if cached is None:
+                cached = self.client.exchange_token(subject_token, audience)
+                self._put(key, cached)
+        with self._lock:
+            self._inflight.pop(key, None)
+        return cached.access_token
+
+    def _fresh(self, key: str) -> TokenSet | None:
+        cached = self._get(key)
+        return None if cached is None or cached.expires_within(self.margin) else cached
 
     def _get(self, key: str) -> TokenSet | None:
         if self.store is not None:
