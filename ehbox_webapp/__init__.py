@@ -40,6 +40,7 @@ def create_app(test_config: Mapping[str, Any] | None = None,
     register_logging(app)
     register_services(app, settings)
     register_sessions(app)
+    register_i18n(app)
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
@@ -95,6 +96,13 @@ def register_sessions(app: Flask) -> None:
     app.session_interface = ServerSessionInterface(store)
 
 
+def register_i18n(app: Flask) -> None:
+    """Flask-Babel: the page language (switcher, token locale, Accept-Language) and formats."""
+    from .web import i18n
+
+    i18n.init_app(app)
+
+
 def register_extensions(app: Flask) -> None:
     from .web import security
     from .web.extensions import csrf
@@ -124,8 +132,10 @@ def register_errorhandlers(app: Flask) -> None:
 
 def register_commands(app: Flask) -> None:
     from .cli import ehbox
+    from .cli.translate import translate
 
     app.cli.add_command(ehbox)
+    app.cli.add_command(translate)
 
 
 def register_sandbox(app: Flask, settings: Settings) -> None:

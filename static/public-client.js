@@ -1,6 +1,8 @@
 // The public PKCE client: authorization code + PKCE S256 in the browser, the
 // token in memory only, then /api/v1 with Authorization: Bearer.
 // Plain JavaScript, no build step. Message data is shown with textContent only.
+// Its sentences are translated on the server: the page hands them over in data-msg-*
+// attributes, with {name} where a value goes (see text()).
 "use strict";
 
 (function () {
@@ -33,7 +35,13 @@
       "%" + c.charCodeAt(0).toString(16).padStart(2, "0")).join("")));
   }
 
-  function status(text) { $("pc-status").textContent = text; }
+  // A translated sentence from the page, its {placeholders} filled in.
+  function text(key, values) {
+    return (cfg[key] || key).replace(/\{(\w+)\}/g, (whole, name) =>
+      (values && name in values ? String(values[name]) : whole));
+  }
+
+  function status(message) { $("pc-status").textContent = message; }
 
   async function login() {
     const verifier = randomString(48);
@@ -58,11 +66,11 @@
     sessionStorage.removeItem(PENDING);
     history.replaceState(null, "", cfg.redirectUri); // the code leaves the address bar
     if (params.get("error")) {
-      status("Login refused: " + params.get("error"));
+      status(text("msgLoginRefused", { error: params.get("error") }));
       return;
     }
     if (!pending || params.get("state") !== pending.state) {
-      status("Login refused: the state does not match the login this page started.");
+      status(text("msgStateMismatch"));
       return;
     }
     const response = await fetch(cfg.tokenEndpoint, {
@@ -78,11 +86,11 @@
     });
     const tokens = await response.json();
     if (!response.ok) {
-      status("Token request refused: " + (tokens.error || response.status));
+      status(text("msgTokenRefused", { error: tokens.error || response.status }));
       return;
     }
     if (tokens.id_token && decodePart(tokens.id_token.split(".")[1]).nonce !== pending.nonce) {
-      status("Login refused: the ID token's nonce does not match.");
+      status(text("msgNonceMismatch"));
       return;
     }
     accessToken = tokens.access_token;
@@ -104,7 +112,7 @@
     $("pc-session").hidden = false;
     $("pc-forget").hidden = false;
     $("pc-login").hidden = true;
-    status("Logged in as " + (payload.name || payload.sub) + " (token in memory).");
+    status(text("msgLoggedIn", { name: payload.name || payload.sub }));
     try {
       const who = await api("/whoami");
       const list = $("pc-checks");
@@ -114,7 +122,7 @@
         return li;
       }));
     } catch (err) {
-      status("The server refused the token: " + err.message);
+      status(text("msgTokenRejected", { error: err.message }));
     }
   }
 
@@ -131,21 +139,21 @@
       const open = document.createElement("button");
       open.type = "button";
       open.className = "link";
-      open.textContent = "Open";
+      open.textContent = text("msgOpen");
       open.addEventListener("click", () => openMessage(m.messageId));
       const td = document.createElement("td");
       td.appendChild(open);
       tr.appendChild(td);
       return tr;
     }));
-    status(page.total + " messages in the inbox, " + page.unread + " unread.");
+    status(text("msgInboxCount", { total: page.total, unread: page.unread }));
   }
 
   async function openMessage(id) {
     const m = await api("/messages/" + encodeURIComponent(id) + "?folder=INBOX");
     $("pc-message").hidden = false;
-    $("pc-message-title").textContent = m.document ? m.document.title : "(no document)";
-    $("pc-message-from").textContent = "From " + m.sender.name + " (" + m.sender.quality + ")";
+    $("pc-message-title").textContent = m.document ? m.document.title : text("msgNoDocument");
+    $("pc-message-from").textContent = text("msgFrom", { name: m.sender.name, quality: m.sender.quality });
     $("pc-message-text").textContent = m.freeInformation && m.freeInformation.text || "";
   }
 
@@ -166,11 +174,11 @@
         headers: { "Idempotency-Key": form.dataset.idempotencyKey },
         body: data,
       });
-      $("pc-send-result").textContent = "Sent: message " + result.messageId;
+      $("pc-send-result").textContent = text("msgSent", { id: result.messageId });
       delete form.dataset.idempotencyKey;
       form.reset();
     } catch (err) {
-      $("pc-send-result").textContent = "Not sent: " + err.message;
+      $("pc-send-result").textContent = text("msgNotSent", { error: err.message });
     }
   }
 

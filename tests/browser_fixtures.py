@@ -56,9 +56,16 @@ def page(chromium, request) -> Iterator[object]:
     page.js_errors = errors  # type: ignore[attr-defined]
 
 
-def login_in_browser(page, live, persona: str = "dr-alice") -> None:
-    """Log a sandbox persona in through the app's login and the sandbox login page."""
+def login_in_browser(page, live, persona: str = "dr-alice", lang: str | None = "en") -> None:
+    """Log a sandbox persona in through the app's login and the sandbox login page.
+
+    Then pick `lang` in the header's language switcher (the personas' tokens say nl or
+    fr; None keeps the token's language).
+    """
     page.goto(f"{live.url}/")
     page.click("a.button:has-text('Log in with I.AM Connect')")
     page.click(f"button[name=username][value={persona}]")
     page.wait_for_url(f"{live.url}/**")
+    if lang is not None:
+        with page.expect_navigation():
+            page.click(f"form.languages button[value={lang}]")

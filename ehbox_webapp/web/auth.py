@@ -19,6 +19,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext as _
 
 from ..ehealth.iam import IamError, InvalidToken, TokenError, TokenSet
 from .backchannel import remember_login
@@ -65,23 +66,24 @@ def callback():
     state = request.args.get("state", "")
     if pending is None or not state or state != pending["state"]:
         log.warning("login callback refused: state does not match a login in progress")
-        return _failure(400, "state", "This login link is not the one we started, or it was "
-                        "already used. Please log in again.")
+        return _failure(400, "state", _("This login link is not the one we started, or it was "
+                                        "already used. Please log in again."))
     issuer = request.args.get("iss")
     if issuer is not None and issuer != services().iam.issuer:
         # RFC 9207: the answer names another authorization server (mix-up attack).
         log.warning("login callback refused: iss names another authorization server")
-        return _failure(400, "issuer_mismatch", "This login answer comes from another "
-                        "identity provider than the one we asked. Please log in again.")
+        return _failure(400, "issuer_mismatch", _("This login answer comes from another "
+                                                  "identity provider than the one we asked. "
+                                                  "Please log in again."))
     if "error" in request.args:
         error = request.args.get("error", "")
         log.info("login refused by the realm: %s", error)
         if error == "access_denied":
-            return _failure(403, "access_denied", "The login was cancelled or refused.")
-        return _failure(400, error, "I.AM Connect could not log you in.")
+            return _failure(403, "access_denied", _("The login was cancelled or refused."))
+        return _failure(400, error, _("I.AM Connect could not log you in."))
     code = request.args.get("code")
     if not code:
-        return _failure(400, "invalid_request", "The login answer carries no code.")
+        return _failure(400, "invalid_request", _("The login answer carries no code."))
     iam = services().iam
     try:
         tokens = iam.exchange_code(code, settings().redirect_uri, pending["verifier"])
@@ -90,15 +92,16 @@ def callback():
         claims = iam.validate_id_token(tokens.id_token, nonce=pending["nonce"])
     except InvalidToken as exc:
         log.warning("login refused: ID token invalid (%s)", exc.reason)
-        return _failure(400, "invalid_id_token", "The identity token from I.AM Connect did "
-                        "not pass validation, so you are not logged in.")
+        return _failure(400, "invalid_id_token", _("The identity token from I.AM Connect did "
+                                                   "not pass validation, so you are not "
+                                                   "logged in."))
     except TokenError as exc:
         log.warning("login refused: token endpoint said %s", exc.error)
-        return _failure(400, exc.error, "I.AM Connect refused to complete the login.")
+        return _failure(400, exc.error, _("I.AM Connect refused to complete the login."))
     except IamError as exc:
         log.error("login failed: %s", exc)
-        return _failure(502, "realm_unavailable", "I.AM Connect is unreachable. Please try "
-                        "again in a moment.")
+        return _failure(502, "realm_unavailable", _("I.AM Connect is unreachable. Please try "
+                                                    "again in a moment."))
     # A new session id at login: an id planted before (fixation) is worth nothing now.
     session.clear()
     session.regenerate()

@@ -4,6 +4,9 @@ The page shows the I.AM Connect form to fill in and the application e-mail, from
 app's settings and the few answers in the query string; `/onboarding.md` and
 `/onboarding.json` download the same content. It shows no secret: the keystore
 password and the secret key are not part of the result.
+
+The page itself is translated; what it produces (the form, the e-mail, the procedure's
+rules and the onboarding package's checks) is a document for eHealth and stays in English.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import json
 
 from flask import Blueprint, Response, render_template, request
+from flask_babel import lazy_gettext as _l
 
 from ..onboarding import onboarding, options_from_mapping, to_markdown
 from ..onboarding.client_ids import EXISTING_CHOICES
@@ -19,6 +23,11 @@ from .extensions import settings
 
 bp = Blueprint("onboarding", __name__)
 QUERY_NAMES = ("use_case", *FIELDS)
+EXISTING_LABELS = {  # the answers to "a client already exists in the realm"
+    "none": _l("No"),
+    "reuse": _l("Yes, and it is to be reused"),
+    "cannot-reuse": _l("Yes, but it cannot be reused"),
+}
 
 
 def _query() -> dict[str, str]:
@@ -55,6 +64,7 @@ def page():
         chosen=request.args.get("use_case", ""),
         use_cases=USE_CASE_TITLES,
         existing_choices=EXISTING_CHOICES,
+        existing_labels=EXISTING_LABELS,
         query=_query(),
     )
     return html, 400 if errors else 200

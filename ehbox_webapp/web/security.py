@@ -74,6 +74,7 @@ def rate_limit() -> Response | tuple | None:
     if request.path.startswith("/api/"):
         from .errors import problem
 
+        # Problem documents are for developers: English, like all of /api/v1.
         response = problem(429, "Too many requests", f"At most {count} requests per "
                            f"{window} seconds here. Try again in {retry_after} s.")
     else:

@@ -1,4 +1,8 @@
-"""RFC 9457 problem documents for /api/v1, and the mapping of eHealthBox errors to them."""
+"""RFC 9457 problem documents for /api/v1, and the mapping of eHealthBox errors to them.
+
+Problem documents are for developers and stay in English, whatever the caller's language:
+nothing here is translated (the web pages translate; see `web/errors.py`).
+"""
 
 from __future__ import annotations
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 
 from flask import flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 
 from ..auth import login_required
 from ..ehbox import ehealthbox
@@ -30,12 +31,12 @@ def move(folder: str, message_id: str):
     destination = OTHER_SIDE[folder]
     not_moved = ehealthbox().move([message_id], folder, destination)
     if not_moved:
-        flash("The message could not be moved: it is no longer in this folder.", "error")
+        flash(_("The message could not be moved: it is no longer in this folder."), "error")
         return redirect(url_for("mailbox.folder", folder=folder))
     if destination in BINS:
-        flash(f"Message moved to {FOLDER_LABELS[destination]}.")
+        flash(_("Message moved to %(folder)s.", folder=FOLDER_LABELS[destination]))
         return redirect(url_for("mailbox.folder", folder=folder))
-    flash(f"Message restored to {FOLDER_LABELS[destination]}.")
+    flash(_("Message restored to %(folder)s.", folder=FOLDER_LABELS[destination]))
     return redirect(url_for("mailbox.message", folder=destination, message_id=message_id))
 
 
@@ -55,7 +56,7 @@ def delete(folder: str, message_id: str):
     check_message_id(message_id)
     not_deleted = ehealthbox().delete([message_id], folder)
     if not_deleted:
-        flash("The message could not be deleted: it is no longer in this folder.", "error")
+        flash(_("The message could not be deleted: it is no longer in this folder."), "error")
     else:
-        flash("Message deleted for good.")
+        flash(_("Message deleted for good."))
     return redirect(url_for("mailbox.folder", folder=folder))

@@ -15,6 +15,8 @@ import logging
 from contextlib import ExitStack
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 
 from ...ehealth.ehealthbox import (
@@ -36,7 +38,7 @@ from . import bp, drafts
 from .drafts import Draft, DraftError, megabytes
 from .forms import MAX_RECIPIENT_ROWS, ComposeForm
 from .outgoing import OriginalUnavailable, build_message
-from .pages import MESSAGE, check_message_id
+from .pages import MESSAGE, check_message_id, ehealthbox_sentence, localdate
 
 log = logging.getLogger(__name__)
 
@@ -44,10 +46,10 @@ SYSTEM_CONTENT_TYPES = ("ACKNOWLEDGMENT", "ERROR")
 NOT_KEPT_FIELDS = {"csrf_token", "send", "add_recipient", "remove_kept"}
 # The field next to which a refused recipient's problem is shown, per eHealthBox code.
 REFUSAL_BY_CODE = {
-    "802": ("identifier", "eHealthBox knows no box with this identifier."),
-    "803": ("quality", "eHealthBox has no box with this identifier and quality."),
-    "804": ("type", "eHealthBox refuses this identifier type for this quality."),
-    "805": ("type", "eHealthBox refuses this identifier type for this quality."),
+    "802": ("identifier", _l("eHealthBox knows no box with this identifier.")),
+    "803": ("quality", _l("eHealthBox has no box with this identifier and quality.")),
+    "804": ("type", _l("eHealthBox refuses this identifier type for this quality.")),
+    "805": ("type", _l("eHealthBox refuses this identifier type for this quality.")),
 }
 
 
@@ -138,7 +140,7 @@ def _draft(publication_id: str | None) -> Draft:
     try:
         return drafts.for_user(publication_id or "", settings().max_upload_bytes)
     except ValueError:
-        abort(400, "This form is not one this site issued. Open “Write a message” again.")
+        abort(400, _("This form is not one this site issued. Open “Write a message” again."))
 
 
 def _keep_uploads(form: ComposeForm, draft: Draft) -> dict[str, list[str]]:
@@ -172,15 +174,17 @@ def _explain(form: ComposeForm, exc: Exception) -> dict[int, RecipientOutcome]:
     Returns the out-of-office recipients by row index, for the "send anyway" boxes.
     """
     log.info("send refused or failed: %r", exc)
-    form.top_errors.append(str(exc))
+    form.top_errors.append(
+        str(exc) if isinstance(exc, OriginalUnavailable) else ehealthbox_sentence(exc)
+    )
     rows = list(enumerate(row.form for row in form.recipients))
     absences: dict[int, RecipientOutcome] = {}
     if isinstance(exc, InvalidDestination):
         field_name, sentence = REFUSAL_BY_CODE.get(exc.code or "", REFUSAL_BY_CODE["802"])
         for box in exc.recipients:
-            for _, row in rows:
+            for _index, row in rows:
                 if row.matches(box.id, box.type, box.quality):
-                    getattr(row, field_name).errors.append(sentence)
+                    getattr(row, field_name).errors.append(str(sentence))
     elif isinstance(exc, RecipientsOutOfOffice):
         for outcome in exc.recipients:
             box = outcome.box
@@ -188,8 +192,10 @@ def _explain(form: ComposeForm, exc: Exception) -> dict[int, RecipientOutcome]:
                 {i: outcome for i, row in rows if row.matches(box.id, box.type, box.quality)}
             )
         form.top_errors.append(
-            "Tick “send anyway” for each recipient below who may receive "
-            "it anyway, or add a substitute as a recipient, then send again."
+            _(
+                "Tick “send anyway” for each recipient below who may receive "
+                "it anyway, or add a substitute as a recipient, then send again."
+            )
         )
     return absences
 
@@ -201,18 +207,31 @@ def _status(exc: Exception) -> int:
 
 
 def _flash_sent(result: SendResult) -> None:
-    flash("Message sent.")
+    flash(_("Message sent."))
     if result.replayed:
         # The first attempt reached eHealthBox: that version was delivered, once.
         flash(
-            "eHealthBox had already received this message at an earlier attempt: it was "
-            "delivered once, as it was first sent."
+            _(
+                "eHealthBox had already received this message at an earlier attempt: it was "
+                "delivered once, as it was first sent."
+            )
         )
     for outcome in result.recipients:
         if outcome.stand_by:
-            flash(f"The box of {outcome.box} is full: the message waits until there is room.")
+            flash(
+                _(
+                    "The box of %(box)s is full: the message waits until there is room.",
+                    box=outcome.box,
+                )
+            )
         if outcome.absent_to:
-            flash(f"{outcome.box} is out of office until {outcome.absent_to:%d/%m/%Y}.")
+            flash(
+                _(
+                    "%(box)s is out of office until %(date)s.",
+                    box=outcome.box,
+                    date=localdate(outcome.absent_to),
+                )
+            )
 
 
 def _original(folder: str, message_id: str) -> Message:

@@ -30,6 +30,8 @@ from pathlib import Path
 from typing import BinaryIO
 
 from flask import current_app, g
+from flask_babel import format_number
+from flask_babel import gettext as _
 from werkzeug.datastructures import FileStorage
 
 from ..downloads import FALLBACK_TYPE, safe_filename, safe_mime_type
@@ -44,7 +46,7 @@ _COPY_CHUNK = 64 * 1024
 
 
 class DraftError(ValueError):
-    """A file could not be kept; `str()` is the sentence to show next to the file input."""
+    """A file could not be kept; `str()` is the sentence (translated) to show next to the input."""
 
 
 @dataclass(frozen=True)
@@ -91,11 +93,14 @@ class Draft:
         """Store an upload (a new document replaces the kept one). Raises DraftError."""
         filename = safe_filename(upload.filename, default="", max_length=10_000)
         if not filename:
-            raise DraftError("This file has no usable name. Rename it and choose it again.")
+            raise DraftError(_("This file has no usable name. Rename it and choose it again."))
         if len(filename) > MAX_DOWNLOAD_FILE_NAME:
             raise DraftError(
-                f"The file name “{filename[:40]}…” is longer than "
-                f"{MAX_DOWNLOAD_FILE_NAME} characters. Rename the file."
+                _(
+                    "The file name “%(name)s…” is longer than %(max)s characters. Rename the file.",
+                    name=filename[:40],
+                    max=format_number(MAX_DOWNLOAD_FILE_NAME),
+                )
             )
         if role == "document" and self.document is not None:
             self.remove([self.document.key])
@@ -141,8 +146,12 @@ class Draft:
         if size > room:
             target.unlink(missing_ok=True)
             raise DraftError(
-                f"“{filename}” was not added: the files of one message may add "
-                f"up to {megabytes(self.limit)} at most."
+                _(
+                    "“%(name)s” was not added: the files of one message may add "
+                    "up to %(limit)s at most.",
+                    name=filename,
+                    limit=megabytes(self.limit),
+                )
             )
         return size
 
@@ -160,7 +169,10 @@ class Draft:
 
 
 def megabytes(size: int) -> str:
-    return f"{size / (1024 * 1024):.0f} MB" if size >= 1024 * 1024 else f"{size} bytes"
+    """An upload limit as people read it, in the page's language: "10 MB", "800 bytes"."""
+    if size >= 1024 * 1024:
+        return f"{format_number(round(size / (1024 * 1024)))} MB"
+    return _("%(num)s bytes", num=format_number(size))
 
 
 def drafts_root() -> Path:

@@ -4,10 +4,17 @@ Every form is a FlaskForm, so every POST carries the CSRF token. Recipients are
 checked as eHealth checks them (`identifiers.check_recipient`: INSS and CBE check
 digits, NIHII length per quality, type and subtype per quality), and each problem
 is attached to the field it is about.
+
+Labels and messages are translated: lazily where they are defined once for every request
+(labels, validators), at once where they are made during a request. The recipient rules'
+sentences come from the framework-neutral `identifiers` module in English; `problem_sentence`
+words each problem again, translated, from its field and the row's values.
 """
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, MultipleFileField
 from wtforms import (
@@ -32,30 +39,32 @@ from ...ehealth.ehealthbox.identifiers import (
     NIHII_ORGANISATION_QUALITIES,
     OTHER_ORGANISATION_QUALITIES,
     PERSON_QUALITIES,
+    RecipientProblem,
     clean,
     expected_type,
 )
 from .pages import MESSAGE_ID
+from .qualities import QUALITY_LABELS
 
 MIN_RECIPIENT_ROWS = 3  # empty rows to fill in without JavaScript; blank ones are ignored
 MAX_RECIPIENT_ROWS = 50
 MAX_FREE_TEXT = 20_000  # no published limit; a screenful of notes, not a document
 
 
-def _label(quality: str) -> str:
-    return quality.replace("_", " ").capitalize()
+def _label(quality: str):
+    return QUALITY_LABELS.get(quality) or quality.replace("_", " ").capitalize()
 
 
 QUALITY_CHOICES = [
-    SelectChoice("", "Choose a quality"),
-    *(SelectChoice(q, _label(q), optgroup="Care providers") for q in PERSON_QUALITIES),
-    SelectChoice(CITIZEN_QUALITY, _label(CITIZEN_QUALITY), optgroup="Citizens"),
+    SelectChoice("", _l("Choose a quality")),
+    *(SelectChoice(q, _label(q), optgroup=_l("Care providers")) for q in PERSON_QUALITIES),
+    SelectChoice(CITIZEN_QUALITY, _label(CITIZEN_QUALITY), optgroup=_l("Citizens")),
     *(
-        SelectChoice(q, _label(q), optgroup="Organisations (NIHII)")
+        SelectChoice(q, _label(q), optgroup=_l("Organisations (NIHII)"))
         for q in NIHII_ORGANISATION_QUALITIES
     ),
     *(
-        SelectChoice(q, _label(q), optgroup="Organisations (CBE, EHP)")
+        SelectChoice(q, _label(q), optgroup=_l("Organisations (CBE, EHP)"))
         for q in OTHER_ORGANISATION_QUALITIES
     ),
 ]
@@ -67,18 +76,70 @@ def _strip(value: str | None) -> str | None:
     return value.strip() if isinstance(value, str) else value
 
 
+def problem_sentence(
+    problem: RecipientProblem, box_type: str, identifier: str, quality: str, sub_type: str | None
+) -> str:
+    """`check_recipient`'s problem, worded in the page's language (its English as a fallback)."""
+    if problem.field == "quality":
+        return _("The quality “%(quality)s” is not an eHealthBox quality.", quality=quality)
+    if problem.field == "type" and box_type not in BOX_TYPES:
+        return _(
+            "The identifier type “%(type)s” is not one of %(types)s.",
+            type=box_type,
+            types=", ".join(BOX_TYPES),
+        )
+    if problem.field == "type":
+        types = expected_type(quality)[0]
+        wanted = types[0] if len(types) == 1 else _("%(a)s or %(b)s", a=types[0], b=types[1])
+        return _(
+            "The quality %(quality)s needs an identifier of type %(types)s, not %(type)s.",
+            quality=quality,
+            types=wanted,
+            type=box_type,
+        )
+    if problem.field == "subType":
+        wanted_sub = expected_type(quality)[1]
+        if wanted_sub:
+            return _(
+                "The quality %(quality)s needs the subtype %(wanted)s, not “%(given)s”.",
+                quality=quality,
+                wanted=wanted_sub,
+                given=sub_type,
+            )
+        return _(
+            "The quality %(quality)s needs no subtype, not “%(given)s”.",
+            quality=quality,
+            given=sub_type,
+        )
+    if problem.field == "id" and box_type == "INSS":
+        return _("The INSS number must have 11 digits with valid check digits.")
+    if problem.field == "id" and box_type == "NIHII":
+        return _(
+            "The NIHII number for %(quality)s must have %(length)s digits with valid check digits.",
+            quality=quality,
+            length=11 if quality in PERSON_QUALITIES else 8,
+        )
+    if problem.field == "id" and box_type == "CBE":
+        return _(
+            "The CBE number must have 10 digits, start with 0 or 1, and have valid check digits."
+        )
+    if problem.field == "id" and box_type == "EHP":
+        return _("The EHP number must have 10 digits.")
+    return problem.message
+
+
 class RecipientForm(Form):
     """One recipient row. A row without an identifier is ignored."""
 
     type = SelectField(
-        "Identifier type",
+        _l("Identifier type"),
         choices=[SelectChoice(t, t) for t in BOX_TYPES],
         default="INSS",
         validate_choice=False,
     )
-    identifier = StringField("Identifier", filters=[_strip])
-    quality = SelectField("Quality", choices=QUALITY_CHOICES, default="", validate_choice=False)
-    send_anyway = BooleanField("Send anyway: I know this recipient is out of office")
+    identifier = StringField(_l("Identifier"), filters=[_strip])
+    quality = SelectField(_l("Quality"), choices=QUALITY_CHOICES, default="", validate_choice=False)
+    send_anyway = BooleanField(_l("Send anyway: I know this recipient is out of office"))
 
     @property
     def is_blank(self) -> bool:
@@ -87,13 +148,14 @@ class RecipientForm(Form):
     def check(self) -> bool:
         """eHealth's recipient rules; each problem goes next to its field."""
         if not self.quality.data:
-            self.quality.errors.append("Choose the recipient's quality.")
+            self.quality.errors.append(_("Choose the recipient's quality."))
             return False
-        problems = check_recipient(
-            self.type.data, clean(self.identifier.data), self.quality.data, self.sub_type
-        )
+        values = (self.type.data, clean(self.identifier.data), self.quality.data, self.sub_type)
+        problems = check_recipient(*values)
         for problem in problems:
-            getattr(self, _FIELD_OF_PROBLEM[problem.field]).errors.append(problem.message)
+            getattr(self, _FIELD_OF_PROBLEM[problem.field]).errors.append(
+                problem_sentence(problem, *values)
+            )
         return not problems
 
     @property
@@ -124,7 +186,7 @@ class RecipientForm(Form):
 
 def _patient_inss(form: FlaskForm, field: StringField) -> None:
     if field.data and not is_valid_inss(clean(field.data)):
-        raise ValidationError("The patient's INSS must have 11 digits with valid check digits.")
+        raise ValidationError(_("The patient's INSS must have 11 digits with valid check digits."))
 
 
 class ComposeForm(FlaskForm):
@@ -137,24 +199,26 @@ class ComposeForm(FlaskForm):
         FormField(RecipientForm), min_entries=MIN_RECIPIENT_ROWS, max_entries=MAX_RECIPIENT_ROWS
     )
     title = StringField(
-        "Title", [InputRequired("Give the message a title."), Length(1, 400)], filters=[_strip]
+        _l("Title"),
+        [InputRequired(_l("Give the message a title.")), Length(1, 400)],
+        filters=[_strip],
     )
-    document = FileField("Document")
-    text = TextAreaField("Or write the document as text")
-    include_original = BooleanField("Attach the original document and annexes", default=True)
+    document = FileField(_l("Document"))
+    text = TextAreaField(_l("Or write the document as text"))
+    include_original = BooleanField(_l("Attach the original document and annexes"), default=True)
     free_text = TextAreaField(
-        "Free text (shown with the message)", [Optional(), Length(max=MAX_FREE_TEXT)]
+        _l("Free text (shown with the message)"), [Optional(), Length(max=MAX_FREE_TEXT)]
     )
-    patient_inss = StringField("Patient's INSS", [Optional(), _patient_inss], filters=[_strip])
-    annexes = MultipleFileField("Annexes")
+    patient_inss = StringField(_l("Patient's INSS"), [Optional(), _patient_inss], filters=[_strip])
+    annexes = MultipleFileField(_l("Annexes"))
     # The keys of kept files to drop; the template renders one checkbox per kept file.
-    remove_kept = SelectMultipleField("Remove", choices=[], validate_choice=False)
-    is_important = BooleanField("Important")
-    publication_receipt = BooleanField("when it is published")
-    received_receipt = BooleanField("when it is received")
-    read_receipt = BooleanField("when it is read")
-    add_recipient = SubmitField("Add a recipient row")
-    send = SubmitField("Send")
+    remove_kept = SelectMultipleField(_l("Remove"), choices=[], validate_choice=False)
+    is_important = BooleanField(_l("Important"))
+    publication_receipt = BooleanField(_l("when it is published"))
+    received_receipt = BooleanField(_l("when it is received"))
+    read_receipt = BooleanField(_l("when it is read"))
+    add_recipient = SubmitField(_l("Add a recipient row"))
+    send = SubmitField(_l("Send"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -165,7 +229,7 @@ class ComposeForm(FlaskForm):
         if field.data and not (
             MESSAGE_ID.match(field.data) and self.forward_folder.data in FOLDERS
         ):
-            raise ValidationError("The message to forward is not one of your messages.")
+            raise ValidationError(_("The message to forward is not one of your messages."))
 
     @property
     def forwarding(self) -> bool:
@@ -179,17 +243,19 @@ class ComposeForm(FlaskForm):
         valid = self.validate()
         rows = self.filled_rows()
         if not rows:
-            self.recipient_errors.append("Add at least one recipient.")
+            self.recipient_errors.append(_("Add at least one recipient."))
         valid = all([row.check() for row in rows]) and bool(rows) and valid
         has_text = bool((self.text.data or "").strip())
         if has_document and has_text:
             self.text.errors.append(
-                "Send either the document or this text, not both: clear "
-                "the text or remove the document."
+                _(
+                    "Send either the document or this text, not both: clear "
+                    "the text or remove the document."
+                )
             )
             valid = False
         elif not (has_document or has_text or (self.forwarding and self.include_original.data)):
-            self.document.errors.append("Choose a document, or write the document as text.")
+            self.document.errors.append(_("Choose a document, or write the document as text."))
             valid = False
         return valid
 

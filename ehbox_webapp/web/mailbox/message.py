@@ -24,7 +24,7 @@ from ..downloads import essence, stream_download
 from ..ehbox import ehealthbox
 from . import bp
 from .forms import ActionForm
-from .pages import MESSAGE, SENT_FOLDERS, check_message_id
+from .pages import MESSAGE, SENT_FOLDERS, check_message_id, ehealthbox_sentence
 
 TEXT_PREVIEW_LIMIT = 256 * 1024  # bigger text documents are downloaded, not shown
 
@@ -120,4 +120,4 @@ def _receipts(
     except Unauthorized:
         raise
     except EhealthboxError as exc:
-        return [], str(exc)
+        return [], ehealthbox_sentence(exc)

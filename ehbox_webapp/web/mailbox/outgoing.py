@@ -11,6 +11,8 @@ import tempfile
 from contextlib import ExitStack
 from typing import BinaryIO
 
+from flask_babel import gettext as _
+
 from ...ehealth.ehealthbox import (
     Attachment,
     ContentSpecification,
@@ -25,6 +27,7 @@ from ...ehealth.ehealthbox import (
 from ...ehealth.ehealthbox.identifiers import clean
 from .drafts import Draft, KeptFile
 from .forms import ComposeForm
+from .pages import ehealthbox_sentence
 
 SPOOL_IN_MEMORY = 1024 * 1024  # a forwarded file above this goes to a temporary file
 
@@ -37,7 +40,11 @@ class OriginalUnavailable(Exception):
         self.cause = cause
 
     def __str__(self) -> str:
-        return f"The files of the forwarded message could not be fetched: {self.cause}"
+        """The sentence for the compose page, in the page's language (needs a request)."""
+        return _(
+            "The files of the forwarded message could not be fetched: %(reason)s",
+            reason=ehealthbox_sentence(self.cause),
+        )
 
 
 def build_message(

@@ -1,13 +1,21 @@
-"""What the mailbox pages share: folder names, URL checks, template filters, error pages."""
+"""What the mailbox pages share: folder names, URL checks, template filters, error pages.
+
+The eHealthBox client's exceptions carry English sentences (the client knows nothing of
+Flask or of languages): the pages show the translated sentence of the exception's class
+from `EHEALTHBOX_SENTENCES` instead (see `ehealthbox_sentence`).
+"""
 
 from __future__ import annotations
 
 import logging
 import re
-from datetime import UTC, datetime
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from datetime import UTC, date, datetime
 
+from babel.dates import format_skeleton
 from flask import abort, render_template, request
+from flask_babel import format_decimal, format_number, format_time, get_locale, to_user_timezone
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from ...ehealth.ehealthbox import (
@@ -18,6 +26,7 @@ from ...ehealth.ehealthbox import (
     Unauthorized,
     Unavailable,
 )
+from ...ehealth.ehealthbox import errors as ehbox
 from ..errors import render_error
 from ..extensions import settings
 from . import bp
@@ -26,11 +35,13 @@ from .drafts import megabytes
 log = logging.getLogger(__name__)
 
 FOLDER_LABELS = {
-    "INBOX": "Inbox",
-    "SENTBOX": "Sent",
-    "BININBOX": "Bin (received)",
-    "BINSENTBOX": "Bin (sent)",
+    "INBOX": _l("Inbox"),
+    "SENTBOX": _l("Sent"),
+    "BININBOX": _l("Bin (received)"),
+    "BINSENTBOX": _l("Bin (sent)"),
 }
+# What a receipt (ACKNOWLEDGMENT message) says happened: "Your message was ... by ...".
+ACK_EVENTS = {"PUBLISHED": _l("published"), "RECEIVED": _l("received"), "READ": _l("read")}
 # Route part that only matches the four folders: anything else is a 404 by routing.
 FOLDER = "<any(INBOX, SENTBOX, BININBOX, BINSENTBOX):folder>"
 MESSAGE = FOLDER + "/<message_id>"
@@ -45,10 +56,58 @@ SENT_FOLDERS = ("SENTBOX", "BINSENTBOX")
 BINS = ("BININBOX", "BINSENTBOX")
 MESSAGE_ID = re.compile(r"^[A-Za-z0-9]{13}$")  # system-generated, exactly 13 (XSD v3)
 
-try:  # the users are in Belgium; fall back to UTC where the system has no time zone data
-    LOCAL_TIME = ZoneInfo("Europe/Brussels")
-except ZoneInfoNotFoundError:  # pragma: no cover - depends on the system's tzdata
-    LOCAL_TIME = UTC
+# Exception class -> its sentence for the user, most specific class first. These are the
+# client's default sentences (ehealth/ehealthbox/errors.py), translated here.
+EHEALTHBOX_SENTENCES: tuple[tuple[type[EhealthboxError], object], ...] = (
+    (
+        ehbox.SendOutcomeUnknown,
+        _l(
+            "We could not confirm that the message was sent. Sending it "
+            "again is safe: it will be delivered only once."
+        ),
+    ),
+    (ehbox.RecipientsOutOfOffice, _l("Some recipients are out of office. Nothing was sent yet.")),
+    (ehbox.InvalidDestination, _l("One of the recipients is not a valid eHealthBox address.")),
+    (
+        ehbox.MessageTooLarge,
+        _l("The message is larger than the eHealthBox accepts. Send smaller files."),
+    ),
+    (
+        ehbox.DigestMismatch,
+        _l(
+            "A file was damaged on its way to the eHealthBox (its checksum "
+            "does not match). Please send the message again."
+        ),
+    ),
+    (ehbox.QualityNotAllowed, _l("You are not authorised to send messages to this quality.")),
+    (
+        ehbox.InvalidBox,
+        _l("There is no eHealthBox for your identity, or you have no access to it."),
+    ),
+    (ehbox.Forbidden, _l("You are not allowed to do this in the eHealthBox.")),
+    (ehbox.NotFound, _l("This message no longer exists in that folder.")),
+    (ehbox.Unauthorized, _l("Your eHealth session is no longer valid. Please log in again.")),
+    (ehbox.BadRequest, _l("The eHealthBox rejected the request as malformed.")),
+    (
+        ehbox.Unavailable,
+        _l("The eHealthBox is not available at the moment. Please try again later."),
+    ),
+    (ehbox.EhealthboxError, _l("The eHealthBox could not process the request.")),
+)
+
+
+def ehealthbox_sentence(exc: EhealthboxError) -> str:
+    """The user's sentence for an eHealthBox failure, in the page's language.
+
+    The client sometimes words a failure for its situation ("The download was
+    interrupted..."): that English sentence is kept on English pages; other languages
+    get the translated sentence of the exception's class.
+    """
+    specific = exc.user_message != type(exc).default_message
+    if specific and get_locale() is not None and get_locale().language == "en":
+        return str(exc)
+    sentence = next((s for cls, s in EHEALTHBOX_SENTENCES if isinstance(exc, cls)), None)
+    return str(sentence) if sentence is not None else str(exc)
 
 
 def check_message_id(message_id: str) -> str:
@@ -60,45 +119,69 @@ def check_message_id(message_id: str) -> str:
 
 @bp.app_template_filter("localtime")
 def localtime(value: datetime | None, with_time: bool = True) -> str:
+    """A moment in Brussels time, as the page's language writes the day and the time."""
     if value is None:
         return ""
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
-    return value.astimezone(LOCAL_TIME).strftime("%d/%m/%Y %H:%M" if with_time else "%d/%m/%Y")
+    moment = to_user_timezone(value)
+    if not with_time:
+        return localdate(moment)
+    return f"{localdate(moment)} {format_time(moment, 'short', rebase=False)}"
+
+
+@bp.app_template_filter("localdate")
+def localdate(value: date | None) -> str:
+    """A day, all digits with a four-digit year (04/03/2026, 4/3/2026, 04.03.2026).
+
+    CLDR's "short" date has a two-digit year in French and German; a skeleton asks for
+    the language's own order and separators with the full year.
+    """
+    if value is None:
+        return ""
+    return format_skeleton("yMMdd", value, locale=get_locale())
 
 
 @bp.app_template_filter("filesize")
 def filesize(size: int | None) -> str:
     if size is None:
         return ""
-    for unit in ("bytes", "kB", "MB"):
-        if size < 1024 or unit == "MB":
-            return f"{size} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
+    if size < 1024:
+        return _("%(num)s bytes", num=format_number(size))
+    for unit in ("kB", "MB"):
         size /= 1024
+        if size < 1024 or unit == "MB":
+            return f"{format_decimal(size, '#,##0.0')} {unit}"
     return ""  # pragma: no cover
 
 
 @bp.context_processor
 def mailbox_names() -> dict:
-    return {"FOLDER_LABELS": FOLDER_LABELS, "SENT_FOLDERS": SENT_FOLDERS, "BINS": BINS}
+    return {
+        "FOLDER_LABELS": FOLDER_LABELS,
+        "SENT_FOLDERS": SENT_FOLDERS,
+        "BINS": BINS,
+        "ack_events": ACK_EVENTS,
+    }
 
 
 @bp.errorhandler(EhealthboxError)
 def ehealthbox_error(exc: EhealthboxError):
     """A known eHealthBox failure on a page: its user-facing sentence, never a 500."""
     log.info("eHealthBox error on %s %s: %r", request.method, request.path, exc)
+    sentence = ehealthbox_sentence(exc)
     if isinstance(exc, Unauthorized):
         # A page, not a redirect: if eHealthBox keeps refusing, a redirect would loop.
         return render_template(
-            "mailbox/login_again.html", detail=str(exc), next_url=request.full_path.rstrip("?")
+            "mailbox/login_again.html", detail=sentence, next_url=request.full_path.rstrip("?")
         ), 401
     if isinstance(exc, NotFound):
-        return render_error(404, "Message not found", str(exc))
+        return render_error(404, _l("Message not found"), sentence, english=str(exc))
     if isinstance(exc, Forbidden):
-        return render_error(403, "Not allowed", str(exc))
+        return render_error(403, _l("Not allowed"), sentence, english=str(exc))
     if isinstance(exc, Unavailable | SendOutcomeUnknown):
-        return render_error(503, "eHealthBox unavailable", str(exc))
-    return render_error(502, "eHealthBox error", str(exc))
+        return render_error(503, _l("eHealthBox unavailable"), sentence, english=str(exc))
+    return render_error(502, _l("eHealthBox error"), sentence, english=str(exc))
 
 
 @bp.errorhandler(RequestEntityTooLarge)

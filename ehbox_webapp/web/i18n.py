@@ -1,0 +1,114 @@
+"""The page language: Dutch, French, German or English (the source language).
+
+The language of a page is, in this order:
+
+1. the user's explicit choice, made with the switcher in the page header
+   (`POST /language`, with its CSRF token like every form): kept in the session
+   and in a long-lived `lang` cookie, so it survives the login and the logout;
+2. the `locale` claim of the logged-in user's I.AM Connect token;
+3. the browser's `Accept-Language`;
+4. English.
+
+Dates and numbers follow the Belgian conventions of the language (`nl_BE`,
+`fr_BE`, `de_BE`; British English for English: day/month/year, 24-hour clock).
+The catalogs are `ehbox_webapp/translations/<lang>/LC_MESSAGES/messages.po`;
+`flask translate ...` updates and compiles them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from babel import Locale
+from flask import Blueprint, Flask, Response, abort, current_app, redirect, request, session
+from flask_babel import Babel, get_locale
+
+from .auth import safe_next
+
+TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
+DEFAULT_LANGUAGE = "en"
+# Language -> its own name, as the switcher shows it (each in its own language).
+LANGUAGES = {"nl": "Nederlands", "fr": "Français", "de": "Deutsch", "en": "English"}
+# Language -> the locale that formats dates and numbers.
+FORMAT_LOCALES = {"nl": "nl_BE", "fr": "fr_BE", "de": "de_BE", "en": "en_GB"}
+COOKIE = "lang"
+COOKIE_MAX_AGE = 365 * 24 * 3600
+
+babel = Babel()
+bp = Blueprint("i18n", __name__)
+
+
+def language_of(value: object) -> str | None:
+    """`nl`, `nl-BE`, `nl_BE` -> `nl`; None for anything that is not one of LANGUAGES."""
+    if not isinstance(value, str):
+        return None
+    language = value.strip().replace("-", "_").split("_", 1)[0].lower()
+    return language if language in LANGUAGES else None
+
+
+def chosen_language() -> str | None:
+    """The user's explicit choice, if any (the session's, else the cookie's)."""
+    return language_of(session.get("lang")) or language_of(request.cookies.get(COOKIE))
+
+
+def select_language() -> str:
+    """Explicit choice > the token's `locale` claim > Accept-Language > English."""
+    user = session.get("user") or {}
+    return (
+        chosen_language()
+        or language_of(user.get("locale"))
+        or request.accept_languages.best_match(LANGUAGES)
+        or DEFAULT_LANGUAGE
+    )
+
+
+def select_locale() -> str:
+    return FORMAT_LOCALES[select_language()]
+
+
+def page_language() -> str:
+    """The language of the page being rendered, for `<html lang>`."""
+    locale: Locale | None = get_locale()
+    return locale.language if locale is not None else DEFAULT_LANGUAGE
+
+
+@bp.post("/language")
+def choose():
+    """Remember the language picked in the switcher and go back to the page it was on."""
+    language = language_of(request.form.get("lang"))
+    if language is None:
+        abort(400)
+    session["lang"] = language
+    response = redirect(safe_next(request.form.get("next")))
+    response.set_cookie(
+        COOKIE,
+        language,
+        max_age=COOKIE_MAX_AGE,
+        secure=current_app.config["SESSION_COOKIE_SECURE"],
+        httponly=True,
+        samesite="Lax",
+    )
+    return response
+
+
+def language_context() -> dict:
+    return {"LANGUAGES": LANGUAGES, "page_lang": page_language()}
+
+
+def vary_on_language(response: Response) -> Response:
+    """A page's language depends on these headers: no shared cache may mix them up."""
+    if response.mimetype == "text/html":
+        response.vary.update(("Accept-Language", "Cookie"))
+    return response
+
+
+def init_app(app: Flask) -> None:
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LANGUAGE)
+    app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "Europe/Brussels")  # the users' time zone
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS))
+    babel.init_app(app, locale_selector=select_locale)
+    # {% trans %} blocks: line breaks and indentation are not part of the message.
+    app.jinja_env.policies["ext.i18n.trimmed"] = True
+    app.context_processor(language_context)
+    app.after_request(vary_on_language)
+    app.register_blueprint(bp)
