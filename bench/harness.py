@@ -33,6 +33,7 @@ CONTROLLED = frozenset(
         "INSTANCE_PATH",
         "ETEE_KEYSTORE",
         "PUBLIC_URL",
+        "BENCH_EHEALTH_LATENCY_MS",
     }
 )
 
@@ -200,13 +201,6 @@ class Server:
 
     def reset_counts(self) -> None:
         requests.post(f"{self.url}/_bench/reset", timeout=10).raise_for_status()
-
-    def set_sandbox_limit(self, max_bytes: int) -> int:
-        answer = requests.post(
-            f"{self.url}/_bench/sandbox-limit", json={"bytes": max_bytes}, timeout=10
-        )
-        answer.raise_for_status()
-        return int(answer.json()["max_message_bytes"])
 
     def worker_pids(self) -> list[int]:
         """The gunicorn workers: the master's children (the app runs in those)."""

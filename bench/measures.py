@@ -12,7 +12,7 @@ from typing import Any
 
 import requests
 
-from .context import EHBOX_API, Bench, caller, direct_list, get
+from .context import EHBOX_API, Bench, CallFailed, caller, direct_list, get
 from .fill import fill_inbox
 from .identity import browser_login
 from .load import Stats, timed
@@ -48,7 +48,21 @@ def ratio_row(
 
 
 # -- 1. Overhead ----------------------------------------------------------------------------
-def overhead(b: Bench) -> list[Row]:
+def overhead(b: Bench, latency_ms: int = 0) -> list[Row]:
+    """App vs direct at the median, for the API and the HTML pages.
+
+    With `latency_ms`, the server was started with BENCH_EHEALTH_LATENCY_MS (bench/wsgi.py):
+    every sandbox eHealthBox call, the app's and the direct ones, waits that long first.
+    """
+    rows = _overhead(b)
+    if latency_ms:
+        for row in rows:
+            row.measure += f", with {latency_ms} ms simulated eHealth latency"
+            row.details["simulated_ehealth_latency_ms"] = latency_ms
+    return rows
+
+
+def _overhead(b: Bench) -> list[Row]:
     api, direct = b.api_session("dr-alice"), b.direct_session("dr-alice")
     page = get(direct, b.url + direct_list(1, PAGE)).json()
     message_id = pdf_message(page)
@@ -229,6 +243,9 @@ def box_size(b: Bench) -> list[Row]:
         held = fill_inbox(b.instance, BOX_PERSONA, target)
         filled = time.perf_counter() - started
         api, direct = b.api_session(BOX_PERSONA), b.direct_session(BOX_PERSONA)
+        total = get(direct, b.url + direct_list(1, 1)).json()["total"]
+        if total != held:  # the sandbox's folder counters must follow the bulk fill
+            raise CallFailed(f"the sandbox lists {total} messages, the box holds {held}")
         stats = timed(
             {"api": caller(api, api_url), "direct": caller(direct, b.url + direct_list(1, PAGE))},
             samples,

@@ -8,17 +8,22 @@ of path. Bench-only endpoints, under /_bench/:
 
 - GET  /_bench/counts        -> {"pid": worker pid, "counts": {kind: n}}
 - POST /_bench/reset         -> counts back to zero
-- POST /_bench/sandbox-limit -> {"bytes": n}: the sandbox eHealthBox's message size limit
 
 Counts are per worker process: read them from a one-worker server.
+
+With BENCH_EHEALTH_LATENCY_MS=n in the environment, every request to the
+sandbox eHealthBox (/sandbox/ehealthbox/) waits n ms before it is served: the
+round trip to the real eHealth over the internet, which loopback does not have.
+The app's calls and the bench's direct calls wait alike. Bench only: the app
+knows nothing of it.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -26,6 +31,7 @@ from typing import Any
 from app import app as flask_app
 
 REALM = "/sandbox/auth/realms/"
+EHEALTHBOX = "/sandbox/ehealthbox/"
 KINDS: tuple[tuple[str, Callable[[str], bool]], ...] = (
     ("realm.token", lambda p: p.startswith(REALM) and p.endswith("/openid-connect/token")),
     ("realm.jwks", lambda p: p.startswith(REALM) and p.endswith("/openid-connect/certs")),
@@ -34,7 +40,7 @@ KINDS: tuple[tuple[str, Callable[[str], bool]], ...] = (
         lambda p: p.startswith(REALM) and p.endswith("/.well-known/openid-configuration"),
     ),
     ("realm.other", lambda p: p.startswith(REALM)),
-    ("ehealthbox", lambda p: p.startswith("/sandbox/ehealthbox/")),
+    ("ehealthbox", lambda p: p.startswith(EHEALTHBOX)),
     ("sandbox.other", lambda p: p.startswith("/sandbox/")),
     ("app.jwks", lambda p: p == "/.well-known/jwks.json"),
     ("app.api", lambda p: p.startswith("/api/")),
@@ -42,6 +48,7 @@ KINDS: tuple[tuple[str, Callable[[str], bool]], ...] = (
 )
 
 StartResponse = Callable[..., Any]
+WsgiApp = Callable[[dict, StartResponse], Iterable[bytes]]
 
 
 def kind_of(path: str) -> str:
@@ -52,7 +59,7 @@ def kind_of(path: str) -> str:
 class CountingMiddleware:
     """Counts requests by kind of path and answers the /_bench/ endpoints."""
 
-    def __init__(self, wrapped: Callable[[dict, StartResponse], Iterable[bytes]]):
+    def __init__(self, wrapped: WsgiApp):
         self.wrapped = wrapped
         self.counts: Counter[str] = Counter()
         self.lock = threading.Lock()
@@ -74,10 +81,6 @@ class CountingMiddleware:
             with self.lock:
                 self.counts.clear()
             body = {"pid": os.getpid(), "counts": {}}
-        elif path == "/_bench/sandbox-limit" and method == "POST":
-            length = int(environ.get("CONTENT_LENGTH") or 0)
-            wanted = int(json.loads(environ["wsgi.input"].read(length))["bytes"])
-            body = {"pid": os.getpid(), "max_message_bytes": set_sandbox_limit(wanted)}
         else:
             start_response("404 Not Found", [("Content-Type", "text/plain")])
             return [b"not a bench endpoint"]
@@ -88,17 +91,23 @@ class CountingMiddleware:
         return [data]
 
 
-def set_sandbox_limit(max_message_bytes: int) -> int:
-    """Change the embedded sandbox eHealthBox's size limit in this worker (bench only).
+class LatencyMiddleware:
+    """Waits `seconds` before each sandbox eHealthBox request: eHealth's internet round trip."""
 
-    The sandbox's limit is SANDBOX_MAX_MESSAGE_MB (default 20 MB), not derived from
-    the app's MAX_UPLOAD_MB: the memory measure first sends 50 MB with the app's own
-    configuration, then raises the limit here to measure the 50 MB send and download.
-    """
-    sandbox = flask_app.extensions["sandbox_app"]
-    context = sandbox.extensions["sandbox_ehealthbox"]
-    context.settings = dataclasses.replace(context.settings, max_message_bytes=max_message_bytes)
-    return context.settings.max_message_bytes
+    def __init__(self, wrapped: WsgiApp, seconds: float):
+        self.wrapped = wrapped
+        self.seconds = seconds
+
+    def __call__(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
+        if environ.get("PATH_INFO", "").startswith(EHEALTHBOX):
+            time.sleep(self.seconds)  # a gthread worker thread waits, as on a network read
+        return self.wrapped(environ, start_response)
 
 
-app = CountingMiddleware(flask_app)
+def latency_seconds() -> float:
+    """BENCH_EHEALTH_LATENCY_MS as seconds (0 when unset)."""
+    return float(os.environ.get("BENCH_EHEALTH_LATENCY_MS") or 0) / 1000
+
+
+_latency = latency_seconds()
+app = CountingMiddleware(LatencyMiddleware(flask_app, _latency) if _latency else flask_app)

@@ -16,6 +16,8 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet, RSAKey
 
+from .first_start import create_once
+
 
 class InvalidToken(Exception):
     """The token is malformed, wrongly signed, expired or not meant for the caller."""
@@ -33,17 +35,21 @@ class RealmSigner:
 
     @staticmethod
     def _load_or_create(key_file: Path) -> RSAKey:
-        key_file.parent.mkdir(parents=True, exist_ok=True)
-        if not key_file.exists():
-            private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-            pem = private.private_bytes(
-                serialization.Encoding.PEM,
-                serialization.PrivateFormat.PKCS8,
-                serialization.NoEncryption(),
-            )
-            key_file.write_bytes(pem)
-            key_file.chmod(0o600)
-        return RSAKey.import_key(key_file.read_bytes())
+        """The realm key in `key_file`, generated on first start.
+
+        Every gunicorn worker gets here at once on a fresh instance: the file is
+        created exclusively (first_start.create_once), so one key wins and every
+        worker signs and verifies with it.
+        """
+        if key_file.exists():
+            return RSAKey.import_key(key_file.read_bytes())
+        private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        pem = private.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        return RSAKey.import_key(create_once(key_file, pem))
 
     def sign(self, claims: dict, typ: str = "JWT") -> str:
         header = {"alg": self.alg, "kid": self.kid, "typ": typ}

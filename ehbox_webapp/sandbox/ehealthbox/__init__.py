@@ -31,7 +31,8 @@ def init_ehealthbox(app: Flask, settings: SandboxSettings, signer: RealmSigner) 
     """Open (and on first start, seed) the store and mount the API and the faults endpoint."""
     store = Store(settings.instance_path / "sandbox-ehealthbox.sqlite3",
                   settings.instance_path / "sandbox-ehealthbox-blobs", DEFAULT_MAX_BOX_BYTES)
-    seed(store)
+    with store.first_start():  # the other workers wait, then find the boxes seeded
+        seed(store)
     app.extensions[EXTENSION] = Context(settings, signer, store)
     app.register_blueprint(bp, url_prefix=API_PREFIX)
     app.register_blueprint(faults_bp, url_prefix=FAULTS_PREFIX)

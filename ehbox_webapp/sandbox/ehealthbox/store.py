@@ -3,8 +3,17 @@
 A message's content (sender, document, annexes, ...) is stored once in
 `contents`; each box that holds it has its own row in `messages` (one per
 recipient INBOX, one in the sender's SENTBOX), with its own MessageId, folder
-and read state. Listing uses the (box, folder, published) index, so it costs
-the page, not the box. Blobs live on disk (`blobs.py`).
+and read state. Blobs live on disk (`blobs.py`).
+
+What a box's size must not change: the cost of its first page. Listing walks
+the (box, folder, published_us) index backwards (the index ends with the rowid,
+so `ORDER BY published_us DESC, rowid DESC` needs no sort: see `PAGE_SQL` and
+tests/test_sandbox_store_counters.py), and the totals a listing and boxInfo
+answer come from `folder_counts`, one row per (box, folder) kept by triggers on
+`messages`. Triggers rather than calls in each write path: every write (send,
+delivery, stand-by release, move, delete, mark received/read, the seed, a bench
+filling the file with plain SQL) updates them in its own transaction, and no
+future write path can forget to.
 """
 
 from __future__ import annotations
@@ -15,11 +24,12 @@ import sqlite3
 import string
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ..first_start import exclusive
 from .blobs import BlobStore
 
 SCHEMA = """
@@ -44,6 +54,28 @@ CREATE TABLE IF NOT EXISTS messages (
     published_us INTEGER NOT NULL, received_us INTEGER, read_us INTEGER
 );
 CREATE INDEX IF NOT EXISTS messages_listing ON messages(box, folder, published_us);
+CREATE TABLE IF NOT EXISTS folder_counts (
+    box TEXT NOT NULL, folder TEXT NOT NULL, total INTEGER NOT NULL DEFAULT 0,
+    unread INTEGER NOT NULL DEFAULT 0, size INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (box, folder)
+) WITHOUT ROWID;
+CREATE TRIGGER IF NOT EXISTS messages_count_insert AFTER INSERT ON messages BEGIN
+    INSERT OR IGNORE INTO folder_counts(box, folder) VALUES (NEW.box, NEW.folder);
+    UPDATE folder_counts SET total = total + 1, unread = unread + (NEW.read_us IS NULL),
+        size = size + NEW.size WHERE box = NEW.box AND folder = NEW.folder;
+END;
+CREATE TRIGGER IF NOT EXISTS messages_count_delete AFTER DELETE ON messages BEGIN
+    UPDATE folder_counts SET total = total - 1, unread = unread - (OLD.read_us IS NULL),
+        size = size - OLD.size WHERE box = OLD.box AND folder = OLD.folder;
+END;
+CREATE TRIGGER IF NOT EXISTS messages_count_update
+AFTER UPDATE OF box, folder, size, read_us ON messages BEGIN
+    UPDATE folder_counts SET total = total - 1, unread = unread - (OLD.read_us IS NULL),
+        size = size - OLD.size WHERE box = OLD.box AND folder = OLD.folder;
+    INSERT OR IGNORE INTO folder_counts(box, folder) VALUES (NEW.box, NEW.folder);
+    UPDATE folder_counts SET total = total + 1, unread = unread + (NEW.read_us IS NULL),
+        size = size + NEW.size WHERE box = NEW.box AND folder = NEW.folder;
+END;
 CREATE TABLE IF NOT EXISTS publications (
     sender_box TEXT NOT NULL, publication_id TEXT NOT NULL, response_json TEXT NOT NULL,
     PRIMARY KEY (sender_box, publication_id)
@@ -67,6 +99,19 @@ CREATE TABLE IF NOT EXISTS faults (
 INBOX_SIDE = ("INBOX", "BININBOX")
 SENT_SIDE = ("SENTBOX", "BINSENTBOX")
 STANDBY = "STANDBY"  # an internal folder: received while the box was full
+# PRAGMA user_version: 1 = folder_counts exists and was filled from `messages` once.
+SCHEMA_VERSION = 1
+# The listing query (EXPLAIN QUERY PLAN: "SEARCH m USING INDEX messages_listing (box=? AND
+# folder=?)" and no "USE TEMP B-TREE FOR ORDER BY"): it reads the page's rows, not the box.
+PAGE_SQL = (
+    "SELECT m.*, c.* FROM messages m JOIN contents c ON c.content_id = m.content_id "
+    "WHERE m.box=? AND m.folder=? ORDER BY m.published_us DESC, m.rowid DESC "
+    "LIMIT ? OFFSET ?"
+)
+RECOUNT_SQL = (
+    "SELECT box, folder, COUNT(*), COUNT(*) - COUNT(read_us), COALESCE(SUM(size), 0) "
+    "FROM messages GROUP BY box, folder"
+)
 _ALPHANUMERIC = string.ascii_letters + string.digits
 
 
@@ -102,9 +147,25 @@ class Store:
         self.blobs = BlobStore(blob_dir)
         self.default_max_size = default_max_size
         db_path.parent.mkdir(parents=True, exist_ok=True)
-        with self.connect() as conn:
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.executescript(SCHEMA)
+        with self.first_start():
+            with self.connect() as conn:
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.executescript(SCHEMA)
+            self._migrate()
+
+    def first_start(self) -> AbstractContextManager[None]:
+        """One process at a time creates the schema or seeds (gunicorn workers start together)."""
+        return exclusive(self.db_path.with_name(self.db_path.name + ".lock"))
+
+    def _migrate(self) -> None:
+        """Fill folder_counts once for a file made before it existed (no-op on a new file)."""
+        with self.write() as conn:
+            if conn.execute("PRAGMA user_version").fetchone()[0] >= SCHEMA_VERSION:
+                return
+            conn.execute("DELETE FROM folder_counts")
+            conn.executemany("INSERT INTO folder_counts(box, folder, total, unread, size) "
+                             "VALUES (?,?,?,?,?)", conn.execute(RECOUNT_SQL).fetchall())
+            conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
     @contextmanager
     def connect(self) -> Iterator[sqlite3.Connection]:
@@ -162,12 +223,12 @@ class Store:
 
     @staticmethod
     def usage(conn: sqlite3.Connection, key: str) -> tuple[int, int]:
-        """(CurrentSize, NbrMessagesInStandBy) of a box."""
-        size = conn.execute("SELECT COALESCE(SUM(size), 0) FROM messages WHERE box=? AND "
-                            "folder != ?", (key, STANDBY)).fetchone()[0]
-        standby = conn.execute("SELECT COUNT(*) FROM messages WHERE box=? AND folder=?",
-                               (key, STANDBY)).fetchone()[0]
-        return int(size), int(standby)
+        """(CurrentSize, NbrMessagesInStandBy) of a box, from its few folder_counts rows."""
+        row = conn.execute(
+            "SELECT COALESCE(SUM(CASE WHEN folder != ? THEN size END), 0), "
+            "COALESCE(SUM(CASE WHEN folder = ? THEN total END), 0) "
+            "FROM folder_counts WHERE box=?", (STANDBY, STANDBY, key)).fetchone()
+        return int(row[0]), int(row[1])
 
     # --- messages ----------------------------------------------------------------------------
     @staticmethod
@@ -199,17 +260,26 @@ class Store:
     def page(conn: sqlite3.Connection, key: str, folder: str, start: int,
              end: int) -> list[sqlite3.Row]:
         """Rows start..end (1 = newest) of a folder, joined with their content."""
-        return conn.execute(
-            "SELECT m.*, c.* FROM messages m JOIN contents c ON c.content_id = m.content_id "
-            "WHERE m.box=? AND m.folder=? ORDER BY m.published_us DESC, m.rowid DESC "
-            "LIMIT ? OFFSET ?", (key, folder, end - start + 1, start - 1)).fetchall()
+        return conn.execute(PAGE_SQL, (key, folder, end - start + 1, start - 1)).fetchall()
 
     @staticmethod
     def counts(conn: sqlite3.Connection, key: str, folder: str) -> tuple[int, int]:
-        """(total, unread) of a folder."""
-        row = conn.execute("SELECT COUNT(*), COUNT(*) - COUNT(read_us) FROM messages "
-                           "WHERE box=? AND folder=?", (key, folder)).fetchone()
-        return int(row[0]), int(row[1])
+        """(total, unread) of a folder: one folder_counts row, whatever the folder holds."""
+        row = conn.execute("SELECT total, unread FROM folder_counts WHERE box=? AND folder=?",
+                           (key, folder)).fetchone()
+        return (int(row[0]), int(row[1])) if row else (0, 0)
+
+    @staticmethod
+    def counters(conn: sqlite3.Connection) -> dict[tuple[str, str], tuple[int, int, int]]:
+        """Every non-empty folder's (total, unread, size) as kept in folder_counts."""
+        rows = conn.execute("SELECT box, folder, total, unread, size FROM folder_counts "
+                            "WHERE total != 0 OR unread != 0 OR size != 0").fetchall()
+        return {(r[0], r[1]): (r[2], r[3], r[4]) for r in rows}
+
+    @staticmethod
+    def recount(conn: sqlite3.Connection) -> dict[tuple[str, str], tuple[int, int, int]]:
+        """The same figures counted from `messages` (reads every row: checks and migration)."""
+        return {(r[0], r[1]): (r[2], r[3], r[4]) for r in conn.execute(RECOUNT_SQL)}
 
     @staticmethod
     def copy(conn: sqlite3.Connection, key: str, folders: tuple[str, ...],

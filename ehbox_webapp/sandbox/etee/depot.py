@@ -6,6 +6,9 @@ issued the first time anyone asks for their keys: issuing all of them on every s
 would cost every fresh sandbox (every test) about 0.2 s per persona. The files live in the
 instance folder (`sandbox-etee/`, the depot's own state) under eHealth's download names, and are
 copied to the export folder the app reads its personal keystores from (ETEE_PERSONAL_KEYSTORES).
+Issuing, adopting and exporting happen under a lock shared by every process of the instance
+(gunicorn workers ask for the same persona's keys at once on a fresh instance: one issues, the
+others find its keystore), and a file appears under its final name only complete.
 An empty depot adopts the keystores it finds in the export folder, so that personas keep their
 keys when the instance folder is reset. `renew()` issues a newer keystore: both are published.
 
@@ -18,8 +21,10 @@ from __future__ import annotations
 import logging
 import os
 import re
-import shutil
+import tempfile
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -29,11 +34,13 @@ from cryptography import x509
 from ...ehealth.etee.keys import keystore_filename
 from ...ehealth.keystore import EteeKeystore, KeystoreError, certificate_identity
 from ...ehealth.keystore_generate import generate_keystore
+from ..first_start import create_once, exclusive
 from ..personas import PERSONAS, Persona
 
 log = logging.getLogger(__name__)
 
 DEPOT_FOLDER = "sandbox-etee"
+LOCK_FILE = "sandbox-etee.lock"
 _FILE = re.compile(r"SSIN=(\d{11}) (\d{8}-\d{6})\.acc-p12")
 
 
@@ -66,7 +73,31 @@ class KeyDepot:
         self._password = password
         self._organisation = organisation_keystore
         self._lock = threading.RLock()
+        self._held = 0  # nesting depth of _guard() in this process (under self._lock)
+        self._lock_file = instance_path / LOCK_FILE
         self._opened: dict[Path, tuple[int, EteeKeystore]] = {}
+
+    @contextmanager
+    def _guard(self) -> Iterator[None]:
+        """This process's threads and the other processes, one at a time (re-entrant).
+
+        The file lock is taken once, by the outermost call: flock locks belong to an
+        open file, so a nested one in the same thread would wait for itself.
+        """
+        with self._lock:
+            if self._held:
+                self._held += 1
+                try:
+                    yield
+                finally:
+                    self._held -= 1
+                return
+            with exclusive(self._lock_file):
+                self._held = 1
+                try:
+                    yield
+                finally:
+                    self._held = 0
 
     # --- personas ------------------------------------------------------------------------------
     def files(self, persona: Persona) -> list[Path]:
@@ -82,28 +113,33 @@ class KeyDepot:
 
     def keystores(self, persona: Persona) -> list[EteeKeystore]:
         """The persona's keystores, newest first; the first one is issued on demand."""
-        with self._lock:
+        with self._guard():
             files = self.files(persona) or self._adopt(persona) or [self.issue(persona)]
             self._export(files)
             return [self._load(path) for path in files]
 
     def issue(self, persona: Persona, *, not_before: datetime | None = None) -> Path:
         """A new keystore for the persona (first issue or renewal), exported to the app."""
-        with self._lock:
+        with self._guard():
             self.folder.mkdir(parents=True, exist_ok=True)
             when = datetime.now(UTC).replace(microsecond=0)
             while (target := self.folder / _name(persona, when)).exists():
                 when += timedelta(seconds=1)  # two issues in one second: keep names distinct
-            partial = self.folder / f".issuing-{persona.ssin}"
-            generate_keystore(
-                partial,
-                self._password,
-                identifier=persona.ssin,
-                identifier_type="SSIN",
-                name=persona.name,
-                not_before=not_before,
-            )
-            os.replace(partial, target)
+            fd, name = tempfile.mkstemp(dir=self.folder, prefix=f".issuing-{persona.ssin}-")
+            os.close(fd)
+            partial = Path(name)
+            try:
+                generate_keystore(
+                    partial,
+                    self._password,
+                    identifier=persona.ssin,
+                    identifier_type="SSIN",
+                    name=persona.name,
+                    not_before=not_before,
+                )
+                os.replace(partial, target)
+            finally:
+                partial.unlink(missing_ok=True)
             log.info("sandbox key depot: issued a keystore for persona %s", persona.id)
             self._export([target])
             return target
@@ -127,21 +163,18 @@ class KeyDepot:
                 EteeKeystore.load(path, self._password)
             except KeystoreError:
                 continue  # not one of ours (another password): leave it alone
-            self.folder.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(path, self.folder / path.name)
-            os.chmod(self.folder / path.name, 0o600)
+            create_once(self.folder / path.name, path.read_bytes())  # 0600, never half-written
             adopted.append(path.name)
         return [self.folder / name for name in sorted(adopted, reverse=True)]
 
     def _export(self, files: list[Path]) -> None:
         if self.export is None:
             return
-        self.export.mkdir(parents=True, exist_ok=True)
         for path in files:
             target = self.export / path.name
             if not target.exists():
-                shutil.copyfile(path, target)
-                os.chmod(target, 0o600)  # private keys: readable by their owner only
+                # Private keys: 0600. The app may read the folder meanwhile: whole files only.
+                create_once(target, path.read_bytes())
 
     def _load(self, path: Path) -> EteeKeystore:
         stamp = path.stat().st_mtime_ns

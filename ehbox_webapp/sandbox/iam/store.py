@@ -23,6 +23,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from ..first_start import exclusive
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS pending_requests (
     id TEXT PRIMARY KEY, realm TEXT NOT NULL, csrf TEXT NOT NULL,
@@ -62,7 +64,9 @@ class IamStore:
     def __init__(self, path: Path):
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
-        with closing_connection(path) as conn:
+        # gunicorn workers open a fresh file together: switching it to WAL and creating the
+        # schema are done by one process at a time, not raced ("database is locked").
+        with exclusive(path.with_name(path.name + ".lock")), closing_connection(path) as conn:
             # WAL lets the server's threads read while one of them writes.
             conn.execute("PRAGMA journal_mode=WAL")
             conn.executescript(SCHEMA)
