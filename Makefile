@@ -5,7 +5,9 @@ BIN    := $(VENV)/bin
 PORT   ?= 5000
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint format clean keystore
+.PHONY: run test lint format clean keystore translations
+# Compiled catalogs, rebuilt whenever a .po file changes.
+MO := $(patsubst %.po,%.mo,$(wildcard ehbox_webapp/translations/*/LC_MESSAGES/messages.po))
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -13,16 +15,20 @@ $(BIN)/python:
 $(STAMP): $(BIN)/python pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
-	$(BIN)/pybabel compile -d ehbox_webapp/translations
 	touch $(STAMP)
+
+%.mo: %.po $(STAMP)
+	$(BIN)/pybabel compile -i $< -o $@ 2>/dev/null
+
+translations: $(MO)
 
 keystore: $(STAMP)
 	$(BIN)/flask --app app ehbox sandbox-keystore
 
-run: keystore
+run: keystore translations
 	PORT=$(PORT) $(BIN)/python app.py
 
-test: $(STAMP)
+test: $(STAMP) translations
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # The performance budgets: one table, also written to docs/bench.json and docs/bench.png.

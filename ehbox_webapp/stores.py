@@ -29,11 +29,18 @@ class SessionStore(Protocol):
 
 
 class MemoryStore:
-    """A thread-safe in-process store with expiry. One process only."""
+    """A thread-safe in-process store with expiry. One process only.
 
-    def __init__(self) -> None:
+    Bounded: past `max_entries` (anonymous visitors get a session for their CSRF token,
+    so a flood of requests must not grow memory without end) the entries closest to
+    expiry are dropped first.
+    """
+
+    def __init__(self, max_entries: int = 100_000) -> None:
         self._data: dict[str, tuple[float, dict]] = {}
         self._lock = threading.Lock()
+        self.max_entries = max_entries
+        self._next_sweep = 10_000
 
     def _live(self, key: str, now: float) -> dict | None:
         item = self._data.get(key)
@@ -51,9 +58,19 @@ class MemoryStore:
 
     def set(self, key: str, value: dict, ttl: int) -> None:
         with self._lock:
-            if len(self._data) > 10_000:
-                self._sweep()
+            self._make_room()
             self._data[key] = (time.monotonic() + ttl, dict(value))
+
+    def _make_room(self) -> None:
+        """Sweep when the store has doubled since the last sweep; evict past the cap."""
+        if len(self._data) < self._next_sweep:
+            return
+        self._sweep()
+        if len(self._data) >= self.max_entries:
+            by_expiry = sorted(self._data, key=lambda k: self._data[k][0])
+            for key in by_expiry[: len(by_expiry) - self.max_entries * 9 // 10]:
+                del self._data[key]
+        self._next_sweep = max(10_000, min(self.max_entries, 2 * len(self._data)))
 
     def delete(self, key: str) -> None:
         with self._lock:
@@ -69,6 +86,7 @@ class MemoryStore:
         with self._lock:
             if self._live(key, time.monotonic()) is not None:
                 return False
+            self._make_room()
             self._data[key] = (time.monotonic() + ttl, dict(value))
             return True
 

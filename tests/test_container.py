@@ -67,3 +67,11 @@ def test_compose_runs_the_app_twice_behind_a_proxy_with_redis():
     assert "redis" in services and any("nginx" in s.get("image", "") for s in services.values())
     nginx = (ROOT / "deploy" / "nginx.conf").read_text()
     assert "app1:8000" in nginx and "app2:8000" in nginx
+
+
+def test_translations_are_compiled_into_the_image_and_the_app_runs_beside_its_templates():
+    assert any("pybabel compile" in r for r in instructions("RUN"))
+    copied = instructions("COPY")
+    assert any(c.endswith("./templates") for c in copied)
+    assert any("ehbox_webapp" in c and "--from=build" in c for c in copied)
+    assert "PYTHONPATH=/app" in " ".join(instructions("ENV"))
