@@ -21,8 +21,9 @@ ROOT = Path(__file__).resolve().parent.parent
 __all__ = ["ConfigError", "Settings", "create_app"]
 
 
-def create_app(test_config: Mapping[str, Any] | None = None,
-               environ: Mapping[str, str] | None = None) -> Flask:
+def create_app(
+    test_config: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
+) -> Flask:
     """Build the app. `environ` replaces `os.environ`; `test_config` overrides Flask config.
 
     Raises :class:`ConfigError` (one line naming the variable) on a bad setting.
@@ -32,9 +33,11 @@ def create_app(test_config: Mapping[str, Any] | None = None,
         __name__,
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
-        instance_path=str((test_config or {}).get("INSTANCE_PATH")
-                          or (environ if environ is not None else os.environ).get("INSTANCE_PATH")
-                          or ROOT / "instance"),
+        instance_path=str(
+            (test_config or {}).get("INSTANCE_PATH")
+            or (environ if environ is not None else os.environ).get("INSTANCE_PATH")
+            or ROOT / "instance"
+        ),
     )
     register_config(app, settings, test_config)
     register_logging(app)
@@ -85,8 +88,9 @@ def register_logging(app: Flask) -> None:
 def register_services(app: Flask, settings: Settings) -> None:
     from .services import Services
 
-    app.extensions["ehbox"] = Services.from_settings(settings, root=ROOT,
-                                                     instance_path=Path(app.instance_path))
+    app.extensions["ehbox"] = Services.from_settings(
+        settings, root=ROOT, instance_path=Path(app.instance_path)
+    )
 
 
 def register_sessions(app: Flask) -> None:
@@ -148,22 +152,26 @@ def register_sandbox(app: Flask, settings: Settings) -> None:
     from .sandbox import SandboxSettings, create_sandbox_app
 
     public = settings.public_url
-    sandbox = create_sandbox_app(SandboxSettings(
-        base_url=f"{public}{SANDBOX_MOUNT}",
-        instance_path=Path(app.instance_path),
-        client_jwks_url=settings.jwks_url,
-        web_client_id=settings.iam_client_id,
-        redirect_uris=(settings.redirect_uri,),
-        post_logout_redirect_uris=(settings.post_logout_redirect_uri,),
-        public_client_id=settings.iam_public_client_id,
-        public_redirect_uris=(f"{public}/public-client/",),
-        m2m_client_id=settings.iam_m2m_client_id,
-        ehbox_audience=settings.ehbox_audience,
-        backchannel_logout_uri=f"{public}/auth/backchannel-logout",
-        max_message_bytes=settings.sandbox_max_message_bytes,
-        organisation_keystore=(settings.keystore_path(ROOT), settings.etee_keystore_password),
-        persona_keystores_export=settings.personal_keystores_path(ROOT, Path(app.instance_path)),
-        persona_keystore_password=settings.etee_personal_keystores_password,
-    ))
+    sandbox = create_sandbox_app(
+        SandboxSettings(
+            base_url=f"{public}{SANDBOX_MOUNT}",
+            instance_path=Path(app.instance_path),
+            client_jwks_url=settings.jwks_url,
+            web_client_id=settings.iam_client_id,
+            redirect_uris=(settings.redirect_uri,),
+            post_logout_redirect_uris=(settings.post_logout_redirect_uri,),
+            public_client_id=settings.iam_public_client_id,
+            public_redirect_uris=(f"{public}/public-client/",),
+            m2m_client_id=settings.iam_m2m_client_id,
+            ehbox_audience=settings.ehbox_audience,
+            backchannel_logout_uri=f"{public}/auth/backchannel-logout",
+            max_message_bytes=settings.sandbox_max_message_bytes,
+            organisation_keystore=(settings.keystore_path(ROOT), settings.etee_keystore_password),
+            persona_keystores_export=settings.personal_keystores_path(
+                ROOT, Path(app.instance_path)
+            ),
+            persona_keystore_password=settings.etee_personal_keystores_password,
+        )
+    )
     app.extensions["sandbox_app"] = sandbox
     app.wsgi_app = DispatcherMiddleware(app.wsgi_app, {SANDBOX_MOUNT: sandbox})

@@ -40,7 +40,9 @@ SANDBOX_SECRET_KEY = "sandbox-only-secret-key-never-use-elsewhere"  # noqa: S105
 SANDBOX_ETEE_JWKS_PATH = "/etee/v1/pubKeys/cacerts/jwks"  # under the sandbox mount, as eHealth's
 SANDBOX_PERSONAS_FOLDER = "sandbox-personas"  # in the instance folder: sandbox persona keystores
 
-IDENTIFIER_TYPES = re.compile(r"^(CBE|SSIN|NIHII|NIHII11|EHP|NIHII-[A-Z_]+|CBE-[A-Z_]+|EHP-[A-Z_]+)$")
+IDENTIFIER_TYPES = re.compile(
+    r"^(CBE|SSIN|NIHII|NIHII11|EHP|NIHII-[A-Z_]+|CBE-[A-Z_]+|EHP-[A-Z_]+)$"
+)
 
 
 class ConfigError(ValueError):
@@ -162,8 +164,11 @@ class Settings:
             }
         else:
             base = IAM_BASE[env]
-            defaults = {"ETEE_KEYSTORE": "", "ETEE_KEYSTORE_PASSWORD": "",
-                        "ETEE_JWKS_BASE": ETEE_JWKS_BASE[env] or ""}
+            defaults = {
+                "ETEE_KEYSTORE": "",
+                "ETEE_KEYSTORE_PASSWORD": "",
+                "ETEE_JWKS_BASE": ETEE_JWKS_BASE[env] or "",
+            }
 
         def setting(name: str, expected: str) -> str:
             value = get(name, defaults.get(name, ""))
@@ -171,18 +176,32 @@ class Settings:
                 raise ConfigError(name, f"required outside the sandbox: {expected}")
             return value
 
-        secret_key = setting("SECRET_KEY", "a long random string (python -c 'import secrets; print(secrets.token_hex(32))')")
+        secret_key = setting(
+            "SECRET_KEY",
+            "a long random string (python -c 'import secrets; print(secrets.token_hex(32))')",
+        )
         if not sandbox and (secret_key == SANDBOX_SECRET_KEY or len(secret_key) < 32):
             raise ConfigError("SECRET_KEY", "at least 32 random characters, not the sandbox value")
 
-        identifier_type = get("ETEE_IDENTIFIER_TYPE", defaults.get("ETEE_IDENTIFIER_TYPE", "CBE")).upper()
+        identifier_type = get(
+            "ETEE_IDENTIFIER_TYPE", defaults.get("ETEE_IDENTIFIER_TYPE", "CBE")
+        ).upper()
         if not IDENTIFIER_TYPES.match(identifier_type):
-            raise ConfigError("ETEE_IDENTIFIER_TYPE", f"an eHealth identifier type such as CBE, NIHII-HOSPITAL or EHP, not {identifier_type!r}")
-        identifier = setting("ETEE_IDENTIFIER", "the identifier of the certificate's owner (CBE, NIHII or EHP number)")
+            raise ConfigError(
+                "ETEE_IDENTIFIER_TYPE",
+                "an eHealth identifier type such as CBE, NIHII-HOSPITAL or EHP, "
+                f"not {identifier_type!r}",
+            )
+        identifier = setting(
+            "ETEE_IDENTIFIER",
+            "the identifier of the certificate's owner (CBE, NIHII or EHP number)",
+        )
         if not identifier.isdigit():
             raise ConfigError("ETEE_IDENTIFIER", f"digits only, not {identifier!r}")
 
-        ehbox_api_url = _url("EHBOX_API_URL", setting("EHBOX_API_URL", "the base URL of the eHealthBox REST API"))
+        ehbox_api_url = _url(
+            "EHBOX_API_URL", setting("EHBOX_API_URL", "the base URL of the eHealthBox REST API")
+        )
         timeout = get("HTTP_TIMEOUT", "15")
         try:
             http_timeout = float(timeout)
@@ -193,17 +212,25 @@ class Settings:
 
         max_upload = get("MAX_UPLOAD_MB", "25")
         if not max_upload.isdigit() or not 1 <= int(max_upload) <= 1024:
-            raise ConfigError("MAX_UPLOAD_MB", f"a whole number of megabytes (1-1024), not {max_upload!r}")
+            raise ConfigError(
+                "MAX_UPLOAD_MB", f"a whole number of megabytes (1-1024), not {max_upload!r}"
+            )
 
         sandbox_max = get("SANDBOX_MAX_MESSAGE_MB", "20")
         if not sandbox_max.isdigit() or not 1 <= int(sandbox_max) <= 1024:
-            raise ConfigError("SANDBOX_MAX_MESSAGE_MB",
-                              f"a whole number of megabytes (1-1024), not {sandbox_max!r}")
+            raise ConfigError(
+                "SANDBOX_MAX_MESSAGE_MB",
+                f"a whole number of megabytes (1-1024), not {sandbox_max!r}",
+            )
 
-        client_id = setting("IAM_CLIENT_ID", "the client id eHealth registered for this app in the healthcare realm")
+        client_id = setting(
+            "IAM_CLIENT_ID", "the client id eHealth registered for this app in the healthcare realm"
+        )
         public_client_id = get("IAM_PUBLIC_CLIENT_ID", defaults.get("IAM_PUBLIC_CLIENT_ID", ""))
-        allowed = tuple(get("API_ALLOWED_CLIENTS").split(",")) if get("API_ALLOWED_CLIENTS") else tuple(
-            c for c in (client_id, public_client_id) if c
+        allowed = (
+            tuple(get("API_ALLOWED_CLIENTS").split(","))
+            if get("API_ALLOWED_CLIENTS")
+            else tuple(c for c in (client_id, public_client_id) if c)
         )
         origins = tuple(o.strip().rstrip("/") for o in get("CORS_ORIGINS").split(",") if o.strip())
         for origin in origins:
@@ -211,7 +238,9 @@ class Settings:
 
         redis_url = get("REDIS_URL")
         if redis_url and not redis_url.startswith(("redis://", "rediss://", "unix://")):
-            raise ConfigError("REDIS_URL", f"a redis://, rediss:// or unix:// URL, not {redis_url!r}")
+            raise ConfigError(
+                "REDIS_URL", f"a redis://, rediss:// or unix:// URL, not {redis_url!r}"
+            )
         log_format = get("LOG_FORMAT", "json").lower()
         if log_format not in ("json", "text"):
             raise ConfigError("LOG_FORMAT", f"json or text, not {log_format!r}")
@@ -226,7 +255,9 @@ class Settings:
             iam_public_client_id=public_client_id,
             iam_m2m_client_id=get("IAM_M2M_CLIENT_ID", defaults.get("IAM_M2M_CLIENT_ID", "")),
             iam_scopes=get("IAM_SCOPES", "openid ehbox"),
-            etee_keystore=setting("ETEE_KEYSTORE", "the path of the eHealth PKCS#12 keystore (.p12 or .acc-p12)"),
+            etee_keystore=setting(
+                "ETEE_KEYSTORE", "the path of the eHealth PKCS#12 keystore (.p12 or .acc-p12)"
+            ),
             etee_keystore_password=setting("ETEE_KEYSTORE_PASSWORD", "the keystore's password"),
             etee_key_alias=get("ETEE_KEY_ALIAS", "authentication"),
             etee_key_id=get("ETEE_KEY_ID"),
@@ -236,17 +267,23 @@ class Settings:
             etee_next_keystore=get("ETEE_NEXT_KEYSTORE"),
             etee_next_keystore_password=get("ETEE_NEXT_KEYSTORE_PASSWORD"),
             etee_previous_keystores=tuple(
-                p.strip() for p in get("ETEE_PREVIOUS_KEYSTORES").split(",") if p.strip()),
+                p.strip() for p in get("ETEE_PREVIOUS_KEYSTORES").split(",") if p.strip()
+            ),
             etee_previous_keystores_password=get("ETEE_PREVIOUS_KEYSTORES_PASSWORD"),
             etee_personal_keystores=get("ETEE_PERSONAL_KEYSTORES"),
-            etee_personal_keystores_password=get("ETEE_PERSONAL_KEYSTORES_PASSWORD", defaults.get(
-                "ETEE_PERSONAL_KEYSTORES_PASSWORD", "")),
-            etee_jwks_base=_url("ETEE_JWKS_BASE",
-                                get("ETEE_JWKS_BASE", defaults["ETEE_JWKS_BASE"])),
+            etee_personal_keystores_password=get(
+                "ETEE_PERSONAL_KEYSTORES_PASSWORD",
+                defaults.get("ETEE_PERSONAL_KEYSTORES_PASSWORD", ""),
+            ),
+            etee_jwks_base=_url(
+                "ETEE_JWKS_BASE", get("ETEE_JWKS_BASE", defaults["ETEE_JWKS_BASE"])
+            ),
             ehbox_api_url=ehbox_api_url,
             ehbox_audience=get("EHBOX_AUDIENCE", defaults.get("EHBOX_AUDIENCE", "")),
             ehealth_user_agent=get("EHEALTH_USER_AGENT", "ehbox-webapp/0.1.0"),
-            ehealth_from=setting("EHEALTH_FROM", "an operational contact e-mail address, sent as the From header"),
+            ehealth_from=setting(
+                "EHEALTH_FROM", "an operational contact e-mail address, sent as the From header"
+            ),
             http_timeout=http_timeout,
             max_upload_bytes=int(max_upload) * 1024 * 1024,
             sandbox_max_message_bytes=int(sandbox_max) * 1024 * 1024,
@@ -279,5 +316,7 @@ class Settings:
 def _url(variable: str, value: str) -> str:
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
-        raise ConfigError(variable, f"an absolute http(s) URL without query or fragment, not {value!r}")
+        raise ConfigError(
+            variable, f"an absolute http(s) URL without query or fragment, not {value!r}"
+        )
     return value.rstrip("/")

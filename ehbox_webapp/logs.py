@@ -68,8 +68,9 @@ def install(level: int = logging.INFO, fmt: str = "json") -> None:
             formatter.converter = time.gmtime
             handler.setFormatter(formatter)
         elif isinstance(handler.formatter, JsonFormatter) or handler.formatter is None:
-            handler.setFormatter(logging.Formatter(
-                "%(asctime)s %(levelname)s %(name)s: %(message)s"))
+            handler.setFormatter(
+                logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+            )
     for handler in root.handlers:
         if not any(isinstance(f, RedactingFilter) for f in handler.filters):
             handler.addFilter(RedactingFilter())

@@ -50,37 +50,71 @@ class Services:
     keys: KeyProviders | None = None  # who signs and decrypts for a box (ETEE)
 
     @classmethod
-    def from_settings(cls, settings: Settings, *, root: Path, instance_path: Path,
-                      store: SessionStore | None = None) -> Services:
+    def from_settings(
+        cls,
+        settings: Settings,
+        *,
+        root: Path,
+        instance_path: Path,
+        store: SessionStore | None = None,
+    ) -> Services:
         keystore_path = settings.keystore_path(root)
         if settings.is_sandbox and not keystore_path.exists():
             ensure_sandbox_keystore(settings, root)
-        identity = load_identity(keystore_path, settings.etee_keystore_password,
-                                 settings.etee_key_alias, "ETEE_KEYSTORE",
-                                 kid=settings.etee_key_id or None)
+        identity = load_identity(
+            keystore_path,
+            settings.etee_keystore_password,
+            settings.etee_key_alias,
+            "ETEE_KEYSTORE",
+            kid=settings.etee_key_id or None,
+        )
         next_identity = None
         if settings.etee_next_keystore:
             next_identity = load_identity(
                 settings.keystore_path(root).parent / settings.etee_next_keystore
                 if not Path(settings.etee_next_keystore).is_absolute()
                 else Path(settings.etee_next_keystore),
-                settings.etee_next_keystore_password, settings.etee_key_alias,
-                "ETEE_NEXT_KEYSTORE")
-        http = build_session(settings.ehealth_user_agent, settings.ehealth_from,
-                             timeout=settings.http_timeout)
+                settings.etee_next_keystore_password,
+                settings.etee_key_alias,
+                "ETEE_NEXT_KEYSTORE",
+            )
+        http = build_session(
+            settings.ehealth_user_agent, settings.ehealth_from, timeout=settings.http_timeout
+        )
         jwks = JwksCache(http, settings.http_timeout)
-        iam = IamClient(settings.iam_issuer, settings.iam_client_id, http=http, identity=identity,
-                        timeout=settings.http_timeout, jwks=jwks)
+        iam = IamClient(
+            settings.iam_issuer,
+            settings.iam_client_id,
+            http=http,
+            identity=identity,
+            timeout=settings.http_timeout,
+            jwks=jwks,
+        )
         m2m = None
         if settings.iam_m2m_client_id:
-            m2m = IamClient(settings.iam_m2m_issuer, settings.iam_m2m_client_id, http=http,
-                            identity=identity, timeout=settings.http_timeout, jwks=jwks)
+            m2m = IamClient(
+                settings.iam_m2m_issuer,
+                settings.iam_m2m_client_id,
+                http=http,
+                identity=identity,
+                timeout=settings.http_timeout,
+                jwks=jwks,
+            )
         store = store or store_from_url(settings.redis_url)
         directory = EteeDirectory(settings.etee_jwks_base, http, timeout=settings.http_timeout)
         keys = key_providers(settings, root, instance_path, identity)
-        return cls(settings=settings, http=http, identity=identity, next_identity=next_identity,
-                   iam=iam, m2m=m2m, exchanger=TokenExchanger(iam, store=store), store=store,
-                   directory=directory, keys=keys)
+        return cls(
+            settings=settings,
+            http=http,
+            identity=identity,
+            next_identity=next_identity,
+            iam=iam,
+            m2m=m2m,
+            exchanger=TokenExchanger(iam, store=store),
+            store=store,
+            directory=directory,
+            keys=keys,
+        )
 
     def jwks(self) -> dict:
         """The public keys of the signing certificate(s): what the JWKS URL serves."""
@@ -96,12 +130,17 @@ class Services:
         """An eHealthBox client that authenticates with `token_provider()` on each call."""
         from .ehealth.ehealthbox import EhealthboxClient
 
-        return EhealthboxClient(self.settings.ehbox_api_url, token_provider, session=self.http,
-                                timeout=self.settings.http_timeout)
+        return EhealthboxClient(
+            self.settings.ehbox_api_url,
+            token_provider,
+            session=self.http,
+            timeout=self.settings.http_timeout,
+        )
 
 
-def load_identity(path: Path, password: str, alias: str, variable: str,
-                  kid: str | None = None) -> SigningIdentity:
+def load_identity(
+    path: Path, password: str, alias: str, variable: str, kid: str | None = None
+) -> SigningIdentity:
     """Open the keystore and pick the signing entry, or stop with a one-line ConfigError."""
     try:
         return EteeKeystore.load(path, password).signing_identity(alias, kid=kid)
@@ -113,8 +152,9 @@ def load_identity(path: Path, password: str, alias: str, variable: str,
         raise ConfigError(variable, str(exc)) from None
 
 
-def key_providers(settings: Settings, root: Path, instance_path: Path,
-                  identity: SigningIdentity) -> KeyProviders:
+def key_providers(
+    settings: Settings, root: Path, instance_path: Path, identity: SigningIdentity
+) -> KeyProviders:
     """The organisation's keys (current, next, previous keystores), then the personal folder."""
     main = settings.keystore_path(root)
 
@@ -123,11 +163,18 @@ def key_providers(settings: Settings, root: Path, instance_path: Path,
 
     files = [("ETEE_KEYSTORE", main, settings.etee_keystore_password)]
     if settings.etee_next_keystore:
-        files.append(("ETEE_NEXT_KEYSTORE", beside_main(settings.etee_next_keystore),
-                      settings.etee_next_keystore_password))
+        files.append(
+            (
+                "ETEE_NEXT_KEYSTORE",
+                beside_main(settings.etee_next_keystore),
+                settings.etee_next_keystore_password,
+            )
+        )
     previous_password = settings.etee_previous_keystores_password or settings.etee_keystore_password
-    files += [("ETEE_PREVIOUS_KEYSTORES", beside_main(name), previous_password)
-              for name in settings.etee_previous_keystores]
+    files += [
+        ("ETEE_PREVIOUS_KEYSTORES", beside_main(name), previous_password)
+        for name in settings.etee_previous_keystores
+    ]
     keystores = []
     for variable, path, password in files:
         try:
@@ -136,8 +183,11 @@ def key_providers(settings: Settings, root: Path, instance_path: Path,
             raise ConfigError(f"{variable}_PASSWORD", str(exc)) from None
         except KeystoreError as exc:
             raise ConfigError(variable, str(exc)) from None
-    providers: list = [OrganisationKeys(settings.etee_identifier_type, settings.etee_identifier,
-                                        identity, keystores)]
+    providers: list = [
+        OrganisationKeys(
+            settings.etee_identifier_type, settings.etee_identifier, identity, keystores
+        )
+    ]
     folder = settings.personal_keystores_path(root, instance_path)
     if folder is not None:
         providers.append(PersonalKeystores(folder, settings.etee_personal_keystores_password))
@@ -152,6 +202,10 @@ def ensure_sandbox_keystore(settings: Settings, root: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     log.info("generating the sandbox keystore at %s", path)
     return generate_keystore(
-        path, settings.etee_keystore_password, identifier=settings.etee_identifier,
-        identifier_type=settings.etee_identifier_type, name=SANDBOX_ORGANISATION,
-        application_id=settings.etee_application_id or None)
+        path,
+        settings.etee_keystore_password,
+        identifier=settings.etee_identifier,
+        identifier_type=settings.etee_identifier_type,
+        name=SANDBOX_ORGANISATION,
+        application_id=settings.etee_application_id or None,
+    )

@@ -20,10 +20,13 @@ class SessionStore(Protocol):
     def delete(self, key: str) -> None: ...
     def pop(self, key: str) -> dict | None:
         """Read and delete in one step: what makes a value one-time."""
+
     def add(self, key: str, value: dict, ttl: int) -> bool:
         """Store only if absent; True when stored (idempotency keys, replay checks)."""
+
     def incr(self, key: str, ttl: int) -> int:
         """Add one to a counter that expires `ttl` seconds after its first use (rate limits)."""
+
     def ping(self) -> bool:
         """True when the store answers (readiness)."""
 
@@ -118,8 +121,9 @@ class RedisStore:
     def __init__(self, url: str, prefix: str = "ehbox:"):
         import redis  # only needed when configured
 
-        self._redis = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5,
-                                           health_check_interval=30)
+        self._redis = redis.Redis.from_url(
+            url, socket_timeout=5, socket_connect_timeout=5, health_check_interval=30
+        )
         self._prefix = prefix
 
     def _k(self, key: str) -> str:
@@ -142,8 +146,7 @@ class RedisStore:
         return self._load(self._redis.getdel(self._k(key)))
 
     def add(self, key: str, value: dict, ttl: int) -> bool:
-        return bool(self._redis.set(self._k(key), json.dumps(value), ex=max(1, int(ttl)),
-                                    nx=True))
+        return bool(self._redis.set(self._k(key), json.dumps(value), ex=max(1, int(ttl)), nx=True))
 
     def incr(self, key: str, ttl: int) -> int:
         pipe = self._redis.pipeline()

@@ -17,8 +17,13 @@ import pytest
 
 SCREENSHOTS = Path(__file__).parent / "artifacts" / "screenshots"
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 
 
@@ -29,8 +34,9 @@ def chromium_path() -> str | None:
 
 @pytest.fixture(scope="session")
 def chromium() -> Iterator[object]:
-    sync_api = pytest.importorskip("playwright.sync_api",
-                                   reason="Playwright for Python is not installed")
+    sync_api = pytest.importorskip(
+        "playwright.sync_api", reason="Playwright for Python is not installed"
+    )
     path = chromium_path()
     if path is None:
         pytest.skip("Chromium is not installed (apt-get install chromium)")

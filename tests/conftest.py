@@ -32,13 +32,23 @@ pytest_plugins = ["browser_fixtures"]
 def sandbox_keystore(tmp_path_factory) -> Path:
     """One sandbox keystore for the whole run (key generation is the slow part)."""
     path = tmp_path_factory.mktemp("certs") / "sandbox.acc-p12"
-    return generate_keystore(path, SANDBOX_KEYSTORE_PASSWORD, identifier="0899999949",
-                             identifier_type="CBE", name="Sandbox Medical Software NV")
+    return generate_keystore(
+        path,
+        SANDBOX_KEYSTORE_PASSWORD,
+        identifier="0899999949",
+        identifier_type="CBE",
+        name="Sandbox Medical Software NV",
+    )
 
 
 def sandbox_environ(url: str, keystore: Path, **extra: str) -> dict[str, str]:
-    return {"EHBOX_ENV": "sandbox", "PUBLIC_URL": url, "ETEE_KEYSTORE": str(keystore),
-            "HTTP_TIMEOUT": "5", **extra}
+    return {
+        "EHBOX_ENV": "sandbox",
+        "PUBLIC_URL": url,
+        "ETEE_KEYSTORE": str(keystore),
+        "HTTP_TIMEOUT": "5",
+        **extra,
+    }
 
 
 @dataclass
@@ -60,8 +70,12 @@ class LiveApp:
         return f"{self.url}/sandbox{path}"
 
 
-def serve(tmp_path: Path, keystore: Path, environ: Mapping[str, str] | None = None,
-          test_config: Mapping[str, object] | None = None) -> LiveApp:
+def serve(
+    tmp_path: Path,
+    keystore: Path,
+    environ: Mapping[str, str] | None = None,
+    test_config: Mapping[str, object] | None = None,
+) -> LiveApp:
     """Start the app on a free loopback port (learned before the app is built)."""
 
     def placeholder(environ, start_response):
@@ -72,13 +86,15 @@ def serve(tmp_path: Path, keystore: Path, environ: Mapping[str, str] | None = No
     url = f"http://127.0.0.1:{server.server_port}"
     env = sandbox_environ(url, keystore, **(environ or {}))
     instance = tmp_path / "instance"
-    app = create_app({"INSTANCE_PATH": str(instance), "TESTING": True, **(test_config or {})},
-                     environ=env)
+    app = create_app(
+        {"INSTANCE_PATH": str(instance), "TESTING": True, **(test_config or {})}, environ=env
+    )
     server.app = app
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    return LiveApp(url=url, app=app, server=server, thread=thread, instance_path=instance,
-                   environ=env)
+    return LiveApp(
+        url=url, app=app, server=server, thread=thread, instance_path=instance, environ=env
+    )
 
 
 @pytest.fixture
@@ -117,9 +133,14 @@ class _Forms(HTMLParser):
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
         if tag == "form":
-            self.forms.append({"action": attrs.get("action", ""),
-                               "method": (attrs.get("method") or "get").lower(), "fields": {},
-                               "buttons": []})
+            self.forms.append(
+                {
+                    "action": attrs.get("action", ""),
+                    "method": (attrs.get("method") or "get").lower(),
+                    "fields": {},
+                    "buttons": [],
+                }
+            )
         elif tag in ("input", "button") and self.forms and attrs.get("name"):
             if tag == "button" or attrs.get("type") == "submit":
                 self.forms[-1]["buttons"].append((attrs["name"], attrs.get("value", "")))
@@ -144,12 +165,21 @@ class Browser(requests.Session):
     def url(self, path: str) -> str:
         return urljoin(self.live.url + "/", path.lstrip("/"))
 
-    def submit(self, response: requests.Response, field_name: str, data: dict,
-               button: tuple[str, str] | None = None) -> requests.Response:
+    def submit(
+        self,
+        response: requests.Response,
+        field_name: str,
+        data: dict,
+        button: tuple[str, str] | None = None,
+    ) -> requests.Response:
         """Submit the form of `response` that has an input called `field_name`."""
-        forms = [f for f in page_forms(response.text)
-                 if field_name in f["fields"] or any(b[0] == field_name for b in f["buttons"])
-                 or field_name in data]
+        forms = [
+            f
+            for f in page_forms(response.text)
+            if field_name in f["fields"]
+            or any(b[0] == field_name for b in f["buttons"])
+            or field_name in data
+        ]
         assert forms, f"no form with {field_name!r} on {response.url}"
         form = forms[0]
         payload = {**form["fields"], **data}
@@ -158,8 +188,9 @@ class Browser(requests.Session):
         action = urljoin(response.url, form["action"] or response.url)
         return self.request(form["method"].upper(), action, data=payload, timeout=10)
 
-    def login(self, persona: str = "dr-alice", next_path: str = "/",
-              lang: str | None = "en") -> requests.Response:
+    def login(
+        self, persona: str = "dr-alice", next_path: str = "/", lang: str | None = "en"
+    ) -> requests.Response:
         """Log a sandbox persona in through the real login page.
 
         Then pick `lang` in the page's language switcher, as a user would: the personas'
@@ -226,7 +257,8 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
         tally = counts.get(suite, {})
         terminalreporter.write_line(
             f"{suite}: {tally.get('passed', 0)} passed, {tally.get('failed', 0)} failed, "
-            f"{tally.get('skipped', 0)} skipped")
+            f"{tally.get('skipped', 0)} skipped"
+        )
     skipped = len(terminalreporter.stats.get("skipped", []))
     terminalreporter.write_line(f"skipped tests in this run: {skipped}")
 

@@ -17,7 +17,8 @@ class OpenApiChecker:
         self.spec = spec
         self.base_path = base_path.rstrip("/")
         self.registry = Registry().with_resource(
-            "urn:spec", Resource.from_contents(spec, default_specification=DRAFT202012))
+            "urn:spec", Resource.from_contents(spec, default_specification=DRAFT202012)
+        )
         self.seen: set[tuple[str, str]] = set()
 
     def _resolve(self, node: Any) -> Any:
@@ -42,7 +43,8 @@ class OpenApiChecker:
         status = str(response.status_code)
         responses = operation["responses"]
         assert status in responses, (
-            f"{method} {template} answered {status}, not documented ({sorted(responses)})")
+            f"{method} {template} answered {status}, not documented ({sorted(responses)})"
+        )
         documented = self._resolve(responses[status])
         content = documented.get("content")
         if not content:
@@ -52,24 +54,29 @@ class OpenApiChecker:
             schema = content[media]["schema"]
             if "$ref" in schema:
                 schema = {"$ref": "urn:spec" + schema["$ref"]}
-            validator = Draft202012Validator(
-                _rebase(schema), registry=self.registry)
+            validator = Draft202012Validator(_rebase(schema), registry=self.registry)
             errors = sorted(validator.iter_errors(response.json()), key=str)
             assert not errors, f"{method} {template} {status}: {errors[0].message}"
         elif "json" in media or not any("octet-stream" in c for c in content):
             assert media in content, f"{method} {template} {status} sent {media}"
 
     def unseen(self) -> set[tuple[str, str]]:
-        every = {(m, p) for p, item in self.spec["paths"].items() for m in item
-                 if m in ("get", "post", "delete", "put", "patch")}
+        every = {
+            (m, p)
+            for p, item in self.spec["paths"].items()
+            for m in item
+            if m in ("get", "post", "delete", "put", "patch")
+        }
         return every - self.seen
 
 
 def _rebase(schema: Any) -> Any:
     """Point local `#/...` references at the registered document."""
     if isinstance(schema, dict):
-        return {k: ("urn:spec" + v if k == "$ref" and v.startswith("#") else _rebase(v))
-                for k, v in schema.items()}
+        return {
+            k: ("urn:spec" + v if k == "$ref" and v.startswith("#") else _rebase(v))
+            for k, v in schema.items()
+        }
     if isinstance(schema, list):
         return [_rebase(v) for v in schema]
     return schema

@@ -36,24 +36,44 @@ def public_client_token(live, persona: str = "dr-alice") -> str:
         page = browser.get(browser.url("/public-client/"))
         cfg = {k: unescape(v) for k, v in re.findall(r'data-([a-z-]+)="([^"]*)"', page.text)}
         verifier = secrets.token_urlsafe(48)
-        challenge = base64.urlsafe_b64encode(
-            hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+        challenge = (
+            base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
+            .rstrip(b"=")
+            .decode()
+        )
         state, nonce = secrets.token_urlsafe(16), secrets.token_urlsafe(16)
-        query = urlencode({
-            "client_id": cfg["client-id"], "redirect_uri": cfg["redirect-uri"],
-            "response_type": "code", "scope": cfg["scope"], "state": state, "nonce": nonce,
-            "code_challenge": challenge, "code_challenge_method": "S256"})
+        query = urlencode(
+            {
+                "client_id": cfg["client-id"],
+                "redirect_uri": cfg["redirect-uri"],
+                "response_type": "code",
+                "scope": cfg["scope"],
+                "state": state,
+                "nonce": nonce,
+                "code_challenge": challenge,
+                "code_challenge_method": "S256",
+            }
+        )
         login = browser.get(f"{cfg['authorization-endpoint']}?{query}")
         form = page_forms(login.text)[0]
-        answer = browser.post(requests.compat.urljoin(login.url, form["action"]),
-                              data={**form["fields"], "username": persona},
-                              allow_redirects=False)
+        answer = browser.post(
+            requests.compat.urljoin(login.url, form["action"]),
+            data={**form["fields"], "username": persona},
+            allow_redirects=False,
+        )
         params = parse_qs(urlsplit(answer.headers["Location"]).query)
         assert params["state"] == [state]
-        tokens = requests.post(cfg["token-endpoint"], data={
-            "grant_type": "authorization_code", "client_id": cfg["client-id"],
-            "code": params["code"][0], "redirect_uri": cfg["redirect-uri"],
-            "code_verifier": verifier}, timeout=10)
+        tokens = requests.post(
+            cfg["token-endpoint"],
+            data={
+                "grant_type": "authorization_code",
+                "client_id": cfg["client-id"],
+                "code": params["code"][0],
+                "redirect_uri": cfg["redirect-uri"],
+                "code_verifier": verifier,
+            },
+            timeout=10,
+        )
         assert tokens.status_code == 200, tokens.text
         return tokens.json()["access_token"]
 
@@ -73,8 +93,9 @@ class Api:
         headers = {**HEADERS, **kwargs.pop("headers", {})}
         if self.token:
             headers["Authorization"] = f"Bearer {self.token}"
-        response = requests.request(method, f"{self.live.url}/api/v1{path}", headers=headers,
-                                    timeout=15, **kwargs)
+        response = requests.request(
+            method, f"{self.live.url}/api/v1{path}", headers=headers, timeout=15, **kwargs
+        )
         self.checker.check(method, f"/api/v1{path}", response)
         return response
 
@@ -89,8 +110,12 @@ def send_text(api: Api, title: str, key: str | None = None, **extra) -> requests
     message = {"recipients": [BRAM], "title": title, "text": "Bonjour Bram", **extra}
     import json
 
-    return api("POST", "/messages", headers=headers,
-               files={"message": (None, json.dumps(message), "application/json")})
+    return api(
+        "POST",
+        "/messages",
+        headers=headers,
+        files={"message": (None, json.dumps(message), "application/json")},
+    )
 
 
 def test_public_client_reads_and_sends_with_its_bearer_token(live_app, alice, checker):
@@ -105,9 +130,11 @@ def test_public_client_reads_and_sends_with_its_bearer_token(live_app, alice, ch
     assert dates == sorted(dates, reverse=True)
     second = alice("GET", page["next"].removeprefix("/api/v1")).json()
     assert not {m["messageId"] for m in second["messages"]} & {
-        m["messageId"] for m in page["messages"]}
-    with_doc = next(m for m in page["messages"] if m["contentSpecification"]["contentType"]
-                    == "DOCUMENT")
+        m["messageId"] for m in page["messages"]
+    }
+    with_doc = next(
+        m for m in page["messages"] if m["contentSpecification"]["contentType"] == "DOCUMENT"
+    )
     message = alice("GET", f"/messages/{with_doc['messageId']}?folder=INBOX").json()
     assert message["messageId"] == with_doc["messageId"]
     document = alice("GET", f"/messages/{with_doc['messageId']}/document?folder=INBOX")
@@ -139,31 +166,41 @@ def test_move_and_delete(live_app, alice, checker):
     bram = Api(live_app, public_client_token(live_app, "nurse-bram"), checker)
     send_text(alice, "À déplacer")
     message_id = bram("GET", "/messages?pageSize=1").json()["messages"][0]["messageId"]
-    moved = bram("POST", "/messages/move", json={"folder": "INBOX", "destination": "BININBOX",
-                                                  "messageIds": [message_id]})
+    moved = bram(
+        "POST",
+        "/messages/move",
+        json={"folder": "INBOX", "destination": "BININBOX", "messageIds": [message_id]},
+    )
     assert moved.json() == {"notMoved": []}
-    refused = bram("POST", "/messages/move", json={"folder": "BININBOX",
-                                                    "destination": "SENTBOX",
-                                                    "messageIds": [message_id]})
+    refused = bram(
+        "POST",
+        "/messages/move",
+        json={"folder": "BININBOX", "destination": "SENTBOX", "messageIds": [message_id]},
+    )
     assert refused.status_code == 422
     assert bram("DELETE", f"/messages/{message_id}?folder=BININBOX").status_code == 204
     gone = bram("GET", f"/messages/{message_id}?folder=BININBOX")
     assert gone.status_code == 404
     assert gone.headers["Content-Type"].startswith("application/problem+json")
-    many = bram("POST", "/messages/delete", json={"folder": "BININBOX",
-                                                  "messageIds": [message_id]})
+    many = bram("POST", "/messages/delete", json={"folder": "BININBOX", "messageIds": [message_id]})
     assert many.json() == {"notDeleted": [message_id]}
 
 
 def test_bad_sends_are_refused_with_the_fields_named(alice):
-    bad = send_text(alice, "", recipients=[{"type": "INSS", "id": "123",
-                                                                "quality": "NURSE"}],
-                    patientInss="85071212391")
+    bad = send_text(
+        alice,
+        "",
+        recipients=[{"type": "INSS", "id": "123", "quality": "NURSE"}],
+        patientInss="85071212391",
+    )
     assert bad.status_code == 422
     names = {p["name"] for p in bad.json()["invalidParams"]}
     assert {"title", "recipients[0].id", "patientInss"} <= names
-    unknown = send_text(alice, "Pour personne",
-                        recipients=[{"type": "INSS", "id": "70020234512", "quality": "NURSE"}])
+    unknown = send_text(
+        alice,
+        "Pour personne",
+        recipients=[{"type": "INSS", "id": "70020234512", "quality": "NURSE"}],
+    )
     assert unknown.status_code == 422 and unknown.json()["code"] == "802"
 
 
@@ -174,6 +211,7 @@ def test_paging_and_folder_errors(alice):
 
 
 # -- refused Bearer tokens ------------------------------------------------------
+
 
 @pytest.fixture
 def forge(live_app):
@@ -192,13 +230,16 @@ def forge(live_app):
     return make
 
 
-@pytest.mark.parametrize(("change", "status", "reason"), [
-    ({"aud": ["sandbox-ehealthbox"]}, 401, "not meant for this application"),
-    ({"exp": int(time.time()) - 120}, 401, "expired"),
-    ({"azp": "someone-else", "aud": ["someone-else"]}, 401, "client this API does not accept"),
-    ({"iss": "https://elsewhere.example/realms/healthcare"}, 401, "another issuer"),
-    ({"scope": "openid profile"}, 403, "ehbox"),
-])
+@pytest.mark.parametrize(
+    ("change", "status", "reason"),
+    [
+        ({"aud": ["sandbox-ehealthbox"]}, 401, "not meant for this application"),
+        ({"exp": int(time.time()) - 120}, 401, "expired"),
+        ({"azp": "someone-else", "aud": ["someone-else"]}, 401, "client this API does not accept"),
+        ({"iss": "https://elsewhere.example/realms/healthcare"}, 401, "another issuer"),
+        ({"scope": "openid profile"}, 403, "ehbox"),
+    ],
+)
 def test_wrong_bearer_tokens_are_refused(live_app, forge, checker, change, status, reason):
     response = Api(live_app, forge(**change), checker)("GET", "/box")
     assert response.status_code == status
@@ -228,8 +269,9 @@ def test_browser_token_never_reaches_ehealthbox(live_app, alice, monkeypatch):
     seen = []
     services = live_app.app.extensions["ehbox"]
     original = services.ehealthbox_token
-    monkeypatch.setattr(services, "ehealthbox_token",
-                        lambda subject: seen.append(subject) or original(subject))
+    monkeypatch.setattr(
+        services, "ehealthbox_token", lambda subject: seen.append(subject) or original(subject)
+    )
     alice("GET", "/box")
     assert seen == [alice.token]
     exchanged = services.exchanger.token_for(alice.token, "sandbox-ehealthbox")
@@ -240,6 +282,7 @@ def test_browser_token_never_reaches_ehealthbox(live_app, alice, monkeypatch):
 
 # -- the web session as a way in --------------------------------------------------
 
+
 def test_session_caller_needs_the_csrf_header_on_unsafe_methods(live_app, browser):
     browser.login("dr-alice")
     assert browser.get(browser.url("/api/v1/box"), headers=HEADERS).status_code == 200
@@ -247,22 +290,32 @@ def test_session_caller_needs_the_csrf_header_on_unsafe_methods(live_app, browse
     refused = browser.post(browser.url("/api/v1/messages/move"), json=body, headers=HEADERS)
     assert refused.status_code == 403 and "CSRF" in refused.json()["title"]
     token = browser.csrf_token("/")
-    allowed = browser.post(browser.url("/api/v1/messages/move"), json=body,
-                           headers={**HEADERS, "X-CSRFToken": token})
+    allowed = browser.post(
+        browser.url("/api/v1/messages/move"), json=body, headers={**HEADERS, "X-CSRFToken": token}
+    )
     assert allowed.status_code == 200 and allowed.json() == {"notMoved": ["x" * 13]}
 
 
 def test_cors_only_for_configured_origins(make_live_app, checker):
     live = make_live_app({"CORS_ORIGINS": "https://app.example.be"})
     token = public_client_token(live)
-    ok = requests.get(f"{live.url}/api/v1/box", timeout=10, headers={
-        "Authorization": f"Bearer {token}", "Origin": "https://app.example.be"})
+    ok = requests.get(
+        f"{live.url}/api/v1/box",
+        timeout=10,
+        headers={"Authorization": f"Bearer {token}", "Origin": "https://app.example.be"},
+    )
     assert ok.headers["Access-Control-Allow-Origin"] == "https://app.example.be"
-    other = requests.get(f"{live.url}/api/v1/box", timeout=10, headers={
-        "Authorization": f"Bearer {token}", "Origin": "https://evil.example"})
+    other = requests.get(
+        f"{live.url}/api/v1/box",
+        timeout=10,
+        headers={"Authorization": f"Bearer {token}", "Origin": "https://evil.example"},
+    )
     assert "Access-Control-Allow-Origin" not in other.headers
-    preflight = requests.options(f"{live.url}/api/v1/messages", timeout=10, headers={
-        "Origin": "https://app.example.be", "Access-Control-Request-Method": "POST"})
+    preflight = requests.options(
+        f"{live.url}/api/v1/messages",
+        timeout=10,
+        headers={"Origin": "https://app.example.be", "Access-Control-Request-Method": "POST"},
+    )
     assert preflight.ok  # Flask answers OPTIONS itself; the CORS headers are ours
     assert "Idempotency-Key" in preflight.headers["Access-Control-Allow-Headers"]
 
@@ -282,10 +335,14 @@ def test_every_operation_is_exercised_and_conforms(live_app, alice, checker):
     alice("GET", f"/messages/{mid}/annexes/1")
     sent = send_text(alice, "Conformité").json()
     alice("GET", f"/messages/{sent['messageId']}/acknowledgments")
-    alice("POST", "/messages/move", json={"folder": "SENTBOX", "destination": "BINSENTBOX",
-                                          "messageIds": [sent["messageId"]]})
-    alice("POST", "/messages/delete", json={"folder": "BINSENTBOX",
-                                            "messageIds": [sent["messageId"]]})
+    alice(
+        "POST",
+        "/messages/move",
+        json={"folder": "SENTBOX", "destination": "BINSENTBOX", "messageIds": [sent["messageId"]]},
+    )
+    alice(
+        "POST", "/messages/delete", json={"folder": "BINSENTBOX", "messageIds": [sent["messageId"]]}
+    )
     send_text(alice, "Encore")
     again = alice("GET", "/messages?folder=SENTBOX&pageSize=1").json()["messages"][0]
     alice("DELETE", f"/messages/{again['messageId']}?folder=SENTBOX")
@@ -308,8 +365,12 @@ def test_concurrent_first_calls_make_one_token_exchange(live_app, monkeypatch):
 
     monkeypatch.setattr(services.iam, "exchange_token", counting)
     results = []
-    threads = [threading.Thread(target=lambda: results.append(
-        services.exchanger.token_for(token, "sandbox-ehealthbox"))) for _ in range(4)]
+    threads = [
+        threading.Thread(
+            target=lambda: results.append(services.exchanger.token_for(token, "sandbox-ehealthbox"))
+        )
+        for _ in range(4)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:

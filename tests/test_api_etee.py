@@ -21,11 +21,18 @@ def api(live_app):
 
 
 def send(api_of, **message):
-    body = {"recipients": [BRAM], "title": "Bilan (chiffré)", "text": "Texte confidentiel",
-            "freeText": "Note privée", "patientInss": "70020234512", "encrypted": True,
-            **message}
-    return api_of("POST", "/messages",
-                  files={"message": (None, json.dumps(body), "application/json")})
+    body = {
+        "recipients": [BRAM],
+        "title": "Bilan (chiffré)",
+        "text": "Texte confidentiel",
+        "freeText": "Note privée",
+        "patientInss": "70020234512",
+        "encrypted": True,
+        **message,
+    }
+    return api_of(
+        "POST", "/messages", files={"message": (None, json.dumps(body), "application/json")}
+    )
 
 
 def test_encrypted_message_is_sealed_on_the_way_and_opened_by_the_recipient(live_app, api):
@@ -42,7 +49,7 @@ def test_encrypted_message_is_sealed_on_the_way_and_opened_by_the_recipient(live
     assert message["patientInss"] == "70020234512"
     assert message["freeInformation"]["text"] == "Note privée"
     document = bram("GET", f"/messages/{store_view['messageId']}/document")
-    assert document.status_code == 200 and document.content == "Texte confidentiel".encode()
+    assert document.status_code == 200 and document.content == b"Texte confidentiel"
     # The sender's SENTBOX copy stays readable: it was sealed for her own box too.
     own = alice("GET", f"/messages/{sent.json()['messageId']}?folder=SENTBOX").json()
     assert own["sealed"]["verdict"] == "valid" and own["patientInss"] == "70020234512"
@@ -54,6 +61,8 @@ def test_recipient_without_an_encryption_key_stops_the_send(live_app, api):
     nobody = {"type": "INSS", "id": "70020234512", "quality": "DOCTOR"}
     refused = send(alice, recipients=[BRAM, nobody])
     assert refused.status_code == 422
-    assert "70020234512" in refused.json()["detail"] and "Nothing was sent" in (
-        refused.json()["detail"])
+    assert (
+        "70020234512" in refused.json()["detail"]
+        and "Nothing was sent" in (refused.json()["detail"])
+    )
     assert bram("GET", "/messages?pageSize=1").json()["total"] == before

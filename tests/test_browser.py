@@ -44,7 +44,6 @@ def test_public_client_runs_pkce_in_the_browser_and_calls_the_api(page, live_app
     page.click("#pc-send button[type=submit]")
     page.locator("#pc-send-result").filter(has_text="Sent: message").wait_for()
     # The token lived in memory only: nothing in storage or cookies carries it.
-    storage = page.evaluate("() => JSON.stringify(Object.assign({}, localStorage, "
-                            "sessionStorage))")
+    storage = page.evaluate("() => JSON.stringify(Object.assign({}, localStorage, sessionStorage))")
     assert "eyJ" not in storage
     assert all("eyJ" not in c["value"] for c in page.context.cookies())

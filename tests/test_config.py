@@ -42,12 +42,14 @@ def test_acceptance_presets_the_confirmed_realms():
     assert settings.iam_m2m_issuer == "https://api-acpt.ehealth.fgov.be/auth/realms/M2M"
     assert settings.etee_jwks_url == (
         "https://api-acpt.ehealth.fgov.be/etee/v1/pubKeys/cacerts/jwks"
-        "?identifier=0899999949&type=CBE&use=sig")
+        "?identifier=0899999949&type=CBE&use=sig"
+    )
 
 
 def test_production_presets_the_production_realms():
-    settings = Settings.from_env({**ACCEPTANCE, "EHBOX_ENV": "production",
-                                  "ETEE_APPLICATION_ID": "EHBOX"})
+    settings = Settings.from_env(
+        {**ACCEPTANCE, "EHBOX_ENV": "production", "ETEE_APPLICATION_ID": "EHBOX"}
+    )
     assert settings.iam_issuer == "https://api.ehealth.fgov.be/auth/realms/healthcare"
     assert "applicationIdentifier=EHBOX" in settings.etee_jwks_url
 
@@ -57,22 +59,25 @@ def test_overrides_win_over_presets():
     assert settings.iam_issuer == "https://idp.example/realms/x"
 
 
-@pytest.mark.parametrize(("change", "variable"), [
-    ({"EHBOX_ENV": "staging"}, "EHBOX_ENV"),
-    ({"SECRET_KEY": ""}, "SECRET_KEY"),
-    ({"SECRET_KEY": "short"}, "SECRET_KEY"),
-    ({"PUBLIC_URL": "http://ehbox.example.be"}, "PUBLIC_URL"),
-    ({"PUBLIC_URL": "not a url"}, "PUBLIC_URL"),
-    ({"IAM_CLIENT_ID": ""}, "IAM_CLIENT_ID"),
-    ({"ETEE_KEYSTORE": ""}, "ETEE_KEYSTORE"),
-    ({"ETEE_IDENTIFIER": "08999-99949"}, "ETEE_IDENTIFIER"),
-    ({"ETEE_IDENTIFIER_TYPE": "VAT"}, "ETEE_IDENTIFIER_TYPE"),
-    ({"EHBOX_API_URL": "ftp://x"}, "EHBOX_API_URL"),
-    ({"EHEALTH_FROM": ""}, "EHEALTH_FROM"),
-    ({"HTTP_TIMEOUT": "soon"}, "HTTP_TIMEOUT"),
-    ({"MAX_UPLOAD_MB": "0"}, "MAX_UPLOAD_MB"),
-    ({"IAM_ISSUER": "https://idp.example/realms/x?y=1"}, "IAM_ISSUER"),
-])
+@pytest.mark.parametrize(
+    ("change", "variable"),
+    [
+        ({"EHBOX_ENV": "staging"}, "EHBOX_ENV"),
+        ({"SECRET_KEY": ""}, "SECRET_KEY"),
+        ({"SECRET_KEY": "short"}, "SECRET_KEY"),
+        ({"PUBLIC_URL": "http://ehbox.example.be"}, "PUBLIC_URL"),
+        ({"PUBLIC_URL": "not a url"}, "PUBLIC_URL"),
+        ({"IAM_CLIENT_ID": ""}, "IAM_CLIENT_ID"),
+        ({"ETEE_KEYSTORE": ""}, "ETEE_KEYSTORE"),
+        ({"ETEE_IDENTIFIER": "08999-99949"}, "ETEE_IDENTIFIER"),
+        ({"ETEE_IDENTIFIER_TYPE": "VAT"}, "ETEE_IDENTIFIER_TYPE"),
+        ({"EHBOX_API_URL": "ftp://x"}, "EHBOX_API_URL"),
+        ({"EHEALTH_FROM": ""}, "EHEALTH_FROM"),
+        ({"HTTP_TIMEOUT": "soon"}, "HTTP_TIMEOUT"),
+        ({"MAX_UPLOAD_MB": "0"}, "MAX_UPLOAD_MB"),
+        ({"IAM_ISSUER": "https://idp.example/realms/x?y=1"}, "IAM_ISSUER"),
+    ],
+)
 def test_bad_setting_names_the_variable(change, variable):
     with pytest.raises(ConfigError) as caught:
         Settings.from_env({**ACCEPTANCE, **change})
@@ -84,9 +89,14 @@ def test_bad_setting_names_the_variable(change, variable):
 def test_start_up_stops_with_one_line(tmp_path):
     """`python app.py` with a bad setting prints one line and exits non-zero."""
     env = {"PATH": "/usr/bin:/bin", "EHBOX_ENV": "acceptance", "HOME": str(tmp_path)}
-    result = subprocess.run([sys.executable, "-c", "import app"], env=env, capture_output=True,
-                            text=True, timeout=60, cwd=str(__import__("pathlib").Path(__file__)
-                                                           .parent.parent))
+    result = subprocess.run(
+        [sys.executable, "-c", "import app"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=str(__import__("pathlib").Path(__file__).parent.parent),
+    )
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("configuration error: "), result.stderr
@@ -108,5 +118,7 @@ def test_env_example_lists_every_setting_with_an_explanation():
             listed[match.group(1)] = i
     assert read - set(listed) == set(), "missing from .env.example"
     for name, i in listed.items():
-        above = next(example[j] for j in range(i - 1, -1, -1) if not re.match(r"^[A-Z]", example[j]))
+        above = next(
+            example[j] for j in range(i - 1, -1, -1) if not re.match(r"^[A-Z]", example[j])
+        )
         assert above.startswith("# "), f"{name} has no explanation"

@@ -15,18 +15,24 @@ from ehbox_webapp.config import SANDBOX_KEYSTORE_PASSWORD
 def acceptance_client(tmp_path, sandbox_keystore):
     """The app configured for acceptance (no sandbox mounted), through Flask's test client."""
     environ = {
-        "EHBOX_ENV": "acceptance", "PUBLIC_URL": "https://ehbox.example.be",
-        "SECRET_KEY": "k" * 40, "IAM_CLIENT_ID": "mysoftware-ehbox",
-        "ETEE_KEYSTORE": str(sandbox_keystore), "ETEE_KEYSTORE_PASSWORD": SANDBOX_KEYSTORE_PASSWORD,
-        "ETEE_IDENTIFIER": "0899999949", "EHBOX_API_URL": "https://api-acpt.example/ehbox/v1",
+        "EHBOX_ENV": "acceptance",
+        "PUBLIC_URL": "https://ehbox.example.be",
+        "SECRET_KEY": "k" * 40,
+        "IAM_CLIENT_ID": "mysoftware-ehbox",
+        "ETEE_KEYSTORE": str(sandbox_keystore),
+        "ETEE_KEYSTORE_PASSWORD": SANDBOX_KEYSTORE_PASSWORD,
+        "ETEE_IDENTIFIER": "0899999949",
+        "EHBOX_API_URL": "https://api-acpt.example/ehbox/v1",
         "EHEALTH_FROM": "ops@example.be",
     }
     app = create_app({"INSTANCE_PATH": str(tmp_path)}, environ=environ)
     return app.test_client()
 
 
-@pytest.mark.parametrize("path", ["/", "/healthz", "/.well-known/jwks.json", "/api/v1/box",
-                                  "/public-client/", "/no-such-page"])
+@pytest.mark.parametrize(
+    "path",
+    ["/", "/healthz", "/.well-known/jwks.json", "/api/v1/box", "/public-client/", "/no-such-page"],
+)
 def test_security_headers_on_every_response(live_app, path):
     response = requests.get(live_app.url + path, timeout=10)
     csp = response.headers["Content-Security-Policy"]
@@ -65,8 +71,10 @@ def test_forged_csrf_token_is_refused(browser):
 
 def test_login_route_is_rate_limited_with_a_clear_page(live_app):
     with requests.Session() as session:
-        statuses = [session.get(f"{live_app.url}/login", allow_redirects=False,
-                                timeout=10).status_code for _ in range(22)]
+        statuses = [
+            session.get(f"{live_app.url}/login", allow_redirects=False, timeout=10).status_code
+            for _ in range(22)
+        ]
         assert statuses[:20] == [302] * 20
         limited = session.get(f"{live_app.url}/login", allow_redirects=False, timeout=10)
     assert limited.status_code == 429
@@ -76,20 +84,28 @@ def test_login_route_is_rate_limited_with_a_clear_page(live_app):
 
 def test_oversized_request_is_refused_before_anything_is_sent(make_live_app):
     live = make_live_app({"MAX_UPLOAD_MB": "1"})
-    response = requests.post(f"{live.url}/api/v1/messages", timeout=10,
-                             headers={"Authorization": "Bearer x"},
-                             files={"document": ("big.pdf", b"%PDF" + b"0" * 1_100_000)})
+    response = requests.post(
+        f"{live.url}/api/v1/messages",
+        timeout=10,
+        headers={"Authorization": "Bearer x"},
+        files={"document": ("big.pdf", b"%PDF" + b"0" * 1_100_000)},
+    )
     assert response.status_code in (401, 413)  # refused either way, never read or sent
-    response = requests.post(f"{live.url}/auth/backchannel-logout", timeout=10,
-                             data={"logout_token": "x" * 1_100_000})
+    response = requests.post(
+        f"{live.url}/auth/backchannel-logout", timeout=10, data={"logout_token": "x" * 1_100_000}
+    )
     assert response.status_code == 413
 
 
 def test_readyz_reports_each_dependency(live_app, make_live_app):
     ready = requests.get(f"{live_app.url}/readyz", timeout=10)
     assert ready.status_code == 200
-    assert ready.json()["checks"] == {"keystore": True, "session_store": True, "realm": True,
-                                      "ehealthbox": True}
+    assert ready.json()["checks"] == {
+        "keystore": True,
+        "session_store": True,
+        "realm": True,
+        "ehealthbox": True,
+    }
     broken = make_live_app({"IAM_ISSUER": "http://127.0.0.1:9/auth/realms/healthcare"}, sub="b")
     not_ready = requests.get(f"{broken.url}/readyz", timeout=10)
     assert not_ready.status_code == 503 and not_ready.json()["checks"]["realm"] is False
@@ -102,14 +118,15 @@ def test_request_id_is_returned_and_sent_to_ehealth(live_app, browser):
     http.hooks["response"].append(hook)
     try:
         browser.login("dr-alice")
-        answer = browser.get(browser.url("/api/v1/box"), headers={
-            "Accept": "application/json", "X-Request-Id": "support-ticket-4242"})
+        answer = browser.get(
+            browser.url("/api/v1/box"),
+            headers={"Accept": "application/json", "X-Request-Id": "support-ticket-4242"},
+        )
     finally:
         http.hooks["response"].remove(hook)
     assert answer.headers["X-Request-Id"] == "support-ticket-4242"
     assert "support-ticket-4242" in seen
-    weird = requests.get(f"{live_app.url}/healthz", headers={"X-Request-Id": "<script>"},
-                         timeout=5)
+    weird = requests.get(f"{live_app.url}/healthz", headers={"X-Request-Id": "<script>"}, timeout=5)
     assert weird.headers["X-Request-Id"] != "<script>" and len(weird.headers["X-Request-Id"]) == 32
 
 
@@ -119,8 +136,13 @@ def test_logs_of_a_full_scenario_carry_no_secret(make_live_app, tmp_path, caplog
     from ehbox_webapp.logs import JsonFormatter
 
     password = "Kx9-unique-keystore-password"
-    keystore = generate_keystore(tmp_path / "ks.acc-p12", password, identifier="0899999949",
-                                 identifier_type="CBE", name="Sandbox Medical Software NV")
+    keystore = generate_keystore(
+        tmp_path / "ks.acc-p12",
+        password,
+        identifier="0899999949",
+        identifier_type="CBE",
+        name="Sandbox Medical Software NV",
+    )
     live = make_live_app({"ETEE_KEYSTORE": str(keystore), "ETEE_KEYSTORE_PASSWORD": password})
     caplog.set_level("DEBUG")
     from conftest import Browser
@@ -131,21 +153,36 @@ def test_logs_of_a_full_scenario_carry_no_secret(make_live_app, tmp_path, caplog
         tokens = store.get("session:" + browser.cookies.get("ehbox_session"))["tokens"]
         headers = {"Accept": "application/json", "X-CSRFToken": browser.csrf_token("/")}
         page = browser.get(browser.url("/api/v1/messages?pageSize=5"), headers=headers).json()
-        browser.get(browser.url(f"/api/v1/messages/{page['messages'][0]['messageId']}"),
-                    headers=headers)
-        message = {"recipients": [{"type": "INSS", "id": "79031545695", "quality": "NURSE"}],
-                   "title": "Geheim-titel-7781", "text": "Vertrouwelijke-inhoud-9934",
-                   "patientInss": "70020234512"}
-        sent = browser.post(browser.url("/api/v1/messages"), headers=headers,
-                            files={"message": (None, json.dumps(message), "application/json")})
+        browser.get(
+            browser.url(f"/api/v1/messages/{page['messages'][0]['messageId']}"), headers=headers
+        )
+        message = {
+            "recipients": [{"type": "INSS", "id": "79031545695", "quality": "NURSE"}],
+            "title": "Geheim-titel-7781",
+            "text": "Vertrouwelijke-inhoud-9934",
+            "patientInss": "70020234512",
+        }
+        sent = browser.post(
+            browser.url("/api/v1/messages"),
+            headers=headers,
+            files={"message": (None, json.dumps(message), "application/json")},
+        )
         assert sent.status_code == 201, sent.text
         browser.logout()
     formatter = JsonFormatter()
     lines = [formatter.format(r) for r in caplog.records]
     assert any('"path": "/api/v1/messages"' in line for line in lines)  # it did log requests
-    secrets = [tokens["access_token"], tokens["refresh_token"], tokens["id_token"], password,
-               "85071212390", "70020234512", "Geheim-titel-7781", "Vertrouwelijke-inhoud-9934",
-               "Alice Peeters"]
+    secrets = [
+        tokens["access_token"],
+        tokens["refresh_token"],
+        tokens["id_token"],
+        password,
+        "85071212390",
+        "70020234512",
+        "Geheim-titel-7781",
+        "Vertrouwelijke-inhoud-9934",
+        "Alice Peeters",
+    ]
     for line in lines:
         for secret in secrets:
             assert secret not in line, f"{secret[:12]}… leaked into a log line"

@@ -29,8 +29,16 @@ def realm(live_app):
 
 def claims(iam, **change):
     now = int(time.time())
-    base = {"iss": iam.issuer, "sub": "f1c2", "aud": iam.client_id, "azp": iam.client_id,
-            "exp": now + 300, "iat": now, "nonce": NONCE, "name": "Alice Peeters"}
+    base = {
+        "iss": iam.issuer,
+        "sub": "f1c2",
+        "aud": iam.client_id,
+        "azp": iam.client_id,
+        "exp": now + 300,
+        "iat": now,
+        "nonce": NONCE,
+        "name": "Alice Peeters",
+    }
     base.update(change)
     return {k: v for k, v in base.items() if v is not None}
 
@@ -44,15 +52,18 @@ def test_a_good_id_token_passes(realm):
     assert iam.validate_id_token(signer.sign(claims(iam)), nonce=NONCE)["name"] == "Alice Peeters"
 
 
-@pytest.mark.parametrize(("change", "reason"), [
-    ({"iss": "https://other.example/realms/healthcare"}, "issuer"),
-    ({"aud": "someone-else"}, "aud"),
-    ({"aud": ["ehbox-webapp", "someone-else"], "azp": "someone-else"}, "azp"),
-    ({"exp": int(time.time()) - 3600}, "expired"),
-    ({"iat": None}, "iat"),
-    ({"nonce": "another-login"}, "nonce"),
-    ({"nonce": None}, "nonce"),
-])
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"iss": "https://other.example/realms/healthcare"}, "issuer"),
+        ({"aud": "someone-else"}, "aud"),
+        ({"aud": ["ehbox-webapp", "someone-else"], "azp": "someone-else"}, "azp"),
+        ({"exp": int(time.time()) - 3600}, "expired"),
+        ({"iat": None}, "iat"),
+        ({"nonce": "another-login"}, "nonce"),
+        ({"nonce": None}, "nonce"),
+    ],
+)
 def test_wrong_claims_are_refused(realm, change, reason):
     iam, signer = realm
     with pytest.raises(InvalidToken) as caught:

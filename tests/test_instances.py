@@ -50,9 +50,23 @@ def redis_url(tmp_path):
     if server is None:
         pytest.skip("redis-server is not installed (apt-get install redis-server)")
     port = free_port()
-    process = subprocess.Popen([server, "--port", str(port), "--bind", "127.0.0.1",
-                                "--save", "", "--appendonly", "no", "--dir", str(tmp_path)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [
+            server,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(tmp_path),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
@@ -76,14 +90,33 @@ def two_instances(tmp_path, sandbox_keystore, redis_url):
     processes = []
     try:
         for port in ports:
-            env = {**os.environ, "EHBOX_ENV": "sandbox", "PUBLIC_URL": public_url,
-                   "PORT": str(port), "REDIS_URL": redis_url, "WEB_CONCURRENCY": "1",
-                   "ETEE_KEYSTORE": str(sandbox_keystore), "INSTANCE_PATH": str(tmp_path / "i"),
-                   "LOG_FORMAT": "json"}
-            processes.append(subprocess.Popen(
-                [str(gunicorn), "--config", "gunicorn.conf.py", "--bind", f"127.0.0.1:{port}",
-                 "app:app"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                stderr=open(tmp_path / f"gunicorn-{port}.log", "wb")))  # noqa: SIM115
+            env = {
+                **os.environ,
+                "EHBOX_ENV": "sandbox",
+                "PUBLIC_URL": public_url,
+                "PORT": str(port),
+                "REDIS_URL": redis_url,
+                "WEB_CONCURRENCY": "1",
+                "ETEE_KEYSTORE": str(sandbox_keystore),
+                "INSTANCE_PATH": str(tmp_path / "i"),
+                "LOG_FORMAT": "json",
+            }
+            processes.append(
+                subprocess.Popen(
+                    [
+                        str(gunicorn),
+                        "--config",
+                        "gunicorn.conf.py",
+                        "--bind",
+                        f"127.0.0.1:{port}",
+                        "app:app",
+                    ],
+                    cwd=ROOT,
+                    env=env,
+                    stdout=subprocess.DEVNULL,
+                    stderr=open(tmp_path / f"gunicorn-{port}.log", "wb"),  # noqa: SIM115
+                )
+            )
             wait_for(f"http://127.0.0.1:{port}/readyz")
         yield [f"http://127.0.0.1:{port}" for port in ports]
     finally:
@@ -99,15 +132,17 @@ def on(instance: str, url: str) -> str:
     return urlunsplit(parts._replace(netloc=urlsplit(instance).netloc))
 
 
-def test_login_on_one_instance_continues_on_the_other_and_a_retry_is_delivered_once(
-        two_instances):
+def test_login_on_one_instance_continues_on_the_other_and_a_retry_is_delivered_once(two_instances):
     first, second = two_instances
     with requests.Session() as browser:
         login = browser.get(f"{first}/login", timeout=10)  # state, nonce, verifier stored
         form = page_forms(login.text)[0]
-        answer = browser.post(requests.compat.urljoin(login.url, form["action"]),
-                              data={**form["fields"], "username": "dr-alice"},
-                              allow_redirects=False, timeout=10)
+        answer = browser.post(
+            requests.compat.urljoin(login.url, form["action"]),
+            data={**form["fields"], "username": "dr-alice"},
+            allow_redirects=False,
+            timeout=10,
+        )
         callback = answer.headers["Location"]
         done = browser.get(on(second, callback), timeout=10, allow_redirects=False)
         assert done.status_code == 302, done.text  # the second instance finished the login
@@ -116,20 +151,28 @@ def test_login_on_one_instance_continues_on_the_other_and_a_retry_is_delivered_o
         assert "Alice Peeters" in browser.get(f"{first}/", timeout=10).text
 
         token = page_forms(home.text)[0]["fields"]["csrf_token"]
-        headers = {"Accept": "application/json", "X-CSRFToken": token,
-                   "Idempotency-Key": str(uuid.uuid4())}
-        message = {"recipients": [{"type": "INSS", "id": "79031545695", "quality": "NURSE"}],
-                   "title": "Eén keer afgeleverd", "text": "Over twee instanties"}
+        headers = {
+            "Accept": "application/json",
+            "X-CSRFToken": token,
+            "Idempotency-Key": str(uuid.uuid4()),
+        }
+        message = {
+            "recipients": [{"type": "INSS", "id": "79031545695", "quality": "NURSE"}],
+            "title": "Eén keer afgeleverd",
+            "text": "Over twee instanties",
+        }
         files = {"message": (None, json.dumps(message), "application/json")}
-        before = browser.get(f"{first}/api/v1/messages?folder=SENTBOX&pageSize=1",
-                             headers=headers, timeout=10).json()["total"]
-        sent = browser.post(f"{first}/api/v1/messages", headers=headers, files=files,
-                            timeout=10)
+        before = browser.get(
+            f"{first}/api/v1/messages?folder=SENTBOX&pageSize=1", headers=headers, timeout=10
+        ).json()["total"]
+        sent = browser.post(f"{first}/api/v1/messages", headers=headers, files=files, timeout=10)
         assert sent.status_code == 201, sent.text
-        retried = browser.post(f"{second}/api/v1/messages", headers=headers, files=files,
-                               timeout=10)
+        retried = browser.post(
+            f"{second}/api/v1/messages", headers=headers, files=files, timeout=10
+        )
         assert retried.status_code == 200 and retried.json()["replayed"] is True
         assert retried.json()["messageId"] == sent.json()["messageId"]
-        after = browser.get(f"{second}/api/v1/messages?folder=SENTBOX&pageSize=1",
-                            headers=headers, timeout=10).json()["total"]
+        after = browser.get(
+            f"{second}/api/v1/messages?folder=SENTBOX&pageSize=1", headers=headers, timeout=10
+        ).json()["total"]
         assert after == before + 1

@@ -5,7 +5,6 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
-
 from conftest import Browser, page_forms
 
 
@@ -72,8 +71,7 @@ def test_no_open_redirect_after_login(browser, target):
 
 def test_cancelled_login_gives_a_clear_page(browser):
     page = browser.get(browser.url("/login"))
-    form = next(f for f in page_forms(page.text) if "username" in f["fields"]
-                or f["buttons"])
+    form = next(f for f in page_forms(page.text) if "username" in f["fields"] or f["buttons"])
     cancel = next(b for b in form["buttons"] if "cancel" in (b[0] + b[1]).lower())
     result = browser.submit(page, cancel[0], {}, button=cancel)
     assert result.status_code == 403
@@ -94,9 +92,11 @@ def test_replayed_callback_is_refused(browser):
     form = page_forms(start.text)[0]
     from urllib.parse import urljoin
 
-    answer = browser.post(urljoin(start.url, form["action"]),
-                          data={**form["fields"], "username": "dr-alice"},
-                          allow_redirects=False)
+    answer = browser.post(
+        urljoin(start.url, form["action"]),
+        data={**form["fields"], "username": "dr-alice"},
+        allow_redirects=False,
+    )
     callback = answer.headers["Location"]
     assert browser.get(callback).status_code == 200
     replay = browser.get(callback)
@@ -105,8 +105,9 @@ def test_replayed_callback_is_refused(browser):
 
 def test_logout_ends_the_session_here_and_at_the_realm(browser):
     browser.login("dr-alice")
-    steps = browser.post(browser.url("/logout"), data={"csrf_token": browser.csrf_token()},
-                         allow_redirects=False)
+    steps = browser.post(
+        browser.url("/logout"), data={"csrf_token": browser.csrf_token()}, allow_redirects=False
+    )
     assert steps.status_code == 302
     end_session = urlsplit(steps.headers["Location"])
     assert end_session.path.endswith("/realms/healthcare/protocol/openid-connect/logout")

@@ -25,8 +25,8 @@ from urllib.parse import urlencode
 
 import requests
 from authlib.common.urls import add_params_to_qs
-from authlib.integrations.requests_client import OAuth2Session
 from authlib.integrations.base_client.errors import OAuthError
+from authlib.integrations.requests_client import OAuth2Session
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
@@ -34,8 +34,8 @@ from joserfc.jwk import KeySet
 from .keystore import SigningIdentity
 
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
-TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
-ACCESS_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:access_token"
+TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"  # noqa: S105 - a URN
+ACCESS_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:access_token"  # noqa: S105 - a URN
 BACKCHANNEL_EVENT = "http://schemas.openid.net/event/backchannel-logout"
 # Algorithms we accept on tokens, whatever a realm advertises: never `none`, never HMAC.
 SAFE_ALGORITHMS = ("RS256", "PS256", "ES256", "RS384", "RS512")
@@ -60,8 +60,10 @@ class TokenError(IamError):
         self.error = error
         self.description = description
         self.status = status
-        super().__init__(f"I.AM Connect refused the request: {error}"
-                         + (f" ({description})" if description else ""))
+        super().__init__(
+            f"I.AM Connect refused the request: {error}"
+            + (f" ({description})" if description else "")
+        )
 
 
 class InvalidToken(IamError):
@@ -98,7 +100,11 @@ class TokenSet:
             refresh_expires_at=now + float(refresh_in) if refresh_in else None,
             id_token=data.get("id_token"),
             scope=data.get("scope", ""),
-            raw={k: v for k, v in data.items() if k not in ("access_token", "refresh_token", "id_token")},
+            raw={
+                k: v
+                for k, v in data.items()
+                if k not in ("access_token", "refresh_token", "id_token")
+            },
         )
 
     def expires_within(self, seconds: float, now: float | None = None) -> bool:
@@ -116,9 +122,19 @@ class TokenSet:
 
     @classmethod
     def from_dict(cls, data: dict) -> TokenSet:
-        return cls(**{k: data.get(k) for k in (
-            "access_token", "expires_at", "refresh_token", "refresh_expires_at", "id_token")},
-            scope=data.get("scope") or "")
+        return cls(
+            **{
+                k: data.get(k)
+                for k in (
+                    "access_token",
+                    "expires_at",
+                    "refresh_token",
+                    "refresh_expires_at",
+                    "id_token",
+                )
+            },
+            scope=data.get("scope") or "",
+        )
 
 
 @dataclass(frozen=True)
@@ -156,11 +172,14 @@ class PrivateKeyJwt:
         return self.identity.sign_jwt(claims)
 
     def __call__(self, auth, method, uri, headers, body):
-        body = add_params_to_qs(body or "", [
-            ("client_id", auth.client_id),
-            ("client_assertion_type", ASSERTION_TYPE),
-            ("client_assertion", self.assertion(auth.client_id)),
-        ])
+        body = add_params_to_qs(
+            body or "",
+            [
+                ("client_id", auth.client_id),
+                ("client_assertion_type", ASSERTION_TYPE),
+                ("client_assertion", self.assertion(auth.client_id)),
+            ],
+        )
         return uri, headers, body
 
 
@@ -201,7 +220,9 @@ def _get_json(http: requests.Session, uri: str, timeout: float, what: str) -> di
     try:
         response = http.get(uri, timeout=timeout, headers={"Accept": "application/json"})
     except requests.RequestException as exc:
-        raise RealmUnavailable(f"I.AM Connect is unreachable ({what}: {type(exc).__name__}).") from None
+        raise RealmUnavailable(
+            f"I.AM Connect is unreachable ({what}: {type(exc).__name__})."
+        ) from None
     if response.status_code != 200:
         raise RealmUnavailable(f"I.AM Connect answered {response.status_code} for {what}.")
     try:
@@ -216,9 +237,16 @@ def _get_json(http: requests.Session, uri: str, timeout: float, what: str) -> di
 class IamClient:
     """One client of one realm (healthcare or M2M)."""
 
-    def __init__(self, issuer: str, client_id: str, *, http: requests.Session,
-                 identity: SigningIdentity | None = None, timeout: float = 15.0,
-                 jwks: JwksCache | None = None):
+    def __init__(
+        self,
+        issuer: str,
+        client_id: str,
+        *,
+        http: requests.Session,
+        identity: SigningIdentity | None = None,
+        timeout: float = 15.0,
+        jwks: JwksCache | None = None,
+    ):
         self.issuer = issuer.rstrip("/")
         self.client_id = client_id
         self.identity = identity
@@ -240,7 +268,8 @@ class IamClient:
                 if data.get("issuer") != self.issuer:
                     raise RealmUnavailable(
                         f"The discovery document names issuer {data.get('issuer')!r}, "
-                        f"not the configured {self.issuer!r}.")
+                        f"not the configured {self.issuer!r}."
+                    )
                 self._metadata, self._metadata_expires = data, time.monotonic() + DISCOVERY_TTL
             return self._metadata
 
@@ -254,7 +283,8 @@ class IamClient:
         session = OAuth2Session(
             self.client_id,
             token_endpoint_auth_method=(
-                PrivateKeyJwt(self.identity, self.issuer) if self.identity else "none"),
+                PrivateKeyJwt(self.identity, self.issuer) if self.identity else "none"
+            ),
             code_challenge_method="S256",
             **kwargs,
         )
@@ -265,27 +295,41 @@ class IamClient:
         return session
 
     # -- authorization code ---------------------------------------------
-    def authorization_request(self, redirect_uri: str, scope: str, **extra: str) -> AuthorizationRequest:
+    def authorization_request(
+        self, redirect_uri: str, scope: str, **extra: str
+    ) -> AuthorizationRequest:
         """Build the authorization URL with PKCE S256, `state` and `nonce`."""
         state, nonce = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
         verifier = secrets.token_urlsafe(64)[:96]
         url, _ = self._oauth(redirect_uri=redirect_uri, scope=scope).create_authorization_url(
-            self.endpoint("authorization_endpoint"), state=state, code_verifier=verifier,
-            nonce=nonce, **extra)
+            self.endpoint("authorization_endpoint"),
+            state=state,
+            code_verifier=verifier,
+            nonce=nonce,
+            **extra,
+        )
         return AuthorizationRequest(url=url, state=state, nonce=nonce, code_verifier=verifier)
 
     def exchange_code(self, code: str, redirect_uri: str, code_verifier: str) -> TokenSet:
-        return self._token_request(grant_type="authorization_code", code=code,
-                                   redirect_uri=redirect_uri, code_verifier=code_verifier)
+        return self._token_request(
+            grant_type="authorization_code",
+            code=code,
+            redirect_uri=redirect_uri,
+            code_verifier=code_verifier,
+        )
 
     def refresh(self, refresh_token: str) -> TokenSet:
         return self._token_request(grant_type="refresh_token", refresh_token=refresh_token)
 
     def exchange_token(self, subject_token: str, audience: str) -> TokenSet:
         """RFC 8693: trade a user's (or M2M) token for one meant for `audience`."""
-        return self._token_request(grant_type=TOKEN_EXCHANGE, subject_token=subject_token,
-                                   subject_token_type=ACCESS_TOKEN_TYPE,
-                                   requested_token_type=ACCESS_TOKEN_TYPE, audience=audience)
+        return self._token_request(
+            grant_type=TOKEN_EXCHANGE,
+            subject_token=subject_token,
+            subject_token_type=ACCESS_TOKEN_TYPE,
+            requested_token_type=ACCESS_TOKEN_TYPE,
+            audience=audience,
+        )
 
     def client_credentials(self, scope: str | None = None) -> TokenSet:
         params = {"scope": scope} if scope else {}
@@ -300,7 +344,8 @@ class IamClient:
             raise TokenError(exc.error or "invalid_request", exc.description or "") from None
         except requests.RequestException as exc:
             raise RealmUnavailable(
-                f"I.AM Connect is unreachable (token endpoint: {type(exc).__name__}).") from None
+                f"I.AM Connect is unreachable (token endpoint: {type(exc).__name__})."
+            ) from None
         except ValueError:
             raise RealmUnavailable("The token endpoint did not answer JSON.") from None
         return TokenSet.from_response(dict(data))
@@ -323,7 +368,9 @@ class IamClient:
         try:
             return jwt.decode(token, keys, algorithms=algorithms).claims
         except (JoseError, ValueError) as exc:
-            raise InvalidToken(f"bad signature or unreadable token ({type(exc).__name__})") from None
+            raise InvalidToken(
+                f"bad signature or unreadable token ({type(exc).__name__})"
+            ) from None
 
     def validate_id_token(self, id_token: str, *, nonce: str, leeway: int = 30) -> dict:
         """OpenID Connect Core §3.1.3.7: signature, iss, aud, azp, exp, iat, nonce."""
@@ -338,8 +385,14 @@ class IamClient:
             raise InvalidToken("the ID token's nonce does not match this login")
         return claims
 
-    def validate_access_token(self, token: str, *, allowed_clients: Iterable[str],
-                              required_scope: str | None = "ehbox", leeway: int = 30) -> dict:
+    def validate_access_token(
+        self,
+        token: str,
+        *,
+        allowed_clients: Iterable[str],
+        required_scope: str | None = "ehbox",
+        leeway: int = 30,
+    ) -> dict:
         """Check a Bearer access token from browser code before the server acts on it.
 
         Signature (realm JWKS), `iss`, `exp`, that it is an access token, that it was
@@ -357,8 +410,9 @@ class IamClient:
         if not allowed & set(aud if isinstance(aud, list) else [aud]):
             raise InvalidToken("the token is not meant for this application (aud)")
         if required_scope and required_scope not in str(claims.get("scope", "")).split():
-            raise InvalidToken(f"the token lacks the {required_scope!r} scope",
-                               error="insufficient_scope")
+            raise InvalidToken(
+                f"the token lacks the {required_scope!r} scope", error="insufficient_scope"
+            )
         return claims
 
     def validate_logout_token(self, token: str, *, leeway: int = 30) -> dict:
@@ -421,8 +475,9 @@ class TokenExchanger:
     SHA-256 is.
     """
 
-    def __init__(self, client: IamClient, margin: float = 30.0, store: Any = None,
-                 max_entries: int = 10_000):
+    def __init__(
+        self, client: IamClient, margin: float = 30.0, store: Any = None, max_entries: int = 10_000
+    ):
         self.client = client
         self.margin = margin
         self.store = store

@@ -45,7 +45,9 @@ class Organisation:
 PERSONAS: tuple[Persona, ...] = (
     Persona("dr-alice", "Alice", "Peeters", "85071212390", "12345625004", "physician", "DOCTOR"),
     Persona("nurse-bram", "Bram", "Janssens", "79031545695", "23456776401", "nurse", "NURSE", "fr"),
-    Persona("dr-chloe", "Chloé", "Dubois", "90010178911", "34567830004", "physician", "DOCTOR", "fr"),
+    Persona(
+        "dr-chloe", "Chloé", "Dubois", "90010178911", "34567830004", "physician", "DOCTOR", "fr"
+    ),
 )
 
 ORGANISATIONS: tuple[Organisation, ...] = (

@@ -60,8 +60,14 @@ class RealmSigner:
         public.update({"kid": self.kid, "use": "sig", "alg": self.alg})
         return {"keys": [public]}
 
-    def verify(self, token: str, *, issuer: str | tuple[str, ...], audience: str | None = None,
-               leeway: int = 0) -> dict:
+    def verify(
+        self,
+        token: str,
+        *,
+        issuer: str | tuple[str, ...],
+        audience: str | None = None,
+        leeway: int = 0,
+    ) -> dict:
         """Verify signature, `iss`, `exp` and (when given) `aud`; return the claims."""
         try:
             decoded = jwt.decode(token, KeySet([self.key]), algorithms=[self.alg])
