@@ -12,16 +12,20 @@ translations never use. Data is not text to translate: what sits inside `transla
 from __future__ import annotations
 
 import re
+from datetime import UTC, date, datetime
 from html.parser import HTMLParser
+from zoneinfo import ZoneInfo
 
 import pytest
 import requests
+from babel.dates import format_datetime, format_skeleton
 from babel.messages.pofile import read_po
 from conftest import Browser, page_forms
 from test_mailbox import compose_and_send, post_compose, sandbox_of
+from test_mailbox_etee import NO_KEY_INSS, sealed_pair
 
 from ehbox_webapp.cli.translate import extract
-from ehbox_webapp.web.i18n import TRANSLATIONS
+from ehbox_webapp.web.i18n import FORMAT_LOCALES, TRANSLATIONS, skeleton_pattern
 
 LANGUAGES = ("nl", "fr", "de")
 # Names and codes that are the same in every language.
@@ -131,10 +135,17 @@ def render_every_page(live, failing_realm, lang: str) -> dict[str, requests.Resp
         pages["home"] = alice.get(alice.url("/"))
         pages["inbox"] = alice.get(alice.url("/box/INBOX"))
         client = sandbox_of(live).client("dr-alice")
+        sealed, broken = sealed_pair(live)  # two encrypted messages from Bram, one altered
         kinds: dict[str, str] = {}
         for m in client.list_messages("INBOX", 1, 30).messages:
+            if m.content_specification.is_encrypted:
+                continue
             kind = "annex" if m.has_annex else m.content_specification.content_type
             kinds.setdefault(kind, m.message_id)
+        pages["message encrypted"] = alice.get(alice.url(f"/box/INBOX/{sealed}"))
+        pages["message cannot be opened"] = alice.get(alice.url(f"/box/INBOX/{broken}"))
+        pages["download cannot be opened"] = alice.get(
+            alice.url(f"/box/INBOX/{broken}/annexes/1"))
         for kind, message_id in kinds.items():
             pages[f"message {kind}"] = alice.get(alice.url(f"/box/INBOX/{message_id}"))
         sent = client.list_messages("SENTBOX", 1, 1).messages[0].message_id
@@ -154,6 +165,18 @@ def render_every_page(live, failing_realm, lang: str) -> dict[str, requests.Resp
             "title": "T" * 401, "patient_inss": "12345678901"})
         pages["compose, no title"] = post_compose(alice, pages["compose"],
                                                   {"send": "Send", "title": ""})
+        pages["compose, no encryption key"] = compose_and_send(alice, {
+            "recipients-0-type": "INSS", "recipients-0-identifier": NO_KEY_INSS,
+            "recipients-0-quality": "DOCTOR", "title": "T", "text": "x", "encrypt": "y"})
+        directory = live.app.extensions["ehbox"].directory
+        base, directory.base_url = directory.base_url, "http://127.0.0.1:9/jwks"
+        directory.forget()
+        try:
+            pages["compose, key directory down"] = compose_and_send(alice, {
+                "recipients-0-type": "INSS", "recipients-0-identifier": "79031545695",
+                "recipients-0-quality": "NURSE", "title": "T", "text": "x", "encrypt": "y"})
+        finally:
+            directory.base_url = base
         pages["reply"] = alice.get(alice.url(f"/box/BININBOX/{kinds['annex']}/reply"))
         pages["logout confirmation"] = alice.get(alice.url("/logout"))
         pages["400 form expired"] = alice.post(alice.url("/logout"), data={})
@@ -189,7 +212,9 @@ def test_no_page_is_left_in_english(live_app, failing_realm):
     english = rendered["en"]
     expected = {"400": 400, "404": 404, "login failure": 400, "502 realm": 502,
                 "400 form expired": 400, "503 eHealthBox": 503, "429": 429,
-                "compose with errors": 422, "compose, no title": 422}
+                "compose with errors": 422, "compose, no title": 422,
+                "compose, no encryption key": 422, "compose, key directory down": 503,
+                "download cannot be opened": 422}
     for name, page in english.items():
         assert page.status_code == expected.get(name, 200), (name, page.text[:300])
         assert texts(page.text)[0] == "en", name
@@ -214,6 +239,20 @@ def test_dates_and_sizes_follow_the_language(browser):
     inbox = browser.get(browser.url("/box/INBOX")).text
     assert re.search(r"\d{1,2}/\d{1,2}/\d{4} \d\d:\d\d", inbox)
     assert re.search(r"\d+,\d kB|\d+ bytes", inbox)  # the decimal comma
+
+
+def test_the_date_pattern_is_worked_out_once_per_locale_with_the_same_output():
+    """`localdate` used to call babel's fuzzy `format_skeleton` for every date of a page."""
+    moments = [date(2026, 3, 4), date(1999, 12, 31),
+               datetime(2026, 1, 9, 23, 30, tzinfo=UTC).astimezone(ZoneInfo("Europe/Brussels"))]
+    for locale in FORMAT_LOCALES.values():
+        for moment in moments:
+            pattern = skeleton_pattern("yMMdd", locale)
+            assert format_datetime(moment, pattern, locale=locale) == format_skeleton(
+                "yMMdd", moment, locale=locale)
+    hits = skeleton_pattern.cache_info().hits
+    skeleton_pattern("yMMdd", "fr_BE")
+    assert skeleton_pattern.cache_info().hits == hits + 1
 
 
 # --- the catalogs --------------------------------------------------------------------------

@@ -29,8 +29,17 @@ bp = Blueprint("auth", __name__)
 log = logging.getLogger(__name__)
 
 REFRESH_MARGIN = 30  # seconds before expiry at which the access token is refreshed
-PROFILE_CLAIMS = ("sub", "sid", "name", "given_name", "family_name", "ssin", "userProfile",
-                  "locale", "preferred_username")
+PROFILE_CLAIMS = (
+    "sub",
+    "sid",
+    "name",
+    "given_name",
+    "family_name",
+    "ssin",
+    "userProfile",
+    "locale",
+    "preferred_username",
+)
 
 
 class LoginRequired(Exception):
@@ -55,8 +64,12 @@ def login():
     next_url = safe_next(request.args.get("next"))
     iam = services().iam
     auth = iam.authorization_request(settings().redirect_uri, settings().iam_scopes)
-    session["login"] = {"state": auth.state, "nonce": auth.nonce,
-                        "verifier": auth.code_verifier, "next": next_url}
+    session["login"] = {
+        "state": auth.state,
+        "nonce": auth.nonce,
+        "verifier": auth.code_verifier,
+        "next": next_url,
+    }
     return redirect(auth.url)
 
 
@@ -66,15 +79,27 @@ def callback():
     state = request.args.get("state", "")
     if pending is None or not state or state != pending["state"]:
         log.warning("login callback refused: state does not match a login in progress")
-        return _failure(400, "state", _("This login link is not the one we started, or it was "
-                                        "already used. Please log in again."))
+        return _failure(
+            400,
+            "state",
+            _(
+                "This login link is not the one we started, or it was "
+                "already used. Please log in again."
+            ),
+        )
     issuer = request.args.get("iss")
     if issuer is not None and issuer != services().iam.issuer:
         # RFC 9207: the answer names another authorization server (mix-up attack).
         log.warning("login callback refused: iss names another authorization server")
-        return _failure(400, "issuer_mismatch", _("This login answer comes from another "
-                                                  "identity provider than the one we asked. "
-                                                  "Please log in again."))
+        return _failure(
+            400,
+            "issuer_mismatch",
+            _(
+                "This login answer comes from another "
+                "identity provider than the one we asked. "
+                "Please log in again."
+            ),
+        )
     if "error" in request.args:
         error = request.args.get("error", "")
         log.info("login refused by the realm: %s", error)
@@ -92,16 +117,25 @@ def callback():
         claims = iam.validate_id_token(tokens.id_token, nonce=pending["nonce"])
     except InvalidToken as exc:
         log.warning("login refused: ID token invalid (%s)", exc.reason)
-        return _failure(400, "invalid_id_token", _("The identity token from I.AM Connect did "
-                                                   "not pass validation, so you are not "
-                                                   "logged in."))
+        return _failure(
+            400,
+            "invalid_id_token",
+            _(
+                "The identity token from I.AM Connect did "
+                "not pass validation, so you are not "
+                "logged in."
+            ),
+        )
     except TokenError as exc:
         log.warning("login refused: token endpoint said %s", exc.error)
         return _failure(400, exc.error, _("I.AM Connect refused to complete the login."))
     except IamError as exc:
         log.error("login failed: %s", exc)
-        return _failure(502, "realm_unavailable", _("I.AM Connect is unreachable. Please try "
-                                                    "again in a moment."))
+        return _failure(
+            502,
+            "realm_unavailable",
+            _("I.AM Connect is unreachable. Please try again in a moment."),
+        )
     # A new session id at login: an id planted before (fixation) is worth nothing now.
     session.clear()
     session.regenerate()
@@ -124,8 +158,9 @@ def logout():
     tokens = session.get("tokens") or {}
     session.clear()
     try:
-        url = services().iam.end_session_url(tokens.get("id_token"),
-                                             settings().post_logout_redirect_uri)
+        url = services().iam.end_session_url(
+            tokens.get("id_token"), settings().post_logout_redirect_uri
+        )
     except IamError:
         log.warning("logout: realm unreachable, local session ended only")
         return redirect(url_for("home.index"))
@@ -181,4 +216,3 @@ def handle_login_required(exc: LoginRequired):
 @bp.before_app_request
 def load_user():
     g.user = session.get("user") if request.endpoint != "static" else None
-

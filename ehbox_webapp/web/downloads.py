@@ -67,25 +67,41 @@ def stream_download(download: Download, *, inline: bool = False) -> Response:
     still sent as an attachment.
     """
     mime_type = safe_mime_type(download.mime_type)
-    show_inline = inline and essence(mime_type) in INLINE_TYPES
     response = Response(
         stream_with_context(_chunks(download)),
         mimetype=None,
         content_type=mime_type,
         direct_passthrough=True,
     )
-    response.headers["Content-Disposition"] = content_disposition(
-        download.filename, inline=show_inline
-    )
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Content-Security-Policy"] = SANDBOX_CSP
-    response.headers["Cache-Control"] = "private, no-store"  # patient data: no shared caches
+    _safe_headers(response, download.filename, mime_type, inline)
     if download.size is not None:
         response.content_length = download.size
     # A HEAD request, or a client gone before the first byte, never runs the generator:
     # close the upstream connection when the response is closed, whatever happened.
     response.call_on_close(download.close)
     return response
+
+
+def content_download(
+    content: bytes, filename: str | None, mime_type: str | None, *, inline: bool = False
+) -> Response:
+    """A response with `content` already in memory (e.g. an opened sealed part).
+
+    The same headers as `stream_download`: the stored type if well-formed, attachment
+    unless `inline` and the type is PDF or plain text, nosniff, the sandboxing CSP, no-store.
+    """
+    safe_type = safe_mime_type(mime_type)
+    response = Response(content, mimetype=None, content_type=safe_type)
+    _safe_headers(response, filename, safe_type, inline)
+    return response
+
+
+def _safe_headers(response: Response, filename: str | None, mime_type: str, inline: bool) -> None:
+    show_inline = inline and essence(mime_type) in INLINE_TYPES
+    response.headers["Content-Disposition"] = content_disposition(filename, inline=show_inline)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = SANDBOX_CSP
+    response.headers["Cache-Control"] = "private, no-store"  # patient data: no shared caches
 
 
 def _chunks(download: Download) -> Iterator[bytes]:

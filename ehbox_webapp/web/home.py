@@ -17,8 +17,11 @@ def professions(user_profile: dict | None) -> list[dict]:
     if not isinstance(user_profile, dict):
         return []
     return [
-        {"profession": key, "nihii11": value.get("nihii11", ""),
-         "recognised": bool(value.get("recognised"))}
+        {
+            "profession": key,
+            "nihii11": value.get("nihii11", ""),
+            "recognised": bool(value.get("recognised")),
+        }
         for key, value in sorted(user_profile.items())
         if isinstance(value, dict)
     ]

@@ -17,9 +17,11 @@ The catalogs are `ehbox_webapp/translations/<lang>/LC_MESSAGES/messages.po`;
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from babel import Locale
+from babel.dates import match_skeleton
 from flask import Blueprint, Flask, Response, abort, current_app, redirect, request, session
 from flask_babel import Babel, get_locale
 
@@ -64,6 +66,20 @@ def select_language() -> str:
 
 def select_locale() -> str:
     return FORMAT_LOCALES[select_language()]
+
+
+@functools.cache
+def skeleton_pattern(skeleton: str, locale: str) -> str:
+    """The date pattern CLDR gives `locale` for a skeleton, as `babel.dates.format_skeleton`
+    finds it (fuzzy), worked out once per locale.
+
+    `format_skeleton` searches the locale's skeletons fuzzily on every call (about 0.7 ms,
+    15-20 ms for a page of 25 dates); the answer depends only on the skeleton and the locale.
+    """
+    known = Locale.parse(locale).datetime_skeletons
+    if skeleton not in known:
+        skeleton = match_skeleton(skeleton, known) or skeleton
+    return known[skeleton]
 
 
 def page_language() -> str:

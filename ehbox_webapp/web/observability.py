@@ -42,14 +42,21 @@ def finish(response: Response) -> Response:
     response.headers["X-Request-Id"] = g.get("request_id", "")
     started = g.get("request_started")
     user = (session.get("user") or {}).get("sub") if "user" in session else None
-    log.info("request", extra={"http": {
-        "method": request.method,
-        "path": request.path,
-        "status": response.status_code,
-        "duration_ms": round((time.perf_counter() - started) * 1000, 1) if started else None,
-        "request_id": g.get("request_id"),
-        "user": pseudonym(user or g.get("api_caller")),
-    }})
+    log.info(
+        "request",
+        extra={
+            "http": {
+                "method": request.method,
+                "path": request.path,
+                "status": response.status_code,
+                "duration_ms": round((time.perf_counter() - started) * 1000, 1)
+                if started
+                else None,
+                "request_id": g.get("request_id"),
+                "user": pseudonym(user or g.get("api_caller")),
+            }
+        },
+    )
     return response
 
 

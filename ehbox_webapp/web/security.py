@@ -30,18 +30,20 @@ def _origin(url: str) -> str:
 
 def content_security_policy() -> str:
     realm = " ".join(sorted({_origin(settings().iam_issuer), _origin(settings().iam_m2m_issuer)}))
-    return "; ".join([
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "img-src 'self' data:",
-        "object-src 'none'",
-        "base-uri 'none'",
-        f"form-action 'self' {realm}",
-        f"connect-src 'self' {realm}",
-        "frame-src 'self'",
-        "frame-ancestors 'none'",
-    ])
+    return "; ".join(
+        [
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self'",
+            "img-src 'self' data:",
+            "object-src 'none'",
+            "base-uri 'none'",
+            f"form-action 'self' {realm}",
+            f"connect-src 'self' {realm}",
+            "frame-src 'self'",
+            "frame-ancestors 'none'",
+        ]
+    )
 
 
 def set_security_headers(response: Response) -> Response:
@@ -75,11 +77,18 @@ def rate_limit() -> Response | tuple | None:
         from .errors import problem
 
         # Problem documents are for developers: English, like all of /api/v1.
-        response = problem(429, "Too many requests", f"At most {count} requests per "
-                           f"{window} seconds here. Try again in {retry_after} s.")
+        response = problem(
+            429,
+            "Too many requests",
+            f"At most {count} requests per {window} seconds here. Try again in {retry_after} s.",
+        )
     else:
-        response = Response(render_template("errors/rate_limited.html", count=count,
-                                            window=window, retry_after=retry_after), 429)
+        response = Response(
+            render_template(
+                "errors/rate_limited.html", count=count, window=window, retry_after=retry_after
+            ),
+            429,
+        )
     response.headers["Retry-After"] = retry_after
     return response
 

@@ -62,8 +62,11 @@ class ServerSessionInterface(SessionInterface):
         return ServerSession(new=True)
 
     def save_session(self, app: Flask, session: ServerSession, response: Response) -> None:
-        name, domain, path = (self.get_cookie_name(app), self.get_cookie_domain(app),
-                              self.get_cookie_path(app))
+        name, domain, path = (
+            self.get_cookie_name(app),
+            self.get_cookie_domain(app),
+            self.get_cookie_path(app),
+        )
         if session.previous_sid:
             self.store.delete(self.prefix + session.previous_sid)
         if not session:
@@ -76,7 +79,13 @@ class ServerSessionInterface(SessionInterface):
         elif not self.should_set_cookie(app, session):
             return
         response.set_cookie(
-            name, session.sid, max_age=self.ttl, httponly=True, domain=domain, path=path,
-            secure=self.get_cookie_secure(app), samesite=self.get_cookie_samesite(app),
+            name,
+            session.sid,
+            max_age=self.ttl,
+            httponly=True,
+            domain=domain,
+            path=path,
+            secure=self.get_cookie_secure(app),
+            samesite=self.get_cookie_samesite(app),
         )
         response.vary.add("Cookie")

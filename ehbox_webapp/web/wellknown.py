@@ -36,10 +36,10 @@ def readyz():
     checks = {
         "keystore": svc.identity is not None and svc.identity.days_left() >= 0,
         "session_store": svc.store.ping(),
-        "realm": _answers(svc, f"{svc.settings.iam_issuer}/.well-known/openid-configuration",
-                          ok=(200,)),
-        "ehealthbox": _answers(svc, f"{svc.settings.ehbox_api_url}/boxInfo",
-                               ok=range(200, 500)),
+        "realm": _answers(
+            svc, f"{svc.settings.iam_issuer}/.well-known/openid-configuration", ok=(200,)
+        ),
+        "ehealthbox": _answers(svc, f"{svc.settings.ehbox_api_url}/boxInfo", ok=range(200, 500)),
     }
     ready = all(checks.values())
     return jsonify(status="ready" if ready else "not ready", checks=checks), 200 if ready else 503

@@ -42,9 +42,12 @@ def authenticate() -> None:
         _authenticate_bearer(header)
         return
     if session.get("user") is None:
-        raise ApiProblem(401, "Authentication required",
-                         "Send a Bearer access token, or log in to the web application first.",
-                         headers={"WWW-Authenticate": 'Bearer realm="ehbox-webapp"'})
+        raise ApiProblem(
+            401,
+            "Authentication required",
+            "Send a Bearer access token, or log in to the web application first.",
+            headers={"WWW-Authenticate": 'Bearer realm="ehbox-webapp"'},
+        )
     if request.method in UNSAFE:
         csrf.protect()  # raises CSRFError: a session caller must send X-CSRFToken
     g.api_caller = session["user"].get("sub", "")
@@ -54,26 +57,42 @@ def _authenticate_bearer(header: str) -> None:
     scheme, _, token = header.partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
-        raise ApiProblem(401, "Invalid authorization header",
-                         "Use 'Authorization: Bearer <access token>'.",
-                         headers={"WWW-Authenticate": 'Bearer error="invalid_request"'})
+        raise ApiProblem(
+            401,
+            "Invalid authorization header",
+            "Use 'Authorization: Bearer <access token>'.",
+            headers={"WWW-Authenticate": 'Bearer error="invalid_request"'},
+        )
     cfg = settings()
     try:
         claims = _validated(token, cfg.api_allowed_clients)
     except InvalidToken as exc:
         log.info("Bearer token refused: %s", exc.reason)
         if exc.error == "insufficient_scope":
-            raise ApiProblem(403, "Insufficient scope", f"The access token was refused: "
-                             f"{exc.reason}.", headers={"WWW-Authenticate":
-                             'Bearer error="insufficient_scope", scope="ehbox"'}) from None
-        raise ApiProblem(401, "Invalid access token", f"The access token was refused: "
-                         f"{exc.reason}.", headers={"WWW-Authenticate":
-                         f'Bearer error="invalid_token", error_description="{exc.reason}"'}
-                         ) from None
+            raise ApiProblem(
+                403,
+                "Insufficient scope",
+                f"The access token was refused: {exc.reason}.",
+                headers={"WWW-Authenticate": 'Bearer error="insufficient_scope", scope="ehbox"'},
+            ) from None
+        raise ApiProblem(
+            401,
+            "Invalid access token",
+            f"The access token was refused: {exc.reason}.",
+            headers={
+                "WWW-Authenticate": (
+                    f'Bearer error="invalid_token", error_description="{exc.reason}"'
+                )
+            },
+        ) from None
     except IamError as exc:
         log.warning("Bearer token could not be checked: %s", exc)
-        raise ApiProblem(503, "I.AM Connect unavailable", "The token could not be checked "
-                         "because I.AM Connect is unreachable. Try again shortly.") from None
+        raise ApiProblem(
+            503,
+            "I.AM Connect unavailable",
+            "The token could not be checked "
+            "because I.AM Connect is unreachable. Try again shortly.",
+        ) from None
     g.api_token = token
     g.api_caller = claims.get("sub", "")
     g.api_checks = [
@@ -86,8 +105,11 @@ def _authenticate_bearer(header: str) -> None:
         f"exchanged for the eHealthBox audience ({cfg.ehbox_audience or 'no exchange configured'})"
         " before any eHealthBox call",
     ]
-    g.api_claims = {k: claims[k] for k in ("sub", "azp", "client_id", "scope", "exp", "iss",
-                                           "name") if k in claims}
+    g.api_claims = {
+        k: claims[k]
+        for k in ("sub", "azp", "client_id", "scope", "exp", "iss", "name")
+        if k in claims
+    }
 
 
 _VALIDATED: dict[str, dict] = {}
@@ -118,7 +140,8 @@ def cors(response):
     if origin and origin.rstrip("/") in settings().cors_origins:
         response.headers["Access-Control-Allow-Origin"] = origin
         response.headers["Access-Control-Allow-Headers"] = (
-            "Authorization, Content-Type, Idempotency-Key")
+            "Authorization, Content-Type, Idempotency-Key"
+        )
         response.headers["Access-Control-Allow-Methods"] = "GET, POST, DELETE, OPTIONS"
         response.headers["Access-Control-Expose-Headers"] = "Content-Disposition, X-Request-Id"
         response.headers["Access-Control-Max-Age"] = "600"
@@ -132,10 +155,14 @@ def whoami():
     """Who the server thinks the caller is, and what it checked (no token echoed)."""
     if g.api_token:
         return jsonify(via="bearer", claims=g.api_claims, checks=g.api_checks)
-    return jsonify(via="session", claims={"sub": session["user"].get("sub"),
-                                          "name": session["user"].get("name")},
-                   checks=["logged in through the web login (server-side session)",
-                           "CSRF header checked on unsafe methods"])
+    return jsonify(
+        via="session",
+        claims={"sub": session["user"].get("sub"), "name": session["user"].get("name")},
+        checks=[
+            "logged in through the web login (server-side session)",
+            "CSRF header checked on unsafe methods",
+        ],
+    )
 
 
 register_problem_handlers(bp)

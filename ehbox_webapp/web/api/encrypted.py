@@ -11,18 +11,12 @@ from __future__ import annotations
 from flask import Response
 
 from ...ehealth.ehealthbox import EhealthboxClient, Message, NewMessage, SendResult
-from ...ehealth.ehealthbox.sealing import (
-    EncryptedSend,
-    OpenedMessage,
-    client_fetch,
-    sender_identity,
-    unseal_field,
-    unseal_message,
-)
+from ...ehealth.ehealthbox.opening import NoSuchPart, open_fields, open_part
+from ...ehealth.ehealthbox.sealing import EncryptedSend, OpenedMessage
 from ...ehealth.etee.directory import DirectoryUnavailable, NoEncryptionKey
 from ...ehealth.etee.errors import EteeError
 from ...ehealth.etee.keys import NoKeystore
-from ..downloads import content_disposition, safe_mime_type
+from ..downloads import content_download
 from ..extensions import services
 from .problems import ApiProblem
 from .serialize import to_json
@@ -33,8 +27,12 @@ def send(client: EhealthboxClient, message: NewMessage) -> SendResult:
     try:
         return EncryptedSend(client, svc.directory, svc.keys).send(message)
     except NoEncryptionKey as exc:
-        raise ApiProblem(422, "No encryption key", f"{exc} Nothing was sent.",
-                         invalidParams=[{"name": "recipients", "reason": str(exc)}]) from None
+        raise ApiProblem(
+            422,
+            "No encryption key",
+            f"{exc} Nothing was sent.",
+            invalidParams=[{"name": "recipients", "reason": str(exc)}],
+        ) from None
     except NoKeystore as exc:
         raise ApiProblem(422, "No keystore for your box", f"{exc} Nothing was sent.") from None
     except DirectoryUnavailable as exc:
@@ -49,8 +47,7 @@ def _keys(client: EhealthboxClient):
 
 
 def open_message(client: EhealthboxClient, message: Message, folder: str) -> OpenedMessage:
-    fetch = client_fetch(client, message.message_id, folder)
-    return unseal_message(message, fetch, _keys(client), contents=False)
+    return open_fields(client, message, folder, _keys(client))
 
 
 def sealed_json(opened: OpenedMessage) -> dict:
@@ -66,24 +63,13 @@ def sealed_json(opened: OpenedMessage) -> dict:
     }
 
 
-def opened_download(client: EhealthboxClient, message: Message, folder: str,
-                    index: int | None) -> Response:
-    if index is None:
-        part = message.document
-        if part is None:
-            raise ApiProblem(404, "Not found", "This message has no document.")
-        sealed = client.open_document(message.message_id, folder).read()
-    else:
-        part = next((a for a in message.annexes if a.index == index), None)
-        if part is None:
-            raise ApiProblem(404, "Not found", "This message has no such annex.")
-        sealed = client.open_annex(message.message_id, index, folder).read()
+def opened_download(
+    client: EhealthboxClient, message: Message, folder: str, index: int | None
+) -> Response:
     try:
-        content = unseal_field(sealed, _keys(client), sender_identity(message)).content
+        part = open_part(client, message, folder, index, _keys(client))
+    except NoSuchPart as exc:
+        raise ApiProblem(404, "Not found", str(exc)) from None
     except EteeError as exc:
         raise ApiProblem(422, "Cannot be opened", f"This part cannot be opened: {exc}") from None
-    response = Response(content, mimetype=safe_mime_type(part.mime_type))
-    response.headers["Content-Disposition"] = content_disposition(part.download_file_name)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return content_download(part.content, part.download_file_name, part.mime_type)

@@ -24,9 +24,12 @@ IDEMPOTENCY_TTL = 24 * 3600
 def _folder(default: str = "INBOX") -> str:
     folder = request.args.get("folder", default).upper()
     if folder not in models.FOLDERS:
-        raise ApiProblem(400, "Unknown folder", f"folder must be one of "
-                         f"{', '.join(models.FOLDERS)}.",
-                         invalidParams=[{"name": "folder", "reason": "unknown folder"}])
+        raise ApiProblem(
+            400,
+            "Unknown folder",
+            f"folder must be one of {', '.join(models.FOLDERS)}.",
+            invalidParams=[{"name": "folder", "reason": "unknown folder"}],
+        )
     return folder
 
 
@@ -34,8 +37,12 @@ def _positive_int(name: str, default: int, maximum: int | None = None) -> int:
     raw = request.args.get(name, str(default))
     if not raw.isdigit() or int(raw) < 1 or (maximum and int(raw) > maximum):
         bound = f" at most {maximum}" if maximum else ""
-        raise ApiProblem(400, "Bad paging", f"{name} must be a whole number from 1{bound}.",
-                         invalidParams=[{"name": name, "reason": "out of range"}])
+        raise ApiProblem(
+            400,
+            "Bad paging",
+            f"{name} must be a whole number from 1{bound}.",
+            invalidParams=[{"name": name, "reason": "out of range"}],
+        )
     return int(raw)
 
 
@@ -57,8 +64,11 @@ def list_messages():
     start = (page - 1) * size + 1
     result = ehealthbox().list_messages(folder, start, start + size - 1)
     body: dict[str, Any] = {
-        "folder": folder, "page": page, "pageSize": size,
-        "total": result.total, "unread": result.unread,
+        "folder": folder,
+        "page": page,
+        "pageSize": size,
+        "total": result.total,
+        "unread": result.unread,
         "messages": to_json(list(result.messages)),
     }
     if result.total is not None and start + size - 1 < result.total:
@@ -128,8 +138,12 @@ def _message_json() -> dict:
     if raw is None and request.is_json:
         return request.get_json(silent=True) or {}
     if raw is None:
-        raise ApiProblem(415, "Multipart expected", "Send multipart/form-data with a "
-                         "'message' part holding the JSON description of the message.")
+        raise ApiProblem(
+            415,
+            "Multipart expected",
+            "Send multipart/form-data with a "
+            "'message' part holding the JSON description of the message.",
+        )
     try:
         spec = json.loads(raw)
     except ValueError:
@@ -149,11 +163,16 @@ def _new_message(spec: dict) -> models.NewMessage:
         box_type, identifier = str(r.get("type", "")).upper(), clean(str(r.get("id", "")))
         quality, sub_type = str(r.get("quality", "")).upper(), r.get("subType") or None
         for problem in check_recipient(box_type, identifier, quality, sub_type):
-            invalid.append({"name": f"recipients[{i}].{problem.field}",
-                            "reason": problem.message})
-        recipients.append(models.Recipient(id=identifier, type=box_type, quality=quality,
-                                           sub_type=sub_type,
-                                           ooo_processed=bool(r.get("ooOProcessed"))))
+            invalid.append({"name": f"recipients[{i}].{problem.field}", "reason": problem.message})
+        recipients.append(
+            models.Recipient(
+                id=identifier,
+                type=box_type,
+                quality=quality,
+                sub_type=sub_type,
+                ooo_processed=bool(r.get("ooOProcessed")),
+            )
+        )
     if not recipients:
         invalid.append({"name": "recipients", "reason": "at least one recipient is needed"})
     title = str(spec.get("title") or "").strip()
@@ -165,11 +184,16 @@ def _new_message(spec: dict) -> models.NewMessage:
     upload = request.files.get("document")
     text = spec.get("text")
     if (upload is None) == (text is None):
-        invalid.append({"name": "document", "reason": "send exactly one of a 'document' file "
-                        "part or a 'text' field"})
+        invalid.append(
+            {
+                "name": "document",
+                "reason": "send exactly one of a 'document' file part or a 'text' field",
+            }
+        )
     if invalid:
-        raise ApiProblem(422, "Invalid message", "Some fields are not valid.",
-                         invalidParams=invalid)
+        raise ApiProblem(
+            422, "Invalid message", "Some fields are not valid.", invalidParams=invalid
+        )
     receipts = set(spec.get("receipts") or [])
     free_text = spec.get("freeText")
     return models.NewMessage(
@@ -201,9 +225,12 @@ def _publication_id(spec: dict, fresh: str) -> str:
     if given is not None:
         given = str(given)
         if not 1 <= len(given) <= 13 or not given.isalnum():
-            raise ApiProblem(422, "Invalid publicationId", "publicationId is 1 to 13 letters "
-                             "or digits.", invalidParams=[{"name": "publicationId",
-                                                           "reason": "1-13 alphanumerics"}])
+            raise ApiProblem(
+                422,
+                "Invalid publicationId",
+                "publicationId is 1 to 13 letters or digits.",
+                invalidParams=[{"name": "publicationId", "reason": "1-13 alphanumerics"}],
+            )
         return given
     key = request.headers.get("Idempotency-Key")
     if not key:
@@ -224,9 +251,12 @@ def move():
     destination = str(body.get("destination", "")).upper()
     ids = _ids(body)
     if (source, destination) not in models.ALLOWED_MOVES:
-        raise ApiProblem(422, "Move not allowed", "Messages move only between INBOX and "
-                         "BININBOX, or between SENTBOX and BINSENTBOX.",
-                         invalidParams=[{"name": "destination", "reason": "not allowed"}])
+        raise ApiProblem(
+            422,
+            "Move not allowed",
+            "Messages move only between INBOX and BININBOX, or between SENTBOX and BINSENTBOX.",
+            invalidParams=[{"name": "destination", "reason": "not allowed"}],
+        )
     not_moved = ehealthbox().move(ids, source, destination)
     return jsonify({"notMoved": not_moved})
 
@@ -236,9 +266,12 @@ def delete_many():
     body = request.get_json(silent=True) or {}
     folder = str(body.get("folder", "")).upper()
     if folder not in models.FOLDERS:
-        raise ApiProblem(422, "Unknown folder", f"folder must be one of "
-                         f"{', '.join(models.FOLDERS)}.",
-                         invalidParams=[{"name": "folder", "reason": "unknown folder"}])
+        raise ApiProblem(
+            422,
+            "Unknown folder",
+            f"folder must be one of {', '.join(models.FOLDERS)}.",
+            invalidParams=[{"name": "folder", "reason": "unknown folder"}],
+        )
     not_deleted = ehealthbox().delete(_ids(body), folder)
     return jsonify({"notDeleted": not_deleted})
 
@@ -254,10 +287,17 @@ def delete_one(message_id: str):
 def _ids(body: dict) -> list[str]:
     ids = body.get("messageIds")
     if not isinstance(ids, list) or not ids or not all(isinstance(i, str) for i in ids):
-        raise ApiProblem(422, "Invalid messageIds", "messageIds must be a non-empty list of "
-                         "message ids.", invalidParams=[{"name": "messageIds",
-                                                         "reason": "non-empty list"}])
+        raise ApiProblem(
+            422,
+            "Invalid messageIds",
+            "messageIds must be a non-empty list of message ids.",
+            invalidParams=[{"name": "messageIds", "reason": "non-empty list"}],
+        )
     if len(ids) > 100:
-        raise ApiProblem(422, "Too many messageIds", "At most 100 message ids per call.",
-                         invalidParams=[{"name": "messageIds", "reason": "at most 100"}])
+        raise ApiProblem(
+            422,
+            "Too many messageIds",
+            "At most 100 message ids per call.",
+            invalidParams=[{"name": "messageIds", "reason": "at most 100"}],
+        )
     return ids

@@ -25,8 +25,9 @@ PROBLEM_BASE = "https://ehbox-webapp.example/problems/"
 class ApiProblem(Exception):
     """Raise to answer with a problem document."""
 
-    def __init__(self, status: int, title: str, detail: str, *, headers: dict | None = None,
-                 **extra):
+    def __init__(
+        self, status: int, title: str, detail: str, *, headers: dict | None = None, **extra
+    ):
         super().__init__(detail)
         self.status, self.title, self.detail = status, title, detail
         self.headers = headers or {}
@@ -51,8 +52,10 @@ EHEALTHBOX_STATUS: tuple[tuple[type[ehbox.EhealthboxError], int, str], ...] = (
 
 
 def ehealthbox_problem(exc: ehbox.EhealthboxError):
-    status, slug = next(((s, t) for cls, s, t in EHEALTHBOX_STATUS if isinstance(exc, cls)),
-                        (502, "ehealthbox-error"))
+    status, slug = next(
+        ((s, t) for cls, s, t in EHEALTHBOX_STATUS if isinstance(exc, cls)),
+        (502, "ehealthbox-error"),
+    )
     extra: dict = {}
     if exc.code:
         extra["code"] = exc.code
@@ -64,8 +67,9 @@ def ehealthbox_problem(exc: ehbox.EhealthboxError):
         if exc.problem.get(key):
             extra[key] = exc.problem[key]
     if status >= 500:
-        log.warning("eHealthBox error %s (code %s, request %s)", exc.status, exc.code,
-                    exc.request_id)
+        log.warning(
+            "eHealthBox error %s (code %s, request %s)", exc.status, exc.code, exc.request_id
+        )
     response = problem(status, type(exc).__name__, str(exc), type_=PROBLEM_BASE + slug, **extra)
     if status == 503:
         response.headers["Retry-After"] = "30"
@@ -94,8 +98,12 @@ def register_problem_handlers(bp: Blueprint) -> None:
 
     @bp.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError):
-        return problem(403, "CSRF check failed", "A call made with the web session must send "
-                       "the page's CSRF token in the X-CSRFToken header.")
+        return problem(
+            403,
+            "CSRF check failed",
+            "A call made with the web session must send "
+            "the page's CSRF token in the X-CSRFToken header.",
+        )
 
     @bp.errorhandler(HTTPException)
     def http_error(exc: HTTPException):

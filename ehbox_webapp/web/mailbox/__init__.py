@@ -7,6 +7,9 @@ Thin Flask views over the framework-neutral `EhealthboxClient` (obtained from
 - `message`: one message, its document (inline or download) and annexes;
 - `compose`: new message, reply, forward, send (with `forms` and `drafts`);
 - `actions`: move to the bin and back, delete for good;
+- `encrypted_send`, `encrypted_read`: end-to-end encryption, offered on compose, opened
+  on the message page and on download;
+- `boxcache`: the box info and the folder counts, kept briefly per user;
 - `pages`: shared names, template filters and the error pages of the blueprint.
 """
 

@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 
 from ..auth import login_required
 from ..ehbox import ehealthbox
-from . import bp
+from . import boxcache, bp
 from .forms import ActionForm
 from .pages import BINS, FOLDER_LABELS, MESSAGE, OTHER_SIDE, check_message_id
 
@@ -29,7 +29,10 @@ log = logging.getLogger(__name__)
 def move(folder: str, message_id: str):
     check_message_id(message_id)
     destination = OTHER_SIDE[folder]
-    not_moved = ehealthbox().move([message_id], folder, destination)
+    try:
+        not_moved = ehealthbox().move([message_id], folder, destination)
+    finally:  # even a failed call may have moved it: both folders' counts are in doubt
+        boxcache.forget()
     if not_moved:
         flash(_("The message could not be moved: it is no longer in this folder."), "error")
         return redirect(url_for("mailbox.folder", folder=folder))
@@ -54,7 +57,10 @@ def confirm_delete(folder: str, message_id: str):
 @login_required
 def delete(folder: str, message_id: str):
     check_message_id(message_id)
-    not_deleted = ehealthbox().delete([message_id], folder)
+    try:
+        not_deleted = ehealthbox().delete([message_id], folder)
+    finally:  # the folder's counts and the box's size are in doubt
+        boxcache.forget()
     if not_deleted:
         flash(_("The message could not be deleted: it is no longer in this folder."), "error")
     else:

@@ -31,11 +31,13 @@ from ...ehealth.ehealthbox import (
     Unavailable,
     new_publication_id,
 )
+from ...ehealth.etee.errors import EteeError
 from ..auth import LoginRequired, login_required
 from ..ehbox import ehealthbox
 from ..extensions import settings
-from . import bp, drafts
+from . import boxcache, bp, drafts, encrypted_send
 from .drafts import Draft, DraftError, megabytes
+from .encrypted_read import shown_original
 from .forms import MAX_RECIPIENT_ROWS, ComposeForm
 from .outgoing import OriginalUnavailable, build_message
 from .pages import MESSAGE, check_message_id, ehealthbox_sentence, localdate
@@ -125,6 +127,9 @@ def send():
             status=_status(exc),
             login_again=resume if isinstance(exc, Unauthorized) else None,
         )
+    except EteeError as exc:  # a key missing or unreachable: raised before anything is sent
+        draft.save_fields(_kept_fields())
+        return _render(form, draft, status=encrypted_send.explain(form, exc))
     draft.delete()
     _flash_sent(result)
     return redirect(url_for("mailbox.message", folder="SENTBOX", message_id=result.message_id))
@@ -132,8 +137,12 @@ def send():
 
 def _publish(form: ComposeForm, draft: Draft) -> SendResult:
     client = ehealthbox()
-    with ExitStack() as files:
-        return client.send(build_message(form, draft, files, client))
+    send = encrypted_send.send_encrypted if form.encrypt.data else type(client).send
+    try:
+        with ExitStack() as files:
+            return send(client, build_message(form, draft, files, client))
+    finally:  # even a send whose answer was lost may have changed the counts and the box size
+        boxcache.forget()
 
 
 def _draft(publication_id: str | None) -> Draft:
@@ -235,16 +244,19 @@ def _flash_sent(result: SendResult) -> None:
 
 
 def _original(folder: str, message_id: str) -> Message:
+    """The message answered or forwarded, its sealed fields opened (None where they fail)."""
     check_message_id(message_id)
-    original = ehealthbox().get_message(message_id, folder)
+    client = ehealthbox()
+    original = client.get_message(message_id, folder)
     if original.content_specification.content_type in SYSTEM_CONTENT_TYPES:
         abort(404)  # system messages come from the platform: nobody to answer
-    return original
+    return shown_original(client, original, folder)
 
 
 def _new_form(original: Message, prefix: str) -> ComposeForm:
     form = ComposeForm(formdata=None)
     form.publication_id.data = new_publication_id()
+    form.encrypt.data = original.content_specification.is_encrypted  # answered as it came
     title = original.document.title if original.document else ""
     form.title.data = title if title.lower().startswith(prefix.lower()) else (prefix + title)[:400]
     form.patient_inss.data = original.patient_inss
@@ -269,4 +281,6 @@ def _render(
         original=original,
         login_again=login_again,
         limit=megabytes(settings().max_upload_bytes),
+        no_encryption=encrypted_send.encryption_unavailable(ehealthbox()),
+        clear_fields_warning=encrypted_send.CLEAR_FIELDS_WARNING,
     ), status

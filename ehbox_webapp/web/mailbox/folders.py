@@ -6,10 +6,10 @@ from dataclasses import dataclass
 
 from flask import abort, redirect, render_template, request, url_for
 
-from ...ehealth.ehealthbox import MessagePage, MessageSummary
+from ...ehealth.ehealthbox import EhealthboxClient, MessagePage, MessageSummary
 from ..auth import login_required
 from ..ehbox import ehealthbox
-from . import bp
+from . import boxcache, bp
 from .pages import FOLDER, FOLDER_LABELS, MESSAGE_ID
 
 PAGE_SIZE = 25
@@ -49,7 +49,7 @@ def folder(folder: str):
         last_page=last_page,
         next_after=messages[-1].message_id if messages else None,
         counts=folder_counts(client, page),
-        box=client.box_info(),
+        box=boxcache.box_info(client),
     )
 
 
@@ -93,15 +93,11 @@ def without_repeats(
     return unique
 
 
-def folder_counts(client, current: MessagePage) -> list[FolderCount]:
-    """Total and unread per folder.
+def folder_counts(client: EhealthboxClient, current: MessagePage) -> list[FolderCount]:
+    """Total and unread per folder: the listed folder's live, the others kept briefly.
 
-    The current folder's come with its page; each other folder costs a
-    one-message listing, the smallest call that carries them. (Listing the INBOX
-    counts as "received" for its newest message, as any mail client's polling does.)
+    See `boxcache.folder_counts`: a second view within its TTL asks eHealthBox nothing more
+    than the folder's own page.
     """
-    counts = []
-    for name, label in FOLDER_LABELS.items():
-        page = current if name == current.folder else client.list_messages(name, 1, 1)
-        counts.append(FolderCount(name, label, page.total, page.unread))
-    return counts
+    counts = boxcache.folder_counts(client, current, tuple(FOLDER_LABELS))
+    return [FolderCount(name, label, *counts[name]) for name, label in FOLDER_LABELS.items()]

@@ -217,6 +217,7 @@ class ComposeForm(FlaskForm):
     publication_receipt = BooleanField(_l("when it is published"))
     received_receipt = BooleanField(_l("when it is received"))
     read_receipt = BooleanField(_l("when it is read"))
+    encrypt = BooleanField(_l("Encrypt end to end"))
     add_recipient = SubmitField(_l("Add a recipient row"))
     send = SubmitField(_l("Send"))
 

@@ -4,6 +4,10 @@ A plain-text document is shown on the page in a <pre> (escaped like everything
 else from a message); a PDF in an <iframe> of the inline route, which serves
 only PDF and plain text inline, inside a sandboxing CSP (see `web/downloads.py`).
 Every file can always be downloaded as an attachment.
+
+An encrypted message is opened on the way (`encrypted_read`): the page shows its opened
+fields and who sealed it, and its files are opened when downloaded. A download therefore
+asks for the message first, to know whether its parts are sealed and by whom.
 """
 
 from __future__ import annotations
@@ -22,7 +26,8 @@ from ...ehealth.ehealthbox import (
 from ..auth import login_required
 from ..downloads import essence, stream_download
 from ..ehbox import ehealthbox
-from . import bp
+from . import boxcache, bp
+from .encrypted_read import open_for_page, sealed_download
 from .forms import ActionForm
 from .pages import MESSAGE, SENT_FOLDERS, check_message_id, ehealthbox_sentence
 
@@ -36,13 +41,23 @@ def message(folder: str, message_id: str):
     check_message_id(message_id)
     client = ehealthbox()
     msg = client.get_message(message_id, folder)
+    if folder not in SENT_FOLDERS:
+        boxcache.forget_folder(folder)  # it is read now: the folder's unread count may drop
+    show = document_display(msg)
+    sealed = None
+    if msg.content_specification.is_encrypted:
+        sealed = open_for_page(client, msg, folder, text_document=show == "text")
+        text = sealed.document_text
+    else:
+        text = _text_preview(client, msg, folder)
     receipts, receipts_error = _receipts(client, msg, folder)
     return render_template(
         "mailbox/message.html",
         folder=folder,
-        message=msg,
-        show=document_display(msg),
-        text=_text_preview(client, msg, folder),
+        message=sealed.message if sealed else msg,
+        sealed=sealed,
+        show=show,
+        text=text,
         receipts=receipts,
         receipts_error=receipts_error,
         form=ActionForm(),
@@ -52,23 +67,32 @@ def message(folder: str, message_id: str):
 @bp.get(f"/{MESSAGE}/document")
 @login_required
 def document(folder: str, message_id: str):
-    check_message_id(message_id)
-    return stream_download(ehealthbox().open_document(message_id, folder))
+    return _download(folder, message_id, None)
 
 
 @bp.get(f"/{MESSAGE}/document/inline")
 @login_required
 def document_inline(folder: str, message_id: str):
     """For the message page's <iframe>: PDF or text inline, anything else as a download."""
-    check_message_id(message_id)
-    return stream_download(ehealthbox().open_document(message_id, folder), inline=True)
+    return _download(folder, message_id, None, inline=True)
 
 
 @bp.get(f"/{MESSAGE}/annexes/<int:index>")
 @login_required
 def annex(folder: str, message_id: str, index: int):
+    return _download(folder, message_id, index)
+
+
+def _download(folder: str, message_id: str, index: int | None, *, inline: bool = False):
+    """Stream a part as it is stored; a sealed part is fetched whole and opened first."""
     check_message_id(message_id)
-    return stream_download(ehealthbox().open_annex(message_id, index, folder))
+    client = ehealthbox()
+    msg = client.get_message(message_id, folder)
+    if msg.content_specification.is_encrypted:
+        return sealed_download(client, msg, folder, index, inline=inline)
+    if index is None:
+        return stream_download(client.open_document(message_id, folder), inline=inline)
+    return stream_download(client.open_annex(message_id, index, folder))
 
 
 def document_display(msg: Message) -> str | None:

@@ -26,6 +26,7 @@ from ...ehealth.ehealthbox import (
 )
 from ...ehealth.ehealthbox.identifiers import clean
 from .drafts import Draft, KeptFile
+from .encrypted_read import UnreadableOriginal, forwarded_parts
 from .forms import ComposeForm
 from .pages import ehealthbox_sentence
 
@@ -33,14 +34,19 @@ SPOOL_IN_MEMORY = 1024 * 1024  # a forwarded file above this goes to a temporary
 
 
 class OriginalUnavailable(Exception):
-    """The message being forwarded could not be fetched; `cause` says why."""
+    """The message being forwarded could not be fetched or opened; `cause` says why."""
 
-    def __init__(self, cause: EhealthboxError):
+    def __init__(self, cause: EhealthboxError | UnreadableOriginal):
         super().__init__(str(cause))
         self.cause = cause
 
     def __str__(self) -> str:
         """The sentence for the compose page, in the page's language (needs a request)."""
+        if isinstance(self.cause, UnreadableOriginal):
+            return _(
+                "The forwarded message is encrypted and cannot be opened: %(reason)s",
+                reason=self.cause.reason,
+            )
         return _(
             "The files of the forwarded message could not be fetched: %(reason)s",
             reason=ehealthbox_sentence(self.cause),
@@ -90,9 +96,15 @@ def _kept(draft: Draft, kept: KeptFile, files: ExitStack) -> Attachment:
 def forwarded_files(
     client: EhealthboxClient, folder: str, message_id: str, files: ExitStack
 ) -> tuple[Attachment | None, list[Attachment]]:
-    """The original's document and annexes, downloaded (digest-checked) to spooled files."""
+    """The original's document and annexes, downloaded (digest-checked) to spooled files.
+
+    An encrypted original is opened first: what is forwarded is its content, sealed again
+    for the new recipients when the new message is encrypted.
+    """
     try:
         original: Message = client.get_message(message_id, folder)
+        if original.content_specification.is_encrypted:
+            return forwarded_parts(client, original, folder)
         document = None
         if original.document is not None:
             doc = original.document
@@ -113,7 +125,7 @@ def forwarded_files(
         ]
     except Unauthorized:
         raise  # the page asks to log in again, as for any other call
-    except EhealthboxError as exc:
+    except (EhealthboxError, UnreadableOriginal) as exc:
         raise OriginalUnavailable(exc) from exc
     return document, annexes
 

@@ -11,7 +11,7 @@ import logging
 import re
 from datetime import UTC, date, datetime
 
-from babel.dates import format_skeleton
+from babel.dates import format_datetime
 from flask import abort, render_template, request
 from flask_babel import format_decimal, format_number, format_time, get_locale, to_user_timezone
 from flask_babel import gettext as _
@@ -29,6 +29,7 @@ from ...ehealth.ehealthbox import (
 from ...ehealth.ehealthbox import errors as ehbox
 from ..errors import render_error
 from ..extensions import settings
+from ..i18n import skeleton_pattern
 from . import bp
 from .drafts import megabytes
 
@@ -135,11 +136,13 @@ def localdate(value: date | None) -> str:
     """A day, all digits with a four-digit year (04/03/2026, 4/3/2026, 04.03.2026).
 
     CLDR's "short" date has a two-digit year in French and German; a skeleton asks for
-    the language's own order and separators with the full year.
+    the language's own order and separators with the full year. Its pattern is worked out
+    once per locale (`skeleton_pattern`); formatting is then what `format_skeleton` does.
     """
     if value is None:
         return ""
-    return format_skeleton("yMMdd", value, locale=get_locale())
+    locale = get_locale()
+    return format_datetime(value, skeleton_pattern("yMMdd", str(locale)), locale=locale)
 
 
 @bp.app_template_filter("filesize")
