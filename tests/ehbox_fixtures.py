@@ -62,22 +62,42 @@ class Sandbox:
     def api(self) -> str:
         return f"{self.url}/ehealthbox/v1"
 
-    def token(self, who: str = "dr-alice", *, audience: str | None = AUDIENCE,
-              expires_in: int = 300, issuer: str | None = None, **extra: Any) -> str:
+    def token(
+        self,
+        who: str = "dr-alice",
+        *,
+        audience: str | None = AUDIENCE,
+        expires_in: int = 300,
+        issuer: str | None = None,
+        **extra: Any,
+    ) -> str:
         now = int(time.time())
-        claims: dict[str, Any] = {"aud": [audience], "exp": now + expires_in, "iat": now,
-                                  "jti": uuid.uuid4().hex, "typ": "Bearer"}
+        claims: dict[str, Any] = {
+            "aud": [audience],
+            "exp": now + expires_in,
+            "iat": now,
+            "jti": uuid.uuid4().hex,
+            "typ": "Bearer",
+        }
         org = next((o for o in ORGANISATIONS if o.client_id == who), None)
         if org is not None:
-            claims.update(iss=self.settings.issuer("M2M"), azp=org.client_id,
-                          sub=f"service-account-{org.client_id}")
+            claims.update(
+                iss=self.settings.issuer("M2M"),
+                azp=org.client_id,
+                sub=f"service-account-{org.client_id}",
+            )
         else:
             p = persona(who)
             assert p is not None, who
-            claims.update(iss=self.settings.issuer("healthcare"), azp="ehbox-webapp",
-                          sub=p.id, ssin=p.ssin, given_name=p.first_name,
-                          family_name=p.last_name,
-                          userProfile={p.profession: {"recognised": True, "nihii11": p.nihii11}})
+            claims.update(
+                iss=self.settings.issuer("healthcare"),
+                azp="ehbox-webapp",
+                sub=p.id,
+                ssin=p.ssin,
+                given_name=p.first_name,
+                family_name=p.last_name,
+                userProfile={p.profession: {"recognised": True, "nihii11": p.nihii11}},
+            )
         if issuer is not None:
             claims["iss"] = issuer
         claims.update(extra)
@@ -92,17 +112,35 @@ class Sandbox:
     def _record(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
         content_type = response.headers.get("Content-Type", "")
         body = response.json() if "json" in content_type else None
-        self.recorded.append({"method": response.request.method, "url": response.url,
-                              "status": response.status_code, "content_type": content_type,
-                              "body": body})
+        self.recorded.append(
+            {
+                "method": response.request.method,
+                "url": response.url,
+                "status": response.status_code,
+                "content_type": content_type,
+                "body": body,
+            }
+        )
 
-    def client(self, who: str = "dr-alice", *, timeout: float = 5, retries: int = 3,
-               session: requests.Session | None = None) -> EhealthboxClient:
-        return EhealthboxClient(self.api, lambda: self.token(who), session=session or
-                                self.session(), timeout=timeout, retries=retries)
+    def client(
+        self,
+        who: str = "dr-alice",
+        *,
+        timeout: float = 5,
+        retries: int = 3,
+        session: requests.Session | None = None,
+    ) -> EhealthboxClient:
+        return EhealthboxClient(
+            self.api,
+            lambda: self.token(who),
+            session=session or self.session(),
+            timeout=timeout,
+            retries=retries,
+        )
 
-    def raw(self, method: str, path: str, who: str | None = "dr-alice",
-            **kwargs: Any) -> requests.Response:
+    def raw(
+        self, method: str, path: str, who: str | None = "dr-alice", **kwargs: Any
+    ) -> requests.Response:
         """A request with the identifying headers and (unless who=None) a token."""
         headers = kwargs.pop("headers", {})
         if who is not None:
@@ -135,19 +173,26 @@ def start_sandbox(instance_path: Path, **settings: Any) -> Sandbox:
     server = make_server("127.0.0.1", 0, placeholder, threaded=True)
     base = f"http://127.0.0.1:{server.server_port}/sandbox"
     config = SandboxSettings(
-        base_url=base, instance_path=instance_path, client_jwks_url=f"{base}/jwks",
-        web_client_id="ehbox-webapp", redirect_uris=(), post_logout_redirect_uris=(),
-        public_client_id="ehbox-webapp-public", public_redirect_uris=(),
-        m2m_client_id=ORGANISATIONS[0].client_id, ehbox_audience=AUDIENCE,
-        max_message_bytes=settings.pop("max_message_bytes", MAX_MESSAGE_BYTES), **settings)
+        base_url=base,
+        instance_path=instance_path,
+        client_jwks_url=f"{base}/jwks",
+        web_client_id="ehbox-webapp",
+        redirect_uris=(),
+        post_logout_redirect_uris=(),
+        public_client_id="ehbox-webapp-public",
+        public_redirect_uris=(),
+        m2m_client_id=ORGANISATIONS[0].client_id,
+        ehbox_audience=AUDIENCE,
+        max_message_bytes=settings.pop("max_message_bytes", MAX_MESSAGE_BYTES),
+        **settings,
+    )
     instance_path.mkdir(parents=True, exist_ok=True)
     signer = RealmSigner(instance_path / "sandbox-realm-key.pem")
     app = Flask("sandbox-ehealthbox-tests", instance_path=str(instance_path))
     store = init_ehealthbox(app, config, signer)
     server.app = DispatcherMiddleware(NotFound(), {"/sandbox": app})
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    return Sandbox(url=base, settings=config, signer=signer, app=app, store=store,
-                   server=server)
+    return Sandbox(url=base, settings=config, signer=signer, app=app, store=store, server=server)
 
 
 @pytest.fixture(scope="module")
@@ -173,20 +218,36 @@ def recipient(who: str, **kwargs: Any) -> Recipient:
     return Recipient(org.box["id"], org.box["type"], org.box["quality"], **kwargs)
 
 
-def pdf_message(to: list[Recipient], *, title: str = "Verslag consultatie cardiologie",
-                receipts: bool = True, annexes: int = 2, **kwargs: Any) -> NewMessage:
+def pdf_message(
+    to: list[Recipient],
+    *,
+    title: str = "Verslag consultatie cardiologie",
+    receipts: bool = True,
+    annexes: int = 2,
+    **kwargs: Any,
+) -> NewMessage:
     """A PDF document with annexes (distinct bytes, so each download can be compared)."""
     from ehbox_webapp.sandbox.ehealthbox.pdf import make_pdf
 
-    spec = ContentSpecification(publication_receipt=receipts, received_receipt=receipts,
-                                read_receipt=receipts)
+    spec = ContentSpecification(
+        publication_receipt=receipts, received_receipt=receipts, read_receipt=receipts
+    )
     return NewMessage(
-        recipients=to, title=title,
-        document=Attachment(make_pdf(title, ["Patiënt: test"]), "verslag.pdf",
-                            "application/pdf"),
-        annexes=[Attachment(f"annex {i} ".encode() * (1000 * i), f"bijlage-{i}.txt",
-                            "text/plain", title=f"Bijlage {i}") for i in range(1, annexes + 1)],
-        content_specification=spec, **kwargs)
+        recipients=to,
+        title=title,
+        document=Attachment(make_pdf(title, ["Patiënt: test"]), "verslag.pdf", "application/pdf"),
+        annexes=[
+            Attachment(
+                f"annex {i} ".encode() * (1000 * i),
+                f"bijlage-{i}.txt",
+                "text/plain",
+                title=f"Bijlage {i}",
+            )
+            for i in range(1, annexes + 1)
+        ],
+        content_specification=spec,
+        **kwargs,
+    )
 
 
 def run_story(sb: Sandbox) -> dict[str, Any]:
@@ -199,9 +260,12 @@ def run_story(sb: Sandbox) -> dict[str, Any]:
     from ehbox_webapp.ehealth.ehealthbox import CustomMeta, FreeInformation, NotFound
 
     alice, bram = sb.client("dr-alice"), sb.client("nurse-bram")
-    msg = pdf_message([recipient("nurse-bram")], patient_inss="56031412372",
-                      free_information=FreeInformation(text="Graag opvolging."),
-                      custom_metas=[CustomMeta("dossier", "A-42")])
+    msg = pdf_message(
+        [recipient("nurse-bram")],
+        patient_inss="56031412372",
+        free_information=FreeInformation(text="Graag opvolging."),
+        custom_metas=[CustomMeta("dossier", "A-42")],
+    )
     msg.annexes[1].filename = "Résultats labo.txt"
     sent = alice.send(msg)
     assert not sent.replayed and len(sent.recipients) == 1
@@ -236,8 +300,7 @@ def run_story(sb: Sandbox) -> dict[str, Any]:
     assert ack_types == {"PUBLISHED", "RECEIVED", "READ"}
 
     assert bram.move([summary.message_id], "INBOX", "BININBOX") == []
-    assert any(m.message_id == summary.message_id
-               for m in bram.list_messages("BININBOX").messages)
+    assert any(m.message_id == summary.message_id for m in bram.list_messages("BININBOX").messages)
     assert bram.move([summary.message_id], "BININBOX", "INBOX") == []
     assert bram.delete([summary.message_id], "INBOX") == []
     try:
@@ -245,5 +308,11 @@ def run_story(sb: Sandbox) -> dict[str, Any]:
         raise AssertionError("a deleted message is still there")
     except NotFound:
         pass
-    return {"message": msg, "sent": sent, "summary": summary, "full": full, "parts": parts,
-            "acks": acks}
+    return {
+        "message": msg,
+        "sent": sent,
+        "summary": summary,
+        "full": full,
+        "parts": parts,
+        "acks": acks,
+    }

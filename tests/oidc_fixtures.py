@@ -98,11 +98,18 @@ def node_executable() -> str:
     if not (SERVER_DIR / "node_modules" / "oidc-provider" / "package.json").is_file():
         npm = shutil.which("npm")
         if npm is None:
-            pytest.skip(f"{SERVER_DIR / 'node_modules'} is missing and npm is not installed "
-                        "to create it (run `npm ci` in tests/oidc_provider)")
-        result = subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=SERVER_DIR,  # noqa: S603 - npm from PATH, fixed arguments
-                                capture_output=True, text=True, timeout=NPM_CI_TIMEOUT,
-                                check=False)
+            pytest.skip(
+                f"{SERVER_DIR / 'node_modules'} is missing and npm is not installed "
+                "to create it (run `npm ci` in tests/oidc_provider)"
+            )
+        result = subprocess.run(
+            [npm, "ci", "--no-audit", "--no-fund"],
+            cwd=SERVER_DIR,  # noqa: S603 - npm from PATH, fixed arguments
+            capture_output=True,
+            text=True,
+            timeout=NPM_CI_TIMEOUT,
+            check=False,
+        )
         if result.returncode != 0:
             pytest.fail(f"npm ci in {SERVER_DIR} failed:\n{result.stdout}\n{result.stderr}")
     return node
@@ -110,13 +117,25 @@ def node_executable() -> str:
 
 def start_provider(node: str, app_url: str, **config: Any) -> OidcProvider:
     """Start server.mjs for the app at `app_url`; return once it printed its ready line."""
-    settings = {"appUrl": app_url, "port": 0, "clientId": CLIENT_ID,
-                "publicClientId": PUBLIC_CLIENT_ID, "m2mClientId": M2M_CLIENT_ID,
-                "audiences": [EHBOX_AUDIENCE], **config}
+    settings = {
+        "appUrl": app_url,
+        "port": 0,
+        "clientId": CLIENT_ID,
+        "publicClientId": PUBLIC_CLIENT_ID,
+        "m2mClientId": M2M_CLIENT_ID,
+        "audiences": [EHBOX_AUDIENCE],
+        **config,
+    }
     process = subprocess.Popen(  # noqa: S603 - node from PATH, our own script and settings
-        [node, "server.mjs", json.dumps(settings)], cwd=SERVER_DIR, stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1,
-        env={**os.environ, "NODE_ENV": "test"})
+        [node, "server.mjs", json.dumps(settings)],
+        cwd=SERVER_DIR,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        bufsize=1,
+        env={**os.environ, "NODE_ENV": "test"},
+    )
     output: list[str] = []
     ready: queue.Queue[dict] = queue.Queue()
 
@@ -125,7 +144,7 @@ def start_provider(node: str, app_url: str, **config: Any) -> OidcProvider:
         for line in process.stdout:
             output.append(line)
             if line.startswith("ready "):
-                ready.put(json.loads(line[len("ready "):]))
+                ready.put(json.loads(line[len("ready ") :]))
 
     threading.Thread(target=drain, daemon=True, name="oidc-provider-output").start()
     deadline = time.monotonic() + START_TIMEOUT
@@ -137,8 +156,13 @@ def start_provider(node: str, app_url: str, **config: Any) -> OidcProvider:
             if process.poll() is not None or time.monotonic() > deadline:
                 process.kill()
                 raise RuntimeError("oidc-provider did not start:\n" + "".join(output)) from None
-    return OidcProvider(process=process, port=info["port"], issuer=info["issuer"],
-                        m2m_issuer=info["m2mIssuer"], output=output)
+    return OidcProvider(
+        process=process,
+        port=info["port"],
+        issuer=info["issuer"],
+        m2m_issuer=info["m2mIssuer"],
+        output=output,
+    )
 
 
 def serve_with_provider(tmp_path: Path, keystore: Path, node: str) -> OidcApp:
@@ -155,9 +179,15 @@ def serve_with_provider(tmp_path: Path, keystore: Path, node: str) -> OidcApp:
     except BaseException:
         server.server_close()
         raise
-    env = sandbox_environ(url, keystore, IAM_ISSUER=op.issuer, IAM_M2M_ISSUER=op.m2m_issuer,
-                          IAM_CLIENT_ID=CLIENT_ID, IAM_M2M_CLIENT_ID=M2M_CLIENT_ID,
-                          EHBOX_AUDIENCE=EHBOX_AUDIENCE)
+    env = sandbox_environ(
+        url,
+        keystore,
+        IAM_ISSUER=op.issuer,
+        IAM_M2M_ISSUER=op.m2m_issuer,
+        IAM_CLIENT_ID=CLIENT_ID,
+        IAM_M2M_CLIENT_ID=M2M_CLIENT_ID,
+        EHBOX_AUDIENCE=EHBOX_AUDIENCE,
+    )
     instance = tmp_path / "instance"
     try:
         app = create_app({"INSTANCE_PATH": str(instance), "TESTING": True}, environ=env)
@@ -168,8 +198,9 @@ def serve_with_provider(tmp_path: Path, keystore: Path, node: str) -> OidcApp:
     server.app = app
     thread = threading.Thread(target=server.serve_forever, daemon=True, name="app-under-test")
     thread.start()
-    live = LiveApp(url=url, app=app, server=server, thread=thread, instance_path=instance,
-                   environ=env)
+    live = LiveApp(
+        url=url, app=app, server=server, thread=thread, instance_path=instance, environ=env
+    )
     return OidcApp(live=live, op=op)
 
 
@@ -177,8 +208,9 @@ def serve_with_provider(tmp_path: Path, keystore: Path, node: str) -> OidcApp:
 def oidc_app(tmp_path_factory, sandbox_keystore) -> Iterator[OidcApp]:
     """The app, on a loopback port, configured for the oidc-provider realms (one per run)."""
     node = node_executable()
-    world = serve_with_provider(tmp_path_factory.mktemp("oidc-provider-app"), sandbox_keystore,
-                                node)
+    world = serve_with_provider(
+        tmp_path_factory.mktemp("oidc-provider-app"), sandbox_keystore, node
+    )
     try:
         yield world
     finally:

@@ -57,10 +57,15 @@ def test_organisation_box(sandbox):
     assert info.box_id == BoxId("0899999949", "CBE", "INSTITUTION") and 0 < info.usage < 1
     result = org.send(NewMessage([recipient("dr-alice")], "Facturatie", text="Overzicht"))
     full = sandbox.client("dr-alice").get_message(
-        next(m.message_id for m in sandbox.client("dr-alice").list_messages().messages
-             if m.publication_id == result.publication_id))
+        next(
+            m.message_id
+            for m in sandbox.client("dr-alice").list_messages().messages
+            if m.publication_id == result.publication_id
+        )
+    )
     assert full.sender.name == "Sandbox Medical Software NV" and full.document.mime_type == (
-        "text/plain")
+        "text/plain"
+    )
 
 
 # --- errors arrive as the right exception ----------------------------------------------------
@@ -95,20 +100,24 @@ def test_error_classes(sandbox):
         alice.send(tampered)
     assert mismatch.value.code == "816" and mismatch.value.status == 422
 
-    big = Attachment(b"\0" * (sandbox.settings.max_message_bytes + 1), "big.bin",
-                     "application/octet-stream")
+    big = Attachment(
+        b"\0" * (sandbox.settings.max_message_bytes + 1), "big.bin", "application/octet-stream"
+    )
     with pytest.raises(MessageTooLarge) as too_large:
         alice.send(NewMessage([recipient("nurse-bram")], "Big", document=big))
     assert too_large.value.code == "801" and too_large.value.status == 413
 
     wrong_profession = EhealthboxClient(
-        sandbox.api, lambda: sandbox.token("dr-alice", userProfile={"nurse": {}}),
-        session=sandbox.session())
+        sandbox.api,
+        lambda: sandbox.token("dr-alice", userProfile={"nurse": {}}),
+        session=sandbox.session(),
+    )
     with pytest.raises(InvalidBox) as no_box:
         wrong_profession.box_info()
     assert no_box.value.code == "810" and str(no_box.value).startswith("There is no eHealthBox")
-    expired = EhealthboxClient(sandbox.api, lambda: sandbox.token("dr-alice", expires_in=-5),
-                               session=sandbox.session())
+    expired = EhealthboxClient(
+        sandbox.api, lambda: sandbox.token("dr-alice", expires_in=-5), session=sandbox.session()
+    )
     with pytest.raises(Unauthorized) as unauthorized:
         expired.box_info()
     assert "log in again" in str(unauthorized.value)
@@ -165,8 +174,11 @@ def test_send_is_never_retried(sandbox, no_faults):
 def test_lost_answer_then_resend_is_delivered_once(sandbox, no_faults):
     sandbox.fault(operation="send", delay=1.5, times=1)
     document = io.BytesIO(b"%PDF-1.4 lost answer")
-    message = NewMessage([recipient("nurse-bram")], "Verloren antwoord",
-                         document=Attachment(document, "a.pdf", "application/pdf"))
+    message = NewMessage(
+        [recipient("nurse-bram")],
+        "Verloren antwoord",
+        document=Attachment(document, "a.pdf", "application/pdf"),
+    )
     client = sandbox.client("dr-alice", timeout=0.5)
     with pytest.raises(SendOutcomeUnknown) as unknown:
         client.send(message)
@@ -179,8 +191,9 @@ def test_lost_answer_then_resend_is_delivered_once(sandbox, no_faults):
 
 def test_unreachable_platform(sandbox):
     session = http.build_session(USER_AGENT, FROM, timeout=2)
-    client = EhealthboxClient("http://127.0.0.1:9/ehealthbox/v1", lambda: "t", session=session,
-                              retries=1)
+    client = EhealthboxClient(
+        "http://127.0.0.1:9/ehealthbox/v1", lambda: "t", session=session, retries=1
+    )
     with pytest.raises(Unavailable):
         client.box_info()
     with pytest.raises(Unavailable):  # never connected: known not sent
@@ -196,23 +209,26 @@ def test_iter_messages_deduplicates_when_mail_arrives(sandbox):
     for i, summary in enumerate(bram.iter_messages(page_size=5)):
         seen.append(summary.message_id)
         if i == 0:  # new mail shifts every index by one between the pages
-            sandbox.client("dr-chloe").send(NewMessage([recipient("nurse-bram")], "Nieuw",
-                                                       text="tussendoor"))
+            sandbox.client("dr-chloe").send(
+                NewMessage([recipient("nurse-bram")], "Nieuw", text="tussendoor")
+            )
     assert len(seen) == len(set(seen)) and seen == before
 
 
 def test_download_is_checked_against_its_digest(sandbox):
     alice = sandbox.client("dr-alice")
-    message = NewMessage([recipient("nurse-bram")], "Beschadigd",
-                         document=Attachment(b"unique bytes for tampering 42", "b.txt",
-                                             "text/plain"))
+    message = NewMessage(
+        [recipient("nurse-bram")],
+        "Beschadigd",
+        document=Attachment(b"unique bytes for tampering 42", "b.txt", "text/plain"),
+    )
     alice.send(message)
     bram = sandbox.client("nurse-bram")
-    summary = next(m for m in bram.list_messages().messages
-                   if m.publication_id == message.publication_id)
+    summary = next(
+        m for m in bram.list_messages().messages if m.publication_id == message.publication_id
+    )
     full = bram.get_message(summary.message_id)
-    blob = sandbox.store.blobs.path(
-        __import__("base64").b64decode(full.document.digest).hex())  # type: ignore[union-attr]
+    blob = sandbox.store.blobs.path(__import__("base64").b64decode(full.document.digest).hex())  # type: ignore[union-attr]
     blob.write_bytes(b"unique bytes for tampering 43")
     with bram.open_document(summary.message_id) as download, pytest.raises(DigestMismatch):
         download.read()
@@ -228,13 +244,14 @@ def test_non_seekable_attachment_is_spooled(sandbox):
 
         def readinto(self, buffer) -> int:
             chunk = self._data.read(len(buffer))
-            buffer[:len(chunk)] = chunk
+            buffer[: len(chunk)] = chunk
             return len(chunk)
 
     attachment = Attachment(Pipe(b"streamed " * 10_000), "s.txt", "text/plain")
     assert attachment.size == 90_000 and attachment.read_all() == b"streamed " * 10_000
-    result = sandbox.client("dr-alice").send(NewMessage([recipient("nurse-bram")], "Stream",
-                                                        document=attachment))
+    result = sandbox.client("dr-alice").send(
+        NewMessage([recipient("nurse-bram")], "Stream", document=attachment)
+    )
     assert not result.replayed
 
 
@@ -262,12 +279,13 @@ def test_call_with_retries_statuses_and_errors():
     response = http.call_with_retries(send, http.RetryPolicy(attempts=3), sleep=waits.append)
     assert response.status_code == 200 and len(waits) == 2 and waits[1] == 2.0
 
-    gave_up = http.call_with_retries(lambda: _Response(503), http.RetryPolicy(attempts=2),
-                                     sleep=waits.append)
+    gave_up = http.call_with_retries(
+        lambda: _Response(503), http.RetryPolicy(attempts=2), sleep=waits.append
+    )
     assert gave_up.status_code == 503
-    too_long = http.call_with_retries(lambda: _Response(429, "60"),
-                                      http.RetryPolicy(attempts=5, max_total=10),
-                                      sleep=waits.append)
+    too_long = http.call_with_retries(
+        lambda: _Response(429, "60"), http.RetryPolicy(attempts=5, max_total=10), sleep=waits.append
+    )
     assert too_long.status_code == 429  # Retry-After beyond the time budget: no retry
     assert http.call_with_retries(lambda: _Response(400), sleep=waits.append).status_code == 400
 
@@ -287,8 +305,10 @@ def test_build_session_identifies_the_app():
 
 
 def test_multipart_body_is_streamed_with_a_length():
-    parts = [("message", None, "application/json", lambda: iter([b"{}"]), 2),
-             ("document", "document", "text/plain", lambda: iter([b"ab", b"c"]), 3)]
+    parts = [
+        ("message", None, "application/json", lambda: iter([b"{}"]), 2),
+        ("document", "document", "text/plain", lambda: iter([b"ab", b"c"]), 3),
+    ]
     body = http.MultipartBody(parts)
     data = b"".join(body)
     assert len(body) == len(data) and body.boundary in body.content_type
@@ -296,8 +316,12 @@ def test_multipart_body_is_streamed_with_a_length():
 
 
 def test_download_filename_forms():
-    assert rest.download_filename("attachment; filename*=UTF-8''R%C3%A9sultats.pdf; "
-                                  'filename="R?sultats.pdf"') == "Résultats.pdf"
+    assert (
+        rest.download_filename(
+            "attachment; filename*=UTF-8''R%C3%A9sultats.pdf; filename=\"R?sultats.pdf\""
+        )
+        == "Résultats.pdf"
+    )
     assert rest.download_filename('attachment; filename="a b.pdf"') == "a b.pdf"
     assert rest.download_filename("attachment; filename=plain.txt") == "plain.txt"
     assert rest.download_filename(None) == "download"
@@ -328,8 +352,11 @@ def test_no_web_framework_in_the_client_package():
     for path in files:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Import | ast.ImportFrom):
-                names = [node.module or ""] if isinstance(node, ast.ImportFrom) else [
-                    a.name for a in node.names]
+                names = (
+                    [node.module or ""]
+                    if isinstance(node, ast.ImportFrom)
+                    else [a.name for a in node.names]
+                )
                 assert not any(n.split(".")[0] in ("flask", "werkzeug") for n in names), path
 
 

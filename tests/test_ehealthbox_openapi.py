@@ -38,8 +38,9 @@ def spec() -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def registry(spec) -> Registry:
-    return Registry().with_resource(BASE, Resource.from_contents(
-        spec, default_specification=DRAFT202012))
+    return Registry().with_resource(
+        BASE, Resource.from_contents(spec, default_specification=DRAFT202012)
+    )
 
 
 def _resolve(spec: dict[str, Any], node: Any) -> Any:
@@ -73,10 +74,16 @@ def test_openapi_document_shape(spec):
         assert path.startswith("/")
         for name in re.findall(r"{(\w+)}", path):
             params = [_resolve(spec, p) for p in item.get("parameters", [])]
-            params += [_resolve(spec, p) for m in METHODS if m in item
-                       for p in item[m].get("parameters", [])]
-            assert any(p["name"] == name and p["in"] == "path" and p["required"]
-                       for p in params), (path, name)
+            params += [
+                _resolve(spec, p)
+                for m in METHODS
+                if m in item
+                for p in item[m].get("parameters", [])
+            ]
+            assert any(p["name"] == name and p["in"] == "path" and p["required"] for p in params), (
+                path,
+                name,
+            )
         for method in METHODS:
             if method in item:
                 operation = item[method]
@@ -93,11 +100,22 @@ def test_openapi_document_shape(spec):
 
 
 def test_contract_covers_the_soap_operations(spec):
-    operations = {item[m]["operationId"] for item in spec["paths"].values()
-                  for m in METHODS if m in item}
-    assert {"getBoxInfo", "getMessagesList", "getFullMessage", "getMessageAcknowledgmentsStatus",
-            "getMessageHistory", "moveMessage", "deleteMessage", "sendMessage", "insertOoO",
-            "getOoOList", "deleteOoO"} <= operations
+    operations = {
+        item[m]["operationId"] for item in spec["paths"].values() for m in METHODS if m in item
+    }
+    assert {
+        "getBoxInfo",
+        "getMessagesList",
+        "getFullMessage",
+        "getMessageAcknowledgmentsStatus",
+        "getMessageHistory",
+        "moveMessage",
+        "deleteMessage",
+        "sendMessage",
+        "insertOoO",
+        "getOoOList",
+        "deleteOoO",
+    } <= operations
 
 
 def _validator(registry: Registry, pointer: str) -> Draft202012Validator:
@@ -123,17 +141,18 @@ def test_sandbox_answers_conform(sandbox, spec, registry, no_faults):
     for summary in alice.list_messages("INBOX", 1, 100).messages:
         if summary.content_specification.content_type == "ERROR" or summary.has_free_informations:
             alice.get_message(summary.message_id)
-    sandbox.raw("GET", f"/messages/{seen['sent'].message_id}/history",
-                params={"source": "SENTBOX"})
-    ooo = sandbox.client("dr-chloe").add_out_of_office(date.today(), date.today()
-                                                       + timedelta(days=1))
+    sandbox.raw("GET", f"/messages/{seen['sent'].message_id}/history", params={"source": "SENTBOX"})
+    ooo = sandbox.client("dr-chloe").add_out_of_office(
+        date.today(), date.today() + timedelta(days=1)
+    )
     sandbox.client("dr-chloe").out_of_offices()
     failures = [
         lambda: alice.send(NewMessage([recipient("dr-chloe")], "OoO", text="x")),  # 409
         lambda: alice.list_messages("INBOX", 1, 101),  # 400
         lambda: alice.get_message("AAAAAAAAAAAAA"),  # 404
-        lambda: alice.send(NewMessage([Recipient("85071212309", "INSS", "DOCTOR")], "x",
-                                      text="x")),  # 422 / 802
+        lambda: alice.send(
+            NewMessage([Recipient("85071212309", "INSS", "DOCTOR")], "x", text="x")
+        ),  # 422 / 802
         lambda: alice.send(NewMessage([Recipient("ALL", "INSS", "DOCTOR")], "x", text="x")),
     ]
     for failure in failures:
@@ -150,8 +169,9 @@ def test_sandbox_answers_conform(sandbox, spec, registry, no_faults):
     # The validation has teeth: an undocumented field or a wrong type is caught.
     summary = next(r["body"] for r in sandbox.recorded if r["url"].endswith("endIndex=3"))
     wrong = dict(summary, startIndex="1", extra=True)
-    assert len(list(_validator(registry, "/components/schemas/MessagePage").iter_errors(
-        wrong))) == 2
+    assert (
+        len(list(_validator(registry, "/components/schemas/MessagePage").iter_errors(wrong))) == 2
+    )
     for record in sandbox.recorded:
         path = urlsplit(record["url"]).path.removeprefix(prefix)
         template, operation = _operation(spec, record["method"], path)
@@ -173,8 +193,9 @@ def test_sandbox_answers_conform(sandbox, spec, registry, no_faults):
 
 
 def test_client_send_json_conforms(spec, registry):
-    message = pdf_message([recipient("nurse-bram", ooo_processed=True)], annexes=2,
-                          patient_inss="56031412372")
+    message = pdf_message(
+        [recipient("nurse-bram", ooo_processed=True)], annexes=2, patient_inss="56031412372"
+    )
     validator = _validator(registry, "/components/schemas/NewMessage")
     assert not list(validator.iter_errors(rest.new_message_to_json(message)))
     text = NewMessage([recipient("dr-alice")], "Nota", text="Korte nota")

@@ -29,9 +29,34 @@ from ehbox_webapp.web.i18n import FORMAT_LOCALES, TRANSLATIONS, skeleton_pattern
 
 LANGUAGES = ("nl", "fr", "de")
 # Names and codes that are the same in every language.
-ALLOWED_WORDS = {"ehealthbox", "ehealth", "i", "am", "connect", "pkce", "json", "markdown",
-                 "ehbox", "webapp", "idp", "api", "v", "eid", "itsme", "inss", "ehp", "cbe",
-                 "nihii", "pdf", "chrome", "edge", "bearer", "authorization", "kb", "mb"}
+ALLOWED_WORDS = {
+    "ehealthbox",
+    "ehealth",
+    "i",
+    "am",
+    "connect",
+    "pkce",
+    "json",
+    "markdown",
+    "ehbox",
+    "webapp",
+    "idp",
+    "api",
+    "v",
+    "eid",
+    "itsme",
+    "inss",
+    "ehp",
+    "cbe",
+    "nihii",
+    "pdf",
+    "chrome",
+    "edge",
+    "bearer",
+    "authorization",
+    "kb",
+    "mb",
+}
 READABLE_ATTRIBUTES = {"title", "aria-label", "placeholder", "alt"}
 
 
@@ -58,8 +83,21 @@ def english_words(lang: str) -> set[str]:
 class _Texts(HTMLParser):
     """The text a person reads on a page, minus data (translate=no, other languages, code)."""
 
-    VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta",
-            "source", "track", "wbr"}
+    VOID = {
+        "area",
+        "base",
+        "br",
+        "col",
+        "embed",
+        "hr",
+        "img",
+        "input",
+        "link",
+        "meta",
+        "source",
+        "track",
+        "wbr",
+    }
 
     def __init__(self) -> None:
         super().__init__()
@@ -76,8 +114,12 @@ class _Texts(HTMLParser):
         if tag == "html":
             self.lang = a.get("lang", "")
             return
-        data = (self._skipping() or a.get("translate") == "no" or tag in ("pre", "code",
-                "script", "style") or a.get("lang", self.lang) != self.lang)
+        data = (
+            self._skipping()
+            or a.get("translate") == "no"
+            or tag in ("pre", "code", "script", "style")
+            or a.get("lang", self.lang) != self.lang
+        )
         if not data:
             for name, value in a.items():
                 if value and (name in READABLE_ATTRIBUTES or name.startswith("data-msg-")):
@@ -118,13 +160,18 @@ def render_every_page(live, failing_realm, lang: str) -> dict[str, requests.Resp
     pages: dict[str, requests.Response] = {}
     with Browser(live) as visitor:
         choose(visitor, lang)
-        for name, path in [("welcome", "/"), ("onboarding", "/onboarding"),
-                           ("public client", "/public-client/"), ("logged out", "/logout"),
-                           ("404", "/no-such-page"),
-                           ("login failure", "/auth/callback?code=abc&state=forged")]:
+        for name, path in [
+            ("welcome", "/"),
+            ("onboarding", "/onboarding"),
+            ("public client", "/public-client/"),
+            ("logged out", "/logout"),
+            ("404", "/no-such-page"),
+            ("login failure", "/auth/callback?code=abc&state=forged"),
+        ]:
             pages[name] = visitor.get(visitor.url(path))
-        pages["400"] = visitor.post(visitor.url("/language"), data={
-            "csrf_token": visitor.csrf_token(), "lang": "xx"})
+        pages["400"] = visitor.post(
+            visitor.url("/language"), data={"csrf_token": visitor.csrf_token(), "lang": "xx"}
+        )
     with Browser(failing_realm) as visitor:
         choose(visitor, lang)
         pages["502 realm"] = visitor.get(visitor.url("/login"))
@@ -144,37 +191,62 @@ def render_every_page(live, failing_realm, lang: str) -> dict[str, requests.Resp
             kinds.setdefault(kind, m.message_id)
         pages["message encrypted"] = alice.get(alice.url(f"/box/INBOX/{sealed}"))
         pages["message cannot be opened"] = alice.get(alice.url(f"/box/INBOX/{broken}"))
-        pages["download cannot be opened"] = alice.get(
-            alice.url(f"/box/INBOX/{broken}/annexes/1"))
+        pages["download cannot be opened"] = alice.get(alice.url(f"/box/INBOX/{broken}/annexes/1"))
         for kind, message_id in kinds.items():
             pages[f"message {kind}"] = alice.get(alice.url(f"/box/INBOX/{message_id}"))
         sent = client.list_messages("SENTBOX", 1, 1).messages[0].message_id
         pages["sent message"] = alice.get(alice.url(f"/box/SENTBOX/{sent}"))
         pages["delete confirmation"] = alice.get(alice.url(f"/box/INBOX/{kinds['annex']}/delete"))
-        pages["moved (flash)"] = alice.submit(pages["message annex"], "move", {},
-                                              button=("move", "1"))
+        pages["moved (flash)"] = alice.submit(
+            pages["message annex"], "move", {}, button=("move", "1")
+        )
         pages["bin"] = alice.get(alice.url("/box/BININBOX"))
         pages["compose"] = alice.get(alice.url("/box/compose"))
-        pages["compose with errors"] = compose_and_send(alice, {
-            "recipients-0-type": "INSS", "recipients-0-identifier": "79031545696",
-            "recipients-0-quality": "NURSE",
-            "recipients-1-type": "CBE", "recipients-1-identifier": "0899999949",
-            "recipients-1-quality": "DOCTOR",
-            "recipients-2-type": "NIHII", "recipients-2-identifier": "1234",
-            "recipients-2-quality": "HOSPITAL",
-            "title": "T" * 401, "patient_inss": "12345678901"})
-        pages["compose, no title"] = post_compose(alice, pages["compose"],
-                                                  {"send": "Send", "title": ""})
-        pages["compose, no encryption key"] = compose_and_send(alice, {
-            "recipients-0-type": "INSS", "recipients-0-identifier": NO_KEY_INSS,
-            "recipients-0-quality": "DOCTOR", "title": "T", "text": "x", "encrypt": "y"})
+        pages["compose with errors"] = compose_and_send(
+            alice,
+            {
+                "recipients-0-type": "INSS",
+                "recipients-0-identifier": "79031545696",
+                "recipients-0-quality": "NURSE",
+                "recipients-1-type": "CBE",
+                "recipients-1-identifier": "0899999949",
+                "recipients-1-quality": "DOCTOR",
+                "recipients-2-type": "NIHII",
+                "recipients-2-identifier": "1234",
+                "recipients-2-quality": "HOSPITAL",
+                "title": "T" * 401,
+                "patient_inss": "12345678901",
+            },
+        )
+        pages["compose, no title"] = post_compose(
+            alice, pages["compose"], {"send": "Send", "title": ""}
+        )
+        pages["compose, no encryption key"] = compose_and_send(
+            alice,
+            {
+                "recipients-0-type": "INSS",
+                "recipients-0-identifier": NO_KEY_INSS,
+                "recipients-0-quality": "DOCTOR",
+                "title": "T",
+                "text": "x",
+                "encrypt": "y",
+            },
+        )
         directory = live.app.extensions["ehbox"].directory
         base, directory.base_url = directory.base_url, "http://127.0.0.1:9/jwks"
         directory.forget()
         try:
-            pages["compose, key directory down"] = compose_and_send(alice, {
-                "recipients-0-type": "INSS", "recipients-0-identifier": "79031545695",
-                "recipients-0-quality": "NURSE", "title": "T", "text": "x", "encrypt": "y"})
+            pages["compose, key directory down"] = compose_and_send(
+                alice,
+                {
+                    "recipients-0-type": "INSS",
+                    "recipients-0-identifier": "79031545695",
+                    "recipients-0-quality": "NURSE",
+                    "title": "T",
+                    "text": "x",
+                    "encrypt": "y",
+                },
+            )
         finally:
             directory.base_url = base
         pages["reply"] = alice.get(alice.url(f"/box/BININBOX/{kinds['annex']}/reply"))
@@ -205,16 +277,26 @@ def failing_realm(make_live_app):
 
 @pytest.mark.slow
 def test_no_page_is_left_in_english(live_app, failing_realm):
-    rendered = {lang: render_every_page(live_app, failing_realm, lang)
-                for lang in ("en", *LANGUAGES)}
+    rendered = {
+        lang: render_every_page(live_app, failing_realm, lang) for lang in ("en", *LANGUAGES)
+    }
     for lang, pages in rendered.items():
         pages["429"] = rate_limited_page(live_app, lang)
     english = rendered["en"]
-    expected = {"400": 400, "404": 404, "login failure": 400, "502 realm": 502,
-                "400 form expired": 400, "503 eHealthBox": 503, "429": 429,
-                "compose with errors": 422, "compose, no title": 422,
-                "compose, no encryption key": 422, "compose, key directory down": 503,
-                "download cannot be opened": 422}
+    expected = {
+        "400": 400,
+        "404": 404,
+        "login failure": 400,
+        "502 realm": 502,
+        "400 form expired": 400,
+        "503 eHealthBox": 503,
+        "429": 429,
+        "compose with errors": 422,
+        "compose, no title": 422,
+        "compose, no encryption key": 422,
+        "compose, key directory down": 503,
+        "download cannot be opened": 422,
+    }
     for name, page in english.items():
         assert page.status_code == expected.get(name, 200), (name, page.text[:300])
         assert texts(page.text)[0] == "en", name
@@ -243,13 +325,17 @@ def test_dates_and_sizes_follow_the_language(browser):
 
 def test_the_date_pattern_is_worked_out_once_per_locale_with_the_same_output():
     """`localdate` used to call babel's fuzzy `format_skeleton` for every date of a page."""
-    moments = [date(2026, 3, 4), date(1999, 12, 31),
-               datetime(2026, 1, 9, 23, 30, tzinfo=UTC).astimezone(ZoneInfo("Europe/Brussels"))]
+    moments = [
+        date(2026, 3, 4),
+        date(1999, 12, 31),
+        datetime(2026, 1, 9, 23, 30, tzinfo=UTC).astimezone(ZoneInfo("Europe/Brussels")),
+    ]
     for locale in FORMAT_LOCALES.values():
         for moment in moments:
             pattern = skeleton_pattern("yMMdd", locale)
             assert format_datetime(moment, pattern, locale=locale) == format_skeleton(
-                "yMMdd", moment, locale=locale)
+                "yMMdd", moment, locale=locale
+            )
     hits = skeleton_pattern.cache_info().hits
     skeleton_pattern("yMMdd", "fr_BE")
     assert skeleton_pattern.cache_info().hits == hits + 1
@@ -295,8 +381,14 @@ def html_lang(response: requests.Response) -> str:
 
 @pytest.mark.parametrize(
     ("accept", "lang"),
-    [(None, "en"), ("fr-BE,fr;q=0.9,en;q=0.5", "fr"), ("nl-BE", "nl"), ("de", "de"),
-     ("es-ES,es;q=0.9", "en"), ("es, nl;q=0.5", "nl")],
+    [
+        (None, "en"),
+        ("fr-BE,fr;q=0.9,en;q=0.5", "fr"),
+        ("nl-BE", "nl"),
+        ("de", "de"),
+        ("es-ES,es;q=0.9", "en"),
+        ("es, nl;q=0.5", "nl"),
+    ],
 )
 def test_without_a_choice_or_a_login_the_browser_language_counts(browser, accept, lang):
     if accept:
@@ -333,8 +425,11 @@ def test_the_switcher_needs_the_csrf_token(browser):
     token = browser.csrf_token()
     unknown = browser.post(browser.url("/language"), data={"csrf_token": token, "lang": "xx"})
     assert unknown.status_code == 400
-    away = browser.post(browser.url("/language"), allow_redirects=False,
-                        data={"csrf_token": token, "lang": "fr", "next": "//evil.example/"})
+    away = browser.post(
+        browser.url("/language"),
+        allow_redirects=False,
+        data={"csrf_token": token, "lang": "fr", "next": "//evil.example/"},
+    )
     assert away.status_code == 302 and away.headers["Location"] == "/"
 
 
@@ -350,7 +445,8 @@ def test_api_problem_documents_stay_in_english(browser):
     problem = browser.get(browser.url("/api/v1/messages"), headers={"Accept": "application/json"})
     assert problem.status_code == 401 and problem.json()["title"] == "Authentication required"
     browser.login("dr-alice", lang=None)  # a Dutch session
-    missing = browser.get(browser.url("/box/INBOX/AAAAAAAAAAAAA"),
-                          headers={"Accept": "application/problem+json"})
+    missing = browser.get(
+        browser.url("/box/INBOX/AAAAAAAAAAAAA"), headers={"Accept": "application/problem+json"}
+    )
     assert missing.status_code == 404
     assert missing.json()["detail"] == "This message no longer exists in that folder."

@@ -102,24 +102,28 @@ def session_data(oidc_app, browser: Browser) -> tuple[object, str, dict]:
 
 # -- discovery ----------------------------------------------------------------------------
 
+
 def test_the_app_reads_both_realms_discovery_documents(oidc_app):
     services = oidc_app.services
     assert services.iam.issuer == oidc_app.op.issuer
     assert services.iam.metadata["issuer"] == oidc_app.op.issuer
     assert services.iam.endpoint("token_endpoint") == (
-        oidc_app.op.issuer + "/protocol/openid-connect/token")
+        oidc_app.op.issuer + "/protocol/openid-connect/token"
+    )
     assert services.m2m.metadata["issuer"] == oidc_app.op.m2m_issuer
     assert "private_key_jwt" in services.iam.metadata["token_endpoint_auth_methods_supported"]
 
 
 # -- web login ----------------------------------------------------------------------------
 
+
 def test_the_authorization_request_carries_pkce_state_and_nonce(oidc_app, browser):
     start = browser.get(browser.url("/login"), allow_redirects=False, timeout=10)
     assert start.status_code == 302
     location = urlsplit(start.headers["Location"])
     assert f"{location.scheme}://{location.netloc}{location.path}" == (
-        oidc_app.services.iam.endpoint("authorization_endpoint"))
+        oidc_app.services.iam.endpoint("authorization_endpoint")
+    )
     query = parse_qs(location.query)
     assert query["code_challenge_method"] == ["S256"] and len(query["code_challenge"][0]) == 43
     assert query["state"][0] and query["nonce"][0]
@@ -161,6 +165,7 @@ def test_an_unknown_user_stays_on_the_providers_login_page(oidc_app, browser):
 
 # -- refresh ------------------------------------------------------------------------------
 
+
 def test_access_token_is_refreshed_at_the_provider_before_it_expires(oidc_app, browser):
     sign_in(browser, oidc_app.op.issuer)
     store, key, data = session_data(oidc_app, browser)
@@ -172,8 +177,9 @@ def test_access_token_is_refreshed_at_the_provider_before_it_expires(oidc_app, b
     # eHealthBox audience. The eHealthBox behind it is still the sandbox's, which trusts
     # only the sandbox realm and refuses the token; what matters here is that the session
     # was not ended (no 401 "Session expired") and holds fresh tokens.
-    box = browser.get(browser.url("/api/v1/box"), headers={"Accept": "application/json"},
-                      timeout=15)
+    box = browser.get(
+        browser.url("/api/v1/box"), headers={"Accept": "application/json"}, timeout=15
+    )
     assert box.status_code != 401, box.text[:500]
     fresh = store.get(key)["tokens"]
     assert fresh["access_token"] != old["access_token"]
@@ -195,17 +201,23 @@ def test_the_apps_iam_client_refreshes_on_its_own(oidc_app, browser):
 
 # -- logout -------------------------------------------------------------------------------
 
+
 def test_logout_ends_the_session_here_and_at_the_provider(oidc_app, browser):
     sign_in(browser, oidc_app.op.issuer)
     _, _, data = session_data(oidc_app, browser)
     id_token = data["tokens"]["id_token"]
 
-    out = browser.post(browser.url("/logout"), data={"csrf_token": browser.csrf_token()},
-                       allow_redirects=False, timeout=10)
+    out = browser.post(
+        browser.url("/logout"),
+        data={"csrf_token": browser.csrf_token()},
+        allow_redirects=False,
+        timeout=10,
+    )
     assert out.status_code == 302
     location = urlsplit(out.headers["Location"])
     assert f"{location.scheme}://{location.netloc}{location.path}" == (
-        oidc_app.services.iam.endpoint("end_session_endpoint"))
+        oidc_app.services.iam.endpoint("end_session_endpoint")
+    )
     query = parse_qs(location.query)
     assert query["id_token_hint"] == [id_token]
     assert query["post_logout_redirect_uri"] == [browser.url("/")]
@@ -224,8 +236,7 @@ def test_logout_ends_the_session_here_and_at_the_provider(oidc_app, browser):
     assert any("username" in form["fields"] for form in page_forms(again.text)), again.text[:500]
 
 
-def test_a_logout_at_the_provider_ends_the_apps_session_through_the_back_channel(
-        oidc_app, browser):
+def test_a_logout_at_the_provider_ends_the_apps_session_through_the_back_channel(oidc_app, browser):
     sign_in(browser, oidc_app.op.issuer)
     _, _, data = session_data(oidc_app, browser)
     sid = data["user"].get("sid")
@@ -237,12 +248,14 @@ def test_a_logout_at_the_provider_ends_the_apps_session_through_the_back_channel
     done = browser.submit(confirm, "logout", {}, button=("logout", "yes"))
     assert done.status_code == 200, done.text[:500]
     assert oidc_app.op.wait_for_output(f"backchannel.success {CLIENT_ID} sid={sid}"), (
-        oidc_app.op.log())
+        oidc_app.op.log()
+    )
     home = browser.get(browser.url("/"), timeout=10)
     assert USER_NAME not in home.text
 
 
 # -- M2M ----------------------------------------------------------------------------------
+
 
 def test_m2m_client_credentials_with_private_key_jwt(oidc_app):
     m2m = oidc_app.services.m2m
@@ -272,6 +285,7 @@ def test_m2m_token_command(oidc_app):
 
 # -- token exchange -----------------------------------------------------------------------
 
+
 def test_the_users_token_is_exchanged_for_the_ehealthbox_audience(oidc_app, browser):
     sign_in(browser, oidc_app.op.issuer)
     _, _, data = session_data(oidc_app, browser)
@@ -294,6 +308,7 @@ def test_the_users_token_is_exchanged_for_the_ehealthbox_audience(oidc_app, brow
 
 # -- the browser's public PKCE client and the API ----------------------------------------
 
+
 def test_a_public_client_token_is_accepted_by_the_api_and_exchanged(oidc_app, browser):
     """What /public-client/ does in JavaScript, done here with requests."""
     iam = oidc_app.services.iam
@@ -301,24 +316,42 @@ def test_a_public_client_token_is_accepted_by_the_api_and_exchanged(oidc_app, br
     challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
     redirect_uri = browser.url("/public-client/")
     state = secrets.token_urlsafe(16)
-    query = {"client_id": PUBLIC_CLIENT_ID, "response_type": "code", "scope": "openid ehbox",
-             "redirect_uri": redirect_uri, "state": state, "nonce": secrets.token_urlsafe(16),
-             "code_challenge": challenge.rstrip(b"=").decode(), "code_challenge_method": "S256"}
-    login_page = browser.get(f"{iam.endpoint('authorization_endpoint')}?{urlencode(query)}",
-                             timeout=10)
+    query = {
+        "client_id": PUBLIC_CLIENT_ID,
+        "response_type": "code",
+        "scope": "openid ehbox",
+        "redirect_uri": redirect_uri,
+        "state": state,
+        "nonce": secrets.token_urlsafe(16),
+        "code_challenge": challenge.rstrip(b"=").decode(),
+        "code_challenge_method": "S256",
+    }
+    login_page = browser.get(
+        f"{iam.endpoint('authorization_endpoint')}?{urlencode(query)}", timeout=10
+    )
     consent_page = browser.submit(login_page, "username", {"username": USERNAME})
     back = browser.submit(consent_page, "consent", {}, button=("consent", "yes"))
     answer = parse_qs(urlsplit(back.url).query)
     assert urlsplit(back.url)._replace(query="").geturl() == redirect_uri
     assert answer["state"] == [state], back.url
-    tokens = requests.post(iam.endpoint("token_endpoint"), timeout=10, data={
-        "grant_type": "authorization_code", "code": answer["code"][0],
-        "redirect_uri": redirect_uri, "client_id": PUBLIC_CLIENT_ID, "code_verifier": verifier,
-    }).json()
+    tokens = requests.post(
+        iam.endpoint("token_endpoint"),
+        timeout=10,
+        data={
+            "grant_type": "authorization_code",
+            "code": answer["code"][0],
+            "redirect_uri": redirect_uri,
+            "client_id": PUBLIC_CLIENT_ID,
+            "code_verifier": verifier,
+        },
+    ).json()
     access_token = tokens["access_token"]
 
-    whoami = requests.get(browser.url("/api/v1/whoami"), timeout=10, headers={
-        "Authorization": f"Bearer {access_token}", "Accept": "application/json"})
+    whoami = requests.get(
+        browser.url("/api/v1/whoami"),
+        timeout=10,
+        headers={"Authorization": f"Bearer {access_token}", "Accept": "application/json"},
+    )
     assert whoami.status_code == 200, whoami.text[:500]
     assert whoami.json()["via"] == "bearer"
     assert whoami.json()["claims"]["iss"] == oidc_app.op.issuer
@@ -328,6 +361,7 @@ def test_a_public_client_token_is_accepted_by_the_api_and_exchanged(oidc_app, br
 
 
 # -- negative interop ---------------------------------------------------------------------
+
 
 def _impostor(services, keep_kid: bool) -> SigningIdentity:
     """Another RSA key with the app's certificate; optionally claiming the app's `kid`."""
@@ -341,10 +375,13 @@ def _impostor(services, keep_kid: bool) -> SigningIdentity:
 @pytest.mark.parametrize("keep_kid", [False, True], ids=["unknown-kid", "forged-signature"])
 def test_a_client_assertion_signed_with_another_key_is_refused(oidc_app, keep_kid):
     services = oidc_app.services
-    for issuer, client_id in ((oidc_app.op.m2m_issuer, M2M_CLIENT_ID),
-                              (oidc_app.op.issuer, CLIENT_ID)):
-        impostor = IamClient(issuer, client_id, http=services.http,
-                             identity=_impostor(services, keep_kid), timeout=5)
+    for issuer, client_id in (
+        (oidc_app.op.m2m_issuer, M2M_CLIENT_ID),
+        (oidc_app.op.issuer, CLIENT_ID),
+    ):
+        impostor = IamClient(
+            issuer, client_id, http=services.http, identity=_impostor(services, keep_kid), timeout=5
+        )
         with pytest.raises(TokenError) as refused:
             if client_id == M2M_CLIENT_ID:
                 impostor.client_credentials()
@@ -361,16 +398,22 @@ def test_a_code_the_provider_refuses_gives_a_clear_failure_page(oidc_app, browse
     login_page = browser.get(browser.url("/login"), timeout=10)
     consent_page = browser.submit(login_page, "username", {"username": USERNAME})
     form = next(f for f in page_forms(consent_page.text) if ("consent", "yes") in f["buttons"])
-    step = browser.post(urljoin(consent_page.url, form["action"]), allow_redirects=False,
-                        data={**form["fields"], "consent": "yes"}, timeout=10)
+    step = browser.post(
+        urljoin(consent_page.url, form["action"]),
+        allow_redirects=False,
+        data={**form["fields"], "consent": "yes"},
+        timeout=10,
+    )
     while not step.headers["Location"].startswith(browser.url("/auth/callback")):
-        step = browser.get(urljoin(step.url, step.headers["Location"]), allow_redirects=False,
-                           timeout=10)
+        step = browser.get(
+            urljoin(step.url, step.headers["Location"]), allow_redirects=False, timeout=10
+        )
     callback = step.headers["Location"]
     _, _, pending = session_data(oidc_app, browser)
     code = parse_qs(urlsplit(callback).query)["code"][0]
-    oidc_app.services.iam.exchange_code(code, browser.url("/auth/callback"),
-                                        pending["login"]["verifier"])
+    oidc_app.services.iam.exchange_code(
+        code, browser.url("/auth/callback"), pending["login"]["verifier"]
+    )
 
     failed = browser.get(callback, timeout=10)
     assert failed.status_code == 400, failed.text[:500]

@@ -248,8 +248,13 @@ def _get_encrypted(
         except FileExistsError as exc:
             fail(f"{exc}: remove it or choose another --save-dir", 2)
     if as_json:
-        echo_json({"message": encrypted.shown_message(opened), "sealed": encrypted.opened_json(
-            opened), "savedTo": str(saved) if saved else None})
+        echo_json(
+            {
+                "message": encrypted.shown_message(opened),
+                "sealed": encrypted.opened_json(opened),
+                "savedTo": str(saved) if saved else None,
+            }
+        )
     else:
         click.echo("\n".join(render.message_lines(encrypted.shown_message(opened))))
         click.echo("\n".join(encrypted.opened_lines(opened)))

@@ -30,8 +30,7 @@ RETRYABLE_STATUSES = frozenset({429, 502, 503, 504})
 
 # The id of the request being served (set by the web layer); sent on every eHealth
 # call so that one user action can be followed from the browser to eHealth.
-REQUEST_ID: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id",
-                                                                       default=None)
+REQUEST_ID: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
 
 
 class EhealthSession(requests.Session):
@@ -41,8 +40,9 @@ class EhealthSession(requests.Session):
         super().__init__()
         self.default_timeout = default_timeout
 
-    def request(self, method: str | bytes, url: str | bytes, *args: Any,
-                **kwargs: Any) -> requests.Response:
+    def request(
+        self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any
+    ) -> requests.Response:
         if kwargs.get("timeout") is None:
             kwargs["timeout"] = self.default_timeout
         request_id = REQUEST_ID.get()
@@ -51,8 +51,9 @@ class EhealthSession(requests.Session):
         return super().request(method, url, *args, **kwargs)
 
 
-def build_session(user_agent: str, from_address: str, *, timeout: float = 15.0,
-                  pool_size: int = 10) -> EhealthSession:
+def build_session(
+    user_agent: str, from_address: str, *, timeout: float = 15.0, pool_size: int = 10
+) -> EhealthSession:
     """A pooled session that identifies the application on every call.
 
     `pool_size` is the number of kept-alive connections per host: size it to the
@@ -112,9 +113,13 @@ def retry_after_seconds(value: str | None, now: float | None = None) -> float | 
     return max(0.0, when.timestamp() - (time.time() if now is None else now))
 
 
-def call_with_retries(send: Callable[[], requests.Response], policy: RetryPolicy = RetryPolicy(),
-                      *, sleep: Callable[[float], None] = time.sleep,
-                      clock: Callable[[], float] = time.monotonic) -> requests.Response:
+def call_with_retries(
+    send: Callable[[], requests.Response],
+    policy: RetryPolicy = RetryPolicy(),
+    *,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+) -> requests.Response:
     """Call `send()` (an idempotent request) and retry it on transient failures.
 
     Retries on the statuses of the policy (429, 502, 503, 504 by default) and
@@ -133,8 +138,9 @@ def call_with_retries(send: Callable[[], requests.Response], policy: RetryPolicy
             wait = _backoff(policy, attempt)
             if not _may_retry(policy, attempt, started, wait, clock):
                 raise
-            log.info("eHealth call failed (%s); retry %d in %.1fs",
-                     type(exc).__name__, attempt, wait)
+            log.info(
+                "eHealth call failed (%s); retry %d in %.1fs", type(exc).__name__, attempt, wait
+            )
             sleep(wait)
             continue
         if response.status_code not in policy.statuses:
@@ -167,8 +173,10 @@ class MultipartBody:
             disposition = f'form-data; name="{_quote(name)}"'
             if filename is not None:
                 disposition += f'; filename="{_quote(filename)}"'
-            head = (f"--{self.boundary}\r\nContent-Disposition: {disposition}\r\n"
-                    f"Content-Type: {content_type}\r\n\r\n").encode()
+            head = (
+                f"--{self.boundary}\r\nContent-Disposition: {disposition}\r\n"
+                f"Content-Type: {content_type}\r\n\r\n"
+            ).encode()
             self._parts.append((head, chunks, size))
         self._tail = f"--{self.boundary}--\r\n".encode()
 
@@ -190,8 +198,7 @@ class MultipartBody:
 def _quote(value: str) -> str:
     # Form-data names and file names travel in a quoted header parameter
     # (WHATWG HTML form encoding): escape the quote and line breaks.
-    return value.replace("\\", "\\\\").replace('"', "%22").replace("\r", "%0D").replace(
-        "\n", "%0A")
+    return value.replace("\\", "\\\\").replace('"', "%22").replace("\r", "%0D").replace("\n", "%0A")
 
 
 def _backoff(policy: RetryPolicy, attempt: int) -> float:
@@ -199,6 +206,7 @@ def _backoff(policy: RetryPolicy, attempt: int) -> float:
     return base / 2 + random.uniform(0, base / 2)  # noqa: S311 - jitter, not security
 
 
-def _may_retry(policy: RetryPolicy, attempt: int, started: float, wait: float,
-               clock: Callable[[], float]) -> bool:
+def _may_retry(
+    policy: RetryPolicy, attempt: int, started: float, wait: float, clock: Callable[[], float]
+) -> bool:
     return attempt < policy.attempts and clock() - started + wait <= policy.max_total

@@ -52,8 +52,12 @@ def create_sandbox_app(settings: SandboxSettings) -> Flask:
     from .etee import init_etee
     from .iam import init_iam
 
-    app = Flask(__name__, template_folder=str(TEMPLATES), static_folder=None,
-                instance_path=str(settings.instance_path))
+    app = Flask(
+        __name__,
+        template_folder=str(TEMPLATES),
+        static_folder=None,
+        instance_path=str(settings.instance_path),
+    )
     settings.instance_path.mkdir(parents=True, exist_ok=True)
     signer = RealmSigner(settings.instance_path / "sandbox-realm-key.pem")
     app.extensions["sandbox"] = {"settings": settings, "signer": signer}

@@ -67,8 +67,9 @@ class Download:
         except requests.RequestException as exc:
             raise errors.Unavailable("The download was interrupted. Please try again.") from exc
         if self.digest and base64.b64encode(sha.digest()).decode() != self.digest:
-            raise errors.DigestMismatch("The downloaded file is damaged (checksum mismatch). "
-                                        "Please download it again.")
+            raise errors.DigestMismatch(
+                "The downloaded file is damaged (checksum mismatch). Please download it again."
+            )
 
     def read(self) -> bytes:
         """All the bytes at once: only for small files."""
@@ -95,8 +96,15 @@ class EhealthboxClient:
     moves and deletes of messages are never retried.
     """
 
-    def __init__(self, base_url: str, token_provider: Callable[[], str], *,
-                 session: requests.Session, timeout: float = 15, retries: int = 3):
+    def __init__(
+        self,
+        base_url: str,
+        token_provider: Callable[[], str],
+        *,
+        session: requests.Session,
+        timeout: float = 15,
+        retries: int = 3,
+    ):
         self.base_url = base_url.rstrip("/")
         self._token = token_provider
         self._session = session
@@ -107,17 +115,31 @@ class EhealthboxClient:
     def _headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self._token()}", "Accept": "application/json"}
 
-    def _request(self, method: str, path: str, *, params: dict[str, Any] | None = None,
-                 json_body: Any = None, stream: bool = False,
-                 idempotent: bool = True) -> requests.Response:
+    def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        json_body: Any = None,
+        stream: bool = False,
+        idempotent: bool = True,
+    ) -> requests.Response:
         url = self.base_url + path
 
         def send() -> requests.Response:
             headers = self._headers()
             if stream:
                 headers["Accept"] = "*/*"
-            return self._session.request(method, url, params=params, json=json_body,
-                                         headers=headers, timeout=self.timeout, stream=stream)
+            return self._session.request(
+                method,
+                url,
+                params=params,
+                json=json_body,
+                headers=headers,
+                timeout=self.timeout,
+                stream=stream,
+            )
 
         try:
             response = call_with_retries(send, self._reads if idempotent else NO_RETRY)
@@ -137,8 +159,12 @@ class EhealthboxClient:
         finally:
             response.close()
         error = rest.error_from_response(response.status_code, response.headers, body)
-        log.info("eHealthBox answered %s (code %s, request %s)", response.status_code,
-                 error.code, error.request_id)
+        log.info(
+            "eHealthBox answered %s (code %s, request %s)",
+            response.status_code,
+            error.code,
+            error.request_id,
+        )
         return error
 
     def _json(self, method: str, path: str, **kwargs: Any) -> Any:
@@ -154,11 +180,13 @@ class EhealthboxClient:
 
     def list_messages(self, folder: str = "INBOX", start: int = 1, end: int = 100) -> MessagePage:
         """One page of a folder, newest first; index 1 is the newest message."""
-        return rest.page_from_json(self._json("GET", rest.MESSAGES,
-                                              params=rest.list_query(folder, start, end)))
+        return rest.page_from_json(
+            self._json("GET", rest.MESSAGES, params=rest.list_query(folder, start, end))
+        )
 
-    def iter_messages(self, folder: str = "INBOX",
-                      page_size: int = MAX_IDS_PER_CALL) -> Iterator[MessageSummary]:
+    def iter_messages(
+        self, folder: str = "INBOX", page_size: int = MAX_IDS_PER_CALL
+    ) -> Iterator[MessageSummary]:
         """Every message of a folder, page by page, each message once.
 
         New mail shifts the indexes while we page (message 100 becomes 101), so
@@ -180,48 +208,66 @@ class EhealthboxClient:
 
     def get_message(self, message_id: str, folder: str = "INBOX") -> Message:
         """The full message. Reading from the INBOX marks it read (and sends receipts)."""
-        return rest.message_from_json(self._json("GET", rest.message_path(message_id),
-                                                 params={rest.SOURCE: folder}))
+        return rest.message_from_json(
+            self._json("GET", rest.message_path(message_id), params={rest.SOURCE: folder})
+        )
 
     def open_document(self, message_id: str, folder: str = "INBOX") -> Download:
-        return Download(self._request("GET", rest.document_path(message_id),
-                                      params={rest.SOURCE: folder}, stream=True))
+        return Download(
+            self._request(
+                "GET", rest.document_path(message_id), params={rest.SOURCE: folder}, stream=True
+            )
+        )
 
     def open_annex(self, message_id: str, index: int, folder: str = "INBOX") -> Download:
-        return Download(self._request("GET", rest.annex_path(message_id, index),
-                                      params={rest.SOURCE: folder}, stream=True))
+        return Download(
+            self._request(
+                "GET", rest.annex_path(message_id, index), params={rest.SOURCE: folder}, stream=True
+            )
+        )
 
     def acknowledgments(self, message_id: str) -> list[AcknowledgmentStatus]:
         """Per recipient of a sent message: when it was published, received, read."""
-        return rest.ack_statuses_from_json(self._json("GET",
-                                                      rest.acknowledgments_path(message_id)))
+        return rest.ack_statuses_from_json(self._json("GET", rest.acknowledgments_path(message_id)))
 
     # --- sending -----------------------------------------------------------------------------
     def send(self, message: NewMessage) -> SendResult:
         """Publish a message. Never retried here: see :class:`SendOutcomeUnknown`."""
         meta = json.dumps(rest.new_message_to_json(message)).encode("utf-8")
         parts: list[tuple[str, str | None, str, Callable[[], Any], int]] = [
-            (rest.MESSAGE_PART, None, "application/json", lambda: iter((meta,)), len(meta))]
+            (rest.MESSAGE_PART, None, "application/json", lambda: iter((meta,)), len(meta))
+        ]
         for ref, attachment in rest.binary_parts(message):
             parts.append((ref, ref, attachment.mime_type, attachment.chunks, attachment.size))
         body = MultipartBody(parts)
         headers = self._headers()
         headers["Content-Type"] = body.content_type
         try:
-            response = self._session.post(self.base_url + rest.MESSAGES, data=body,
-                                          headers=headers, timeout=self.timeout)
+            response = self._session.post(
+                self.base_url + rest.MESSAGES, data=body, headers=headers, timeout=self.timeout
+            )
         except (requests.ConnectionError, requests.Timeout) as exc:
             if _never_sent(exc):
-                raise errors.Unavailable("The eHealthBox could not be reached. The message was "
-                                         "not sent; please try again.") from exc
-            log.warning("eHealthBox send %s: outcome unknown (%s)", message.publication_id,
-                        type(exc).__name__)
+                raise errors.Unavailable(
+                    "The eHealthBox could not be reached. The message was "
+                    "not sent; please try again."
+                ) from exc
+            log.warning(
+                "eHealthBox send %s: outcome unknown (%s)",
+                message.publication_id,
+                type(exc).__name__,
+            )
             raise errors.SendOutcomeUnknown(message.publication_id) from exc
         if response.status_code in _SEND_UNKNOWN_STATUSES:
             error = self._error(response)
-            raise errors.SendOutcomeUnknown(message.publication_id, status=error.status,
-                                            code=error.code, detail=error.detail,
-                                            problem=error.problem, request_id=error.request_id)
+            raise errors.SendOutcomeUnknown(
+                message.publication_id,
+                status=error.status,
+                code=error.code,
+                detail=error.detail,
+                problem=error.problem,
+                request_id=error.request_id,
+            )
         if response.status_code >= 400:
             raise self._error(response)
         return rest.send_result_from_json(response.json(), replayed=response.status_code == 200)
@@ -231,8 +277,12 @@ class EhealthboxClient:
         """Move messages (INBOX<->BININBOX, SENTBOX<->BINSENTBOX); returns those not moved."""
         not_moved: list[str] = []
         for batch in _batches(message_ids):
-            data = self._json("POST", rest.MOVE, idempotent=False,
-                              json_body=rest.move_to_json(batch, source, destination))
+            data = self._json(
+                "POST",
+                rest.MOVE,
+                idempotent=False,
+                json_body=rest.move_to_json(batch, source, destination),
+            )
             not_moved += rest.not_moved_from_json(data)
         return not_moved
 
@@ -240,8 +290,9 @@ class EhealthboxClient:
         """Delete messages for good; returns those not deleted."""
         not_deleted: list[str] = []
         for batch in _batches(message_ids):
-            data = self._json("POST", rest.DELETE, idempotent=False,
-                              json_body=rest.delete_to_json(batch, source))
+            data = self._json(
+                "POST", rest.DELETE, idempotent=False, json_body=rest.delete_to_json(batch, source)
+            )
             not_deleted += rest.not_deleted_from_json(data)
         return not_deleted
 
@@ -249,11 +300,13 @@ class EhealthboxClient:
     def out_of_offices(self) -> list[OutOfOffice]:
         return rest.out_of_offices_from_json(self._json("GET", rest.OUT_OF_OFFICES))
 
-    def add_out_of_office(self, start: date, end: date,
-                          substitutes: Iterable[BoxId] = ()) -> OutOfOffice:
+    def add_out_of_office(
+        self, start: date, end: date, substitutes: Iterable[BoxId] = ()
+    ) -> OutOfOffice:
         body = rest.out_of_office_to_json(start, end, list(substitutes))
-        return rest.out_of_office_from_json(self._json("POST", rest.OUT_OF_OFFICES,
-                                                       json_body=body, idempotent=False))
+        return rest.out_of_office_from_json(
+            self._json("POST", rest.OUT_OF_OFFICES, json_body=body, idempotent=False)
+        )
 
     def delete_out_of_office(self, ooo_id: str) -> None:
         self._request("DELETE", rest.out_of_office_path(ooo_id)).close()

@@ -18,9 +18,16 @@ class EhealthboxError(Exception):
 
     default_message = "The eHealthBox could not process the request."
 
-    def __init__(self, message: str | None = None, *, status: int | None = None,
-                 code: str | None = None, detail: str | None = None,
-                 problem: dict[str, Any] | None = None, request_id: str | None = None):
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        status: int | None = None,
+        code: str | None = None,
+        detail: str | None = None,
+        problem: dict[str, Any] | None = None,
+        request_id: str | None = None,
+    ):
         self.user_message = message or self.default_message
         super().__init__(self.user_message)
         self.status = status
@@ -30,8 +37,10 @@ class EhealthboxError(Exception):
         self.request_id = request_id
 
     def __repr__(self) -> str:
-        return (f"{type(self).__name__}(status={self.status!r}, code={self.code!r}, "
-                f"request_id={self.request_id!r})")
+        return (
+            f"{type(self).__name__}(status={self.status!r}, code={self.code!r}, "
+            f"request_id={self.request_id!r})"
+        )
 
 
 class BadRequest(EhealthboxError):
@@ -79,8 +88,10 @@ class InvalidDestination(BadRequest):
 
 
 class DigestMismatch(EhealthboxError):
-    default_message = ("A file was damaged on its way to the eHealthBox (its checksum does not "
-                       "match). Please send the message again.")
+    default_message = (
+        "A file was damaged on its way to the eHealthBox (its checksum does not "
+        "match). Please send the message again."
+    )
 
 
 class RecipientsOutOfOffice(EhealthboxError):
@@ -102,8 +113,10 @@ class Unavailable(EhealthboxError):
 class SendOutcomeUnknown(EhealthboxError):
     """The send's answer was lost: resend the same `NewMessage` (same publicationId)."""
 
-    default_message = ("We could not confirm that the message was sent. Sending it again is "
-                       "safe: it will be delivered only once.")
+    default_message = (
+        "We could not confirm that the message was sent. Sending it again is "
+        "safe: it will be delivered only once."
+    )
 
     def __init__(self, publication_id: str, message: str | None = None, **kwargs: Any):
         super().__init__(message, **kwargs)

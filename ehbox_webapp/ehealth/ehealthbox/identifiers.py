@@ -14,20 +14,59 @@ from dataclasses import dataclass
 BOX_TYPES = ("INSS", "NIHII", "CBE", "EHP")
 
 PERSON_QUALITIES = (
-    "DOCTOR", "NURSE", "DENTIST", "PHARMACIST", "PHYSIOTHERAPIST", "MIDWIFE", "LOGOPEDIST",
-    "DIETICIAN", "PSYCHOLOGIST", "ORTHOPTIST", "PODOLOGIST", "AUDIOLOGIST", "AUDICIEN",
-    "OPTICIEN", "ORTHOPEDIST", "TRUSS_MAKER", "IMPLANTPROVIDER", "LAB_TECHNOLOGIST",
-    "IMAGING_TECHNOLOGIST", "PRACTICALNURSE", "PEDIATRIC_NURSE", "PHARMACIST_ASSISTANT",
-    "OCCUPATIONAL_THERAPIST", "SOCIAL_WORKER", "SPECIALIZED_EDUCATOR", "AMBULANCE_RESCUER",
-    "APPLIED_PSYCH_BACHELOR", "FAMILY_SCIENCE_BACHELOR", "GERONTOLOGY_MASTER",
-    "ORTHOPEDAGOGIST_MASTER", "PSYCHOMOTOR_THERAPY", "READAPTATION_BACHELOR",
+    "DOCTOR",
+    "NURSE",
+    "DENTIST",
+    "PHARMACIST",
+    "PHYSIOTHERAPIST",
+    "MIDWIFE",
+    "LOGOPEDIST",
+    "DIETICIAN",
+    "PSYCHOLOGIST",
+    "ORTHOPTIST",
+    "PODOLOGIST",
+    "AUDIOLOGIST",
+    "AUDICIEN",
+    "OPTICIEN",
+    "ORTHOPEDIST",
+    "TRUSS_MAKER",
+    "IMPLANTPROVIDER",
+    "LAB_TECHNOLOGIST",
+    "IMAGING_TECHNOLOGIST",
+    "PRACTICALNURSE",
+    "PEDIATRIC_NURSE",
+    "PHARMACIST_ASSISTANT",
+    "OCCUPATIONAL_THERAPIST",
+    "SOCIAL_WORKER",
+    "SPECIALIZED_EDUCATOR",
+    "AMBULANCE_RESCUER",
+    "APPLIED_PSYCH_BACHELOR",
+    "FAMILY_SCIENCE_BACHELOR",
+    "GERONTOLOGY_MASTER",
+    "ORTHOPEDAGOGIST_MASTER",
+    "PSYCHOMOTOR_THERAPY",
+    "READAPTATION_BACHELOR",
 )
 CITIZEN_QUALITY = "CITIZEN"
 # Organisations identified by an 8-digit NIHII; the SubType equals the quality.
 NIHII_ORGANISATION_QUALITIES = (
-    "HOSPITAL", "PHARMACY", "LABO", "MEDICAL_HOUSE", "GROUP", "GROUP_DOCTORS", "GUARD_POST",
-    "HOME_SERVICES", "OFFICE_DOCTORS", "OFFICE_DENTISTS", "OF_BAND", "OF_PHYSIOS",
-    "OTD_PHARMACY", "PALLIATIVE_CARE", "PROT_ACC", "PSYCH_HOUSE", "RETIREMENT",
+    "HOSPITAL",
+    "PHARMACY",
+    "LABO",
+    "MEDICAL_HOUSE",
+    "GROUP",
+    "GROUP_DOCTORS",
+    "GUARD_POST",
+    "HOME_SERVICES",
+    "OFFICE_DOCTORS",
+    "OFFICE_DENTISTS",
+    "OF_BAND",
+    "OF_PHYSIOS",
+    "OTD_PHARMACY",
+    "PALLIATIVE_CARE",
+    "PROT_ACC",
+    "PSYCH_HOUSE",
+    "RETIREMENT",
 )
 # quality -> (type, subtype) for organisations identified by CBE or EHP.
 OTHER_ORGANISATION_QUALITIES: dict[str, tuple[str, str | None]] = {
@@ -38,7 +77,9 @@ OTHER_ORGANISATION_QUALITIES: dict[str, tuple[str, str | None]] = {
     "CTRL_ORGANISM": ("EHP", "CTRL_ORGANISM"),
 }
 QUALITIES = (
-    PERSON_QUALITIES + (CITIZEN_QUALITY,) + NIHII_ORGANISATION_QUALITIES
+    PERSON_QUALITIES
+    + (CITIZEN_QUALITY,)
+    + NIHII_ORGANISATION_QUALITIES
     + tuple(OTHER_ORGANISATION_QUALITIES)
 )
 BROADCAST_ID = "ALL"  # every box of a quality; publishing to it needs special rights
@@ -117,51 +158,71 @@ def expected_type(quality: str) -> tuple[tuple[str, ...], str | None]:
     return (box_type,), sub_type
 
 
-def check_recipient(box_type: str, identifier: str, quality: str,
-                    sub_type: str | None = None) -> list[RecipientProblem]:
+def check_recipient(
+    box_type: str, identifier: str, quality: str, sub_type: str | None = None
+) -> list[RecipientProblem]:
     """Everything wrong with a recipient, as structured problems (empty when valid)."""
     problems: list[RecipientProblem] = []
     if quality not in QUALITIES:
-        problems.append(RecipientProblem(
-            "quality", f"The quality “{quality}” is not an eHealthBox quality."))
+        problems.append(
+            RecipientProblem("quality", f"The quality “{quality}” is not an eHealthBox quality.")
+        )
     if box_type not in BOX_TYPES:
-        problems.append(RecipientProblem(
-            "type", f"The identifier type “{box_type}” is not one of {', '.join(BOX_TYPES)}."))
+        problems.append(
+            RecipientProblem(
+                "type", f"The identifier type “{box_type}” is not one of {', '.join(BOX_TYPES)}."
+            )
+        )
     if problems:
         return problems
 
     types, wanted_sub = expected_type(quality)
     if box_type not in types:
-        problems.append(RecipientProblem(
-            "type", f"The quality {quality} needs an identifier of type "
-                    f"{' or '.join(types)}, not {box_type}."))
+        problems.append(
+            RecipientProblem(
+                "type",
+                f"The quality {quality} needs an identifier of type "
+                f"{' or '.join(types)}, not {box_type}.",
+            )
+        )
         return problems
     if (sub_type or None) != wanted_sub:
         wanted = f"the subtype {wanted_sub}" if wanted_sub else "no subtype"
-        problems.append(RecipientProblem(
-            "subType", f"The quality {quality} needs {wanted}, not “{sub_type}”."))
+        problems.append(
+            RecipientProblem("subType", f"The quality {quality} needs {wanted}, not “{sub_type}”.")
+        )
 
     if identifier == BROADCAST_ID:
         return problems
     if box_type == "INSS" and not is_valid_inss(identifier):
-        problems.append(RecipientProblem(
-            "id", "The INSS number must have 11 digits with valid check digits."))
+        problems.append(
+            RecipientProblem("id", "The INSS number must have 11 digits with valid check digits.")
+        )
     elif box_type == "NIHII":
         length = 11 if quality in PERSON_QUALITIES else 8
         if len(identifier) != length or not is_valid_nihii(identifier):
-            problems.append(RecipientProblem(
-                "id", f"The NIHII number for {quality} must have {length} digits "
-                      "with valid check digits."))
+            problems.append(
+                RecipientProblem(
+                    "id",
+                    f"The NIHII number for {quality} must have {length} digits "
+                    "with valid check digits.",
+                )
+            )
     elif box_type == "CBE" and not is_valid_cbe(identifier):
-        problems.append(RecipientProblem(
-            "id", "The CBE number must have 10 digits, start with 0 or 1, "
-                  "and have valid check digits."))
+        problems.append(
+            RecipientProblem(
+                "id",
+                "The CBE number must have 10 digits, start with 0 or 1, "
+                "and have valid check digits.",
+            )
+        )
     elif box_type == "EHP" and not is_valid_ehp(identifier):
         problems.append(RecipientProblem("id", "The EHP number must have 10 digits."))
     return problems
 
 
-def validate_recipient(box_type: str, identifier: str, quality: str,
-                       sub_type: str | None = None) -> list[str]:
+def validate_recipient(
+    box_type: str, identifier: str, quality: str, sub_type: str | None = None
+) -> list[str]:
     """User-facing sentences for everything wrong with a recipient (empty when valid)."""
     return [p.message for p in check_recipient(box_type, identifier, quality, sub_type)]

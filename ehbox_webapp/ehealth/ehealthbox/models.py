@@ -23,8 +23,12 @@ CONTENT_TYPES = ("DOCUMENT", "NEWS", "ACKNOWLEDGMENT", "ERROR")
 ACK_TYPES = ("PUBLISHED", "RECEIVED", "READ")
 # The only moves the platform allows (UC-405): to the bin and back, so each folder has one
 # destination, "the other side".
-OTHER_SIDE = {"INBOX": "BININBOX", "BININBOX": "INBOX",
-              "SENTBOX": "BINSENTBOX", "BINSENTBOX": "SENTBOX"}
+OTHER_SIDE = {
+    "INBOX": "BININBOX",
+    "BININBOX": "INBOX",
+    "SENTBOX": "BINSENTBOX",
+    "BINSENTBOX": "SENTBOX",
+}
 ALLOWED_MOVES = frozenset(OTHER_SIDE.items())
 MAX_IDS_PER_CALL = 100  # list, move and delete take at most 100 messages per call (SOAP XSD)
 
@@ -261,8 +265,9 @@ class Attachment:
     A non-seekable stream is first copied to a spooled temporary file.
     """
 
-    def __init__(self, content: bytes | BinaryIO, filename: str, mime_type: str,
-                 title: str | None = None):
+    def __init__(
+        self, content: bytes | BinaryIO, filename: str, mime_type: str, title: str | None = None
+    ):
         if not filename:
             raise ValueError("An attachment needs a file name.")
         self.filename = filename

@@ -90,8 +90,9 @@ def _date(value: str | None) -> date | None:
 
 
 def box_id_from_json(data: dict[str, Any]) -> BoxId:
-    return BoxId(id=data["id"], type=data["type"], quality=data["quality"],
-                 sub_type=data.get("subType"))
+    return BoxId(
+        id=data["id"], type=data["type"], quality=data["quality"], sub_type=data.get("subType")
+    )
 
 
 def box_id_to_json(box: BoxId) -> dict[str, Any]:
@@ -102,25 +103,36 @@ def box_id_to_json(box: BoxId) -> dict[str, Any]:
 
 
 def sender_from_json(data: dict[str, Any]) -> Sender:
-    return Sender(id=data["id"], type=data["type"], quality=data["quality"],
-                  sub_type=data.get("subType"), name=data.get("name", ""),
-                  first_name=data.get("firstName"),
-                  person_in_organisation=data.get("personInOrganisation"))
+    return Sender(
+        id=data["id"],
+        type=data["type"],
+        quality=data["quality"],
+        sub_type=data.get("subType"),
+        name=data.get("name", ""),
+        first_name=data.get("firstName"),
+        person_in_organisation=data.get("personInOrganisation"),
+    )
 
 
 def box_info_from_json(data: dict[str, Any]) -> BoxInfo:
-    return BoxInfo(box_id=box_id_from_json(data["boxId"]),
-                   nbr_messages_in_standby=int(data.get("nbrMessagesInStandBy", 0)),
-                   current_size=int(data["currentSize"]), max_size=int(data["maxSize"]))
+    return BoxInfo(
+        box_id=box_id_from_json(data["boxId"]),
+        nbr_messages_in_standby=int(data.get("nbrMessagesInStandBy", 0)),
+        current_size=int(data["currentSize"]),
+        max_size=int(data["maxSize"]),
+    )
 
 
 def content_specification_from_json(data: dict[str, Any]) -> ContentSpecification:
     return ContentSpecification(
-        content_type=data["contentType"], is_important=bool(data.get("isImportant")),
+        content_type=data["contentType"],
+        is_important=bool(data.get("isImportant")),
         is_encrypted=bool(data.get("isEncrypted")),
         publication_receipt=bool(data.get("publicationReceipt")),
         received_receipt=bool(data.get("receivedReceipt")),
-        read_receipt=bool(data.get("readReceipt")), application_name=data.get("applicationName"))
+        read_receipt=bool(data.get("readReceipt")),
+        application_name=data.get("applicationName"),
+    )
 
 
 def _metas(items: list[dict[str, Any]] | None) -> tuple[CustomMeta, ...]:
@@ -130,23 +142,33 @@ def _metas(items: list[dict[str, Any]] | None) -> tuple[CustomMeta, ...]:
 def summary_from_json(data: dict[str, Any]) -> MessageSummary:
     info, content = data.get("messageInfo", {}), data.get("contentInfo", {})
     return MessageSummary(
-        message_id=data["messageId"], publication_id=data.get("publicationId"),
+        message_id=data["messageId"],
+        publication_id=data.get("publicationId"),
         sender=sender_from_json(data["sender"]),
         destination=box_id_from_json(data["destination"]),
         publication_date=_dt(info["publicationDate"]),  # type: ignore[arg-type]
-        expiration_date=_dt(info.get("expirationDate")), size=int(info.get("size", 0)),
-        title=content.get("title", ""), mime_type=content.get("mimeType"),
+        expiration_date=_dt(info.get("expirationDate")),
+        size=int(info.get("size", 0)),
+        title=content.get("title", ""),
+        mime_type=content.get("mimeType"),
         has_free_informations=bool(content.get("hasFreeInformations")),
-        has_annex=bool(content.get("hasAnnex")), patient_inss=content.get("patientInss"),
+        has_annex=bool(content.get("hasAnnex")),
+        patient_inss=content.get("patientInss"),
         content_specification=content_specification_from_json(data["contentSpecification"]),
-        custom_metas=_metas(data.get("customMetas")), read=bool(data.get("read")))
+        custom_metas=_metas(data.get("customMetas")),
+        read=bool(data.get("read")),
+    )
 
 
 def page_from_json(data: dict[str, Any]) -> MessagePage:
-    return MessagePage(folder=data["source"], start=int(data["startIndex"]),
-                       end=int(data["endIndex"]),
-                       messages=tuple(summary_from_json(m) for m in data.get("messages", ())),
-                       total=data.get("total"), unread=data.get("unread"))
+    return MessagePage(
+        folder=data["source"],
+        start=int(data["startIndex"]),
+        end=int(data["endIndex"]),
+        messages=tuple(summary_from_json(m) for m in data.get("messages", ())),
+        total=data.get("total"),
+        unread=data.get("unread"),
+    )
 
 
 def _free_information(data: dict[str, Any] | None) -> FreeInformation | None:
@@ -155,27 +177,36 @@ def _free_information(data: dict[str, Any] | None) -> FreeInformation | None:
     if "freeText" in data:
         return FreeInformation(text=data["freeText"])
     table = data.get("table") or {}
-    return FreeInformation(table_title=table.get("title"), rows=tuple(
-        TableRow(r.get("leftCell", ""), r.get("rightCell", "")) for r in table.get("rows", ())))
+    return FreeInformation(
+        table_title=table.get("title"),
+        rows=tuple(
+            TableRow(r.get("leftCell", ""), r.get("rightCell", "")) for r in table.get("rows", ())
+        ),
+    )
 
 
 def _acknowledgment(data: dict[str, Any] | None) -> Acknowledgment | None:
     if not data:
         return None
     recipient = data.get("recipient")
-    return Acknowledgment(message_id=data["messageId"], ack_type=data["ackType"],
-                          date_time=_dt(data["dateTime"]),  # type: ignore[arg-type]
-                          recipient=box_id_from_json(recipient) if recipient else None)
+    return Acknowledgment(
+        message_id=data["messageId"],
+        ack_type=data["ackType"],
+        date_time=_dt(data["dateTime"]),  # type: ignore[arg-type]
+        recipient=box_id_from_json(recipient) if recipient else None,
+    )
 
 
 def _error(data: dict[str, Any] | None) -> ErrorMessage | None:
     if not data:
         return None
-    return ErrorMessage(code=str(data["code"]), messages=tuple(data.get("messages", ())),
-                        publication_id=data.get("publicationId"),
-                        destinations=tuple(box_id_from_json(d)
-                                           for d in data.get("destinations", ())),
-                        failures=tuple(data.get("failures", ())))
+    return ErrorMessage(
+        code=str(data["code"]),
+        messages=tuple(data.get("messages", ())),
+        publication_id=data.get("publicationId"),
+        destinations=tuple(box_id_from_json(d) for d in data.get("destinations", ())),
+        failures=tuple(data.get("failures", ())),
+    )
 
 
 def message_from_json(data: dict[str, Any]) -> Message:
@@ -183,51 +214,82 @@ def message_from_json(data: dict[str, Any]) -> Message:
     content = context.get("content", {})
     doc = content.get("document")
     return Message(
-        message_id=data["messageId"], publication_id=data.get("publicationId"),
+        message_id=data["messageId"],
+        publication_id=data.get("publicationId"),
         sender=sender_from_json(data["sender"]),
         destinations=tuple(box_id_from_json(d) for d in data.get("destinationContexts", ())),
-        document=Document(doc["title"], doc["downloadFileName"], doc["mimeType"],
-                          doc.get("digest"), int(doc.get("size", 0))) if doc else None,
+        document=Document(
+            doc["title"],
+            doc["downloadFileName"],
+            doc["mimeType"],
+            doc.get("digest"),
+            int(doc.get("size", 0)),
+        )
+        if doc
+        else None,
         content_specification=content_specification_from_json(context["contentSpecification"]),
         publication_date=_dt(info.get("publicationDate")),
-        expiration_date=_dt(info.get("expirationDate")), size=int(info.get("size", 0)),
+        expiration_date=_dt(info.get("expirationDate")),
+        size=int(info.get("size", 0)),
         free_information=_free_information(content.get("freeInformations")),
         patient_inss=content.get("patientInss"),
-        annexes=tuple(Annex(a["index"], a["title"], a["downloadFileName"], a["mimeType"],
-                            a.get("digest"), int(a.get("size", 0)))
-                      for a in content.get("annexes", ())),
+        annexes=tuple(
+            Annex(
+                a["index"],
+                a["title"],
+                a["downloadFileName"],
+                a["mimeType"],
+                a.get("digest"),
+                int(a.get("size", 0)),
+            )
+            for a in content.get("annexes", ())
+        ),
         acknowledgment=_acknowledgment(content.get("acknowledgment")),
-        error=_error(content.get("error")), custom_metas=_metas(context.get("customMetas")),
-        copy_mail_to=tuple(data.get("copyMailTo", ())), read=bool(data.get("read")))
+        error=_error(content.get("error")),
+        custom_metas=_metas(context.get("customMetas")),
+        copy_mail_to=tuple(data.get("copyMailTo", ())),
+        read=bool(data.get("read")),
+    )
 
 
 def ack_statuses_from_json(data: dict[str, Any]) -> list[AcknowledgmentStatus]:
-    return [AcknowledgmentStatus(recipient=box_id_from_json(r["recipient"]),
-                                 published=_dt(r.get("published")),
-                                 received=_dt(r.get("received")), read=_dt(r.get("read")))
-            for r in data.get("acknowledgments", ())]
+    return [
+        AcknowledgmentStatus(
+            recipient=box_id_from_json(r["recipient"]),
+            published=_dt(r.get("published")),
+            received=_dt(r.get("received")),
+            read=_dt(r.get("read")),
+        )
+        for r in data.get("acknowledgments", ())
+    ]
 
 
 def recipient_outcome_from_json(data: dict[str, Any]) -> RecipientOutcome:
-    return RecipientOutcome(box=box_id_from_json(data), absent_from=_date(data.get("absentFrom")),
-                            absent_to=_date(data.get("absentTo")),
-                            substitutes=tuple(box_id_from_json(s)
-                                              for s in data.get("substitutes", ())),
-                            stand_by=bool(data.get("standBy")))
+    return RecipientOutcome(
+        box=box_id_from_json(data),
+        absent_from=_date(data.get("absentFrom")),
+        absent_to=_date(data.get("absentTo")),
+        substitutes=tuple(box_id_from_json(s) for s in data.get("substitutes", ())),
+        stand_by=bool(data.get("standBy")),
+    )
 
 
 def send_result_from_json(data: dict[str, Any], *, replayed: bool) -> SendResult:
-    return SendResult(message_id=data["messageId"], publication_id=data["publicationId"],
-                      recipients=tuple(recipient_outcome_from_json(r)
-                                       for r in data.get("recipients", ())),
-                      replayed=replayed)
+    return SendResult(
+        message_id=data["messageId"],
+        publication_id=data["publicationId"],
+        recipients=tuple(recipient_outcome_from_json(r) for r in data.get("recipients", ())),
+        replayed=replayed,
+    )
 
 
 def out_of_office_from_json(data: dict[str, Any]) -> OutOfOffice:
-    return OutOfOffice(id=str(data["id"]), start_date=date.fromisoformat(data["startDate"]),
-                       end_date=date.fromisoformat(data["endDate"]),
-                       substitutes=tuple(box_id_from_json(s)
-                                         for s in data.get("substitutes", ())))
+    return OutOfOffice(
+        id=str(data["id"]),
+        start_date=date.fromisoformat(data["startDate"]),
+        end_date=date.fromisoformat(data["endDate"]),
+        substitutes=tuple(box_id_from_json(s) for s in data.get("substitutes", ())),
+    )
 
 
 def out_of_offices_from_json(data: dict[str, Any]) -> list[OutOfOffice]:
@@ -238,36 +300,62 @@ def out_of_offices_from_json(data: dict[str, Any]) -> list[OutOfOffice]:
 def new_message_to_json(msg: NewMessage) -> dict[str, Any]:
     """The `message` part of a send. Binary parts are referenced by `contentRef`."""
     if msg.document is not None:
-        document = {"title": msg.title, "downloadFileName": msg.document.filename,
-                    "mimeType": msg.document.mime_type, "digest": msg.document.digest,
-                    "contentRef": DOCUMENT_REF}
+        document = {
+            "title": msg.title,
+            "downloadFileName": msg.document.filename,
+            "mimeType": msg.document.mime_type,
+            "digest": msg.document.digest,
+            "contentRef": DOCUMENT_REF,
+        }
     else:
-        document = {"title": msg.title, "downloadFileName": msg.text_filename,
-                    "mimeType": "text/plain", "digest": msg.text_digest,
-                    "textContent": msg.text}
+        document = {
+            "title": msg.title,
+            "downloadFileName": msg.text_filename,
+            "mimeType": "text/plain",
+            "digest": msg.text_digest,
+            "textContent": msg.text,
+        }
     content: dict[str, Any] = {"document": document}
     info = msg.free_information
     if info is not None:
-        content["freeInformations"] = ({"freeText": info.text} if not info.is_table else {
-            "table": {"title": info.table_title or "",
-                      "rows": [{"leftCell": r.left, "rightCell": r.right} for r in info.rows]}})
+        content["freeInformations"] = (
+            {"freeText": info.text}
+            if not info.is_table
+            else {
+                "table": {
+                    "title": info.table_title or "",
+                    "rows": [{"leftCell": r.left, "rightCell": r.right} for r in info.rows],
+                }
+            }
+        )
     if msg.patient_inss:
         content["patientInss"] = msg.patient_inss
     content["annexes"] = [
-        {"title": a.title, "downloadFileName": a.filename, "mimeType": a.mime_type,
-         "digest": a.digest, "contentRef": annex_ref(i)}
-        for i, a in enumerate(msg.annexes, start=1)]
+        {
+            "title": a.title,
+            "downloadFileName": a.filename,
+            "mimeType": a.mime_type,
+            "digest": a.digest,
+            "contentRef": annex_ref(i),
+        }
+        for i, a in enumerate(msg.annexes, start=1)
+    ]
     spec = msg.content_specification
     specification: dict[str, Any] = {
-        "contentType": spec.content_type, "isImportant": spec.is_important,
-        "isEncrypted": spec.is_encrypted, "publicationReceipt": spec.publication_receipt,
-        "receivedReceipt": spec.received_receipt, "readReceipt": spec.read_receipt}
+        "contentType": spec.content_type,
+        "isImportant": spec.is_important,
+        "isEncrypted": spec.is_encrypted,
+        "publicationReceipt": spec.publication_receipt,
+        "receivedReceipt": spec.received_receipt,
+        "readReceipt": spec.read_receipt,
+    }
     if spec.application_name:
         specification["applicationName"] = spec.application_name
     return {
         "publicationId": msg.publication_id,
-        "destinationContexts": [dict(box_id_to_json(r), ooOProcessed=r.ooo_processed)
-                                for r in msg.recipients],
+        "destinationContexts": [
+            dict(box_id_to_json(r), ooOProcessed=r.ooo_processed) for r in msg.recipients
+        ],
         "content": content,
         "contentSpecification": specification,
         "customMetas": [{"key": m.key, "value": m.value} for m in msg.custom_metas],
@@ -298,8 +386,11 @@ def not_deleted_from_json(data: dict[str, Any]) -> list[str]:
 
 
 def out_of_office_to_json(start: date, end: date, substitutes: list[BoxId]) -> dict[str, Any]:
-    return {"startDate": start.isoformat(), "endDate": end.isoformat(),
-            "substitutes": [box_id_to_json(s) for s in substitutes]}
+    return {
+        "startDate": start.isoformat(),
+        "endDate": end.isoformat(),
+        "substitutes": [box_id_to_json(s) for s in substitutes],
+    }
 
 
 # --- downloads --------------------------------------------------------------------------------
@@ -328,15 +419,23 @@ def download_digest(headers: Any) -> str | None:
 
 # --- errors -----------------------------------------------------------------------------------
 _BY_CODE: dict[str, type[errors.EhealthboxError]] = {
-    "801": errors.MessageTooLarge, "802": errors.InvalidDestination,
-    "803": errors.InvalidDestination, "804": errors.InvalidDestination,
-    "805": errors.InvalidDestination, "810": errors.InvalidBox,
-    "814": errors.QualityNotAllowed, "816": errors.DigestMismatch,
+    "801": errors.MessageTooLarge,
+    "802": errors.InvalidDestination,
+    "803": errors.InvalidDestination,
+    "804": errors.InvalidDestination,
+    "805": errors.InvalidDestination,
+    "810": errors.InvalidBox,
+    "814": errors.QualityNotAllowed,
+    "816": errors.DigestMismatch,
     "826": errors.RecipientsOutOfOffice,
 }
 _BY_STATUS: dict[int, type[errors.EhealthboxError]] = {
-    400: errors.BadRequest, 401: errors.Unauthorized, 403: errors.Forbidden,
-    404: errors.NotFound, 413: errors.MessageTooLarge, 422: errors.BadRequest,
+    400: errors.BadRequest,
+    401: errors.Unauthorized,
+    403: errors.Forbidden,
+    404: errors.NotFound,
+    413: errors.MessageTooLarge,
+    422: errors.BadRequest,
 }
 
 
@@ -347,5 +446,10 @@ def error_from_response(status: int, headers: Any, body: Any) -> errors.Ehealthb
     cls = _BY_CODE.get(code or "") or _BY_STATUS.get(status)
     if cls is None:
         cls = errors.Unavailable if status >= 500 or status == 429 else errors.EhealthboxError
-    return cls(status=status, code=code, detail=problem.get("detail"), problem=problem,
-               request_id=headers.get(REQUEST_ID_HEADER) or problem.get("instance"))
+    return cls(
+        status=status,
+        code=code,
+        detail=problem.get("detail"),
+        problem=problem,
+        request_id=headers.get(REQUEST_ID_HEADER) or problem.get("instance"),
+    )

@@ -29,8 +29,11 @@ FAULTS_PREFIX = "/ehealthbox/_faults"
 
 def init_ehealthbox(app: Flask, settings: SandboxSettings, signer: RealmSigner) -> Store:
     """Open (and on first start, seed) the store and mount the API and the faults endpoint."""
-    store = Store(settings.instance_path / "sandbox-ehealthbox.sqlite3",
-                  settings.instance_path / "sandbox-ehealthbox-blobs", DEFAULT_MAX_BOX_BYTES)
+    store = Store(
+        settings.instance_path / "sandbox-ehealthbox.sqlite3",
+        settings.instance_path / "sandbox-ehealthbox-blobs",
+        DEFAULT_MAX_BOX_BYTES,
+    )
     with store.first_start():  # the other workers wait, then find the boxes seeded
         seed(store)
     app.extensions[EXTENSION] = Context(settings, signer, store)

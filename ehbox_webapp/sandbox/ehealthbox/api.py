@@ -46,9 +46,12 @@ def authenticate() -> None:
     g.request_id = new_request_id()
     context = ctx()
     settings = context.settings
-    claims = verify_bearer(request.headers.get("Authorization"), context.signer,
-                           (settings.issuer("healthcare"), settings.issuer("M2M")),
-                           settings.ehbox_audience)
+    claims = verify_bearer(
+        request.headers.get("Authorization"),
+        context.signer,
+        (settings.issuer("healthcare"), settings.issuer("M2M")),
+        settings.ehbox_audience,
+    )
     require_identifying_headers(request.headers)
     key = box_key(box_for_claims(claims))
     with context.store.connect() as conn:
@@ -67,35 +70,54 @@ def add_request_id(response: Response) -> Response:
 @bp.errorhandler(ApiProblem)
 def on_problem(problem: ApiProblem) -> Response:
     # Codes and request ids only: never tokens or message contents.
-    log.info("eHealthBox sandbox %s %s -> %s %s", request.method, request.path, problem.status,
-             problem.body.get("code", ""))
+    log.info(
+        "eHealthBox sandbox %s %s -> %s %s",
+        request.method,
+        request.path,
+        problem.status,
+        problem.body.get("code", ""),
+    )
     return problem_response(problem)
 
 
 @bp.errorhandler(RequestEntityTooLarge)
 def on_too_large(_: RequestEntityTooLarge) -> Response:
-    return problem_response(ApiProblem(
-        413, f"The message exceeds the maximum size of {ctx().settings.max_message_bytes} bytes.",
-        code="801"))
+    return problem_response(
+        ApiProblem(
+            413,
+            f"The message exceeds the maximum size of {ctx().settings.max_message_bytes} bytes.",
+            code="801",
+        )
+    )
 
 
 @bp.errorhandler(HTTPException)
 def on_http_error(error: HTTPException) -> Response:
-    return problem_response(ApiProblem(error.code or 500, error.description or error.name,
-                                       title=error.name))
+    return problem_response(
+        ApiProblem(error.code or 500, error.description or error.name, title=error.name)
+    )
 
 
-def folder_param(name: str = "source", default: str = "INBOX",
-                 allowed: tuple[str, ...] = FOLDERS) -> str:
+def folder_param(
+    name: str = "source", default: str = "INBOX", allowed: tuple[str, ...] = FOLDERS
+) -> str:
     folder = request.args.get(name, default)
     if folder not in allowed:
-        raise ApiProblem(400, f"Unknown folder {folder!r}.", invalidParams=[
-            {"in": "query", "name": name, "reason": f"one of {', '.join(allowed)}"}])
+        raise ApiProblem(
+            400,
+            f"Unknown folder {folder!r}.",
+            invalidParams=[{"in": "query", "name": name, "reason": f"one of {', '.join(allowed)}"}],
+        )
     return folder
 
 
 def check_message_id(message_id: str) -> str:
     if not MESSAGE_ID.match(message_id):
-        raise ApiProblem(400, "A MessageId has 13 letters or digits.", invalidParams=[
-            {"in": "path", "name": "messageId", "reason": "13 characters [A-Za-z0-9]"}])
+        raise ApiProblem(
+            400,
+            "A MessageId has 13 letters or digits.",
+            invalidParams=[
+                {"in": "path", "name": "messageId", "reason": "13 characters [A-Za-z0-9]"}
+            ],
+        )
     return message_id

@@ -16,40 +16,60 @@ from .problems import ApiProblem
 
 # userProfile keys (eHealth token, lower case) -> eHealthBox quality.
 PROFESSION_QUALITY = {
-    "physician": "DOCTOR", "doctor": "DOCTOR", "nurse": "NURSE", "dentist": "DENTIST",
-    "pharmacist": "PHARMACIST", "physiotherapist": "PHYSIOTHERAPIST", "midwife": "MIDWIFE",
-    "logopedist": "LOGOPEDIST", "dietician": "DIETICIAN", "psychologist": "PSYCHOLOGIST",
-    "orthoptist": "ORTHOPTIST", "podologist": "PODOLOGIST", "audiologist": "AUDIOLOGIST",
-    "occupational_therapist": "OCCUPATIONAL_THERAPIST", "citizen": "CITIZEN",
+    "physician": "DOCTOR",
+    "doctor": "DOCTOR",
+    "nurse": "NURSE",
+    "dentist": "DENTIST",
+    "pharmacist": "PHARMACIST",
+    "physiotherapist": "PHYSIOTHERAPIST",
+    "midwife": "MIDWIFE",
+    "logopedist": "LOGOPEDIST",
+    "dietician": "DIETICIAN",
+    "psychologist": "PSYCHOLOGIST",
+    "orthoptist": "ORTHOPTIST",
+    "podologist": "PODOLOGIST",
+    "audiologist": "AUDIOLOGIST",
+    "occupational_therapist": "OCCUPATIONAL_THERAPIST",
+    "citizen": "CITIZEN",
 }
 REALM = 'Bearer realm="eHealthBox"'
 
 
-def verify_bearer(authorization: str | None, signer: RealmSigner, issuers: tuple[str, ...],
-                  audience: str) -> dict[str, Any]:
+def verify_bearer(
+    authorization: str | None, signer: RealmSigner, issuers: tuple[str, ...], audience: str
+) -> dict[str, Any]:
     """The token's claims, or a 401 problem with a `WWW-Authenticate` challenge."""
     scheme, _, token = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise ApiProblem(401, "An access token is required (Authorization: Bearer ...).",
-                         headers={"WWW-Authenticate": REALM})
+        raise ApiProblem(
+            401,
+            "An access token is required (Authorization: Bearer ...).",
+            headers={"WWW-Authenticate": REALM},
+        )
     try:
         return signer.verify(token.strip(), issuer=issuers, audience=audience)
     except InvalidToken as exc:
         # The reason names the check that failed, never the token itself.
         reason = str(exc).replace('"', "'")
         raise ApiProblem(
-            401, f"The access token is not valid: {reason}.",
-            type_="urn:problem-type:belgif:invalidAccessToken", title="Invalid Access Token",
-            headers={"WWW-Authenticate":
-                     f'{REALM}, error="invalid_token", error_description="{reason}"'},
+            401,
+            f"The access token is not valid: {reason}.",
+            type_="urn:problem-type:belgif:invalidAccessToken",
+            title="Invalid Access Token",
+            headers={
+                "WWW-Authenticate": f'{REALM}, error="invalid_token", error_description="{reason}"'
+            },
         ) from None
 
 
 def profile_qualities(profile: Any) -> set[str]:
     """Qualities named by a `userProfile` claim (a dict keyed by profession, or names)."""
     if isinstance(profile, dict):
-        keys = [k for k, v in profile.items()
-                if not isinstance(v, dict) or v.get("recognised", True) is not False]
+        keys = [
+            k
+            for k, v in profile.items()
+            if not isinstance(v, dict) or v.get("recognised", True) is not False
+        ]
     elif isinstance(profile, str):
         keys = [profile]
     elif isinstance(profile, list):
@@ -70,8 +90,7 @@ def box_for_claims(claims: dict[str, Any]) -> dict[str, str]:
             # professions must name the persona's.
             if profile is None or person.quality in profile_qualities(profile):
                 return dict(person.box)
-        raise ApiProblem(403, "There is no eHealthBox for this person and profession.",
-                         code="810")
+        raise ApiProblem(403, "There is no eHealthBox for this person and profession.", code="810")
     client_id = claims.get("azp") or claims.get("client_id")
     org = organisation(client_id) if isinstance(client_id, str) else None
     if org is not None:
@@ -88,11 +107,19 @@ def require_identifying_headers(headers: Any) -> None:
 
     A library's default User-Agent counts as missing: eHealth wants the product.
     """
-    invalid = [{"in": "header", "name": h, "reason": "missing"}
-               for h in ("User-Agent", "From") if not (headers.get(h) or "").strip()]
+    invalid = [
+        {"in": "header", "name": h, "reason": "missing"}
+        for h in ("User-Agent", "From")
+        if not (headers.get(h) or "").strip()
+    ]
     agent = (headers.get("User-Agent") or "").strip().lower()
     if agent.startswith(LIBRARY_AGENTS):
-        invalid.append({"in": "header", "name": "User-Agent",
-                        "reason": "the product and version, not the HTTP library's default"})
+        invalid.append(
+            {
+                "in": "header",
+                "name": "User-Agent",
+                "reason": "the product and version, not the HTTP library's default",
+            }
+        )
     if invalid:
         raise ApiProblem(400, "User-Agent and From headers are required.", invalidParams=invalid)

@@ -19,8 +19,18 @@ from flask import Blueprint, Response, current_app, request
 from .problems import ApiProblem, bad_request, json_response, problem_response
 from .store import Store
 
-OPERATIONS = ("boxInfo", "list", "get", "download", "acknowledgments", "send", "move",
-              "delete", "outOfOffice", "*")
+OPERATIONS = (
+    "boxInfo",
+    "list",
+    "get",
+    "download",
+    "acknowledgments",
+    "send",
+    "move",
+    "delete",
+    "outOfOffice",
+    "*",
+)
 MAX_DELAY = 120.0
 
 faults_bp = Blueprint("ehealthbox_faults", __name__)
@@ -36,8 +46,7 @@ class Fault:
 
     def problem(self) -> ApiProblem:
         headers = {"Retry-After": str(self.retry_after)} if self.retry_after is not None else {}
-        problem = ApiProblem(self.status or 500, "Fault injected by the sandbox.",
-                             headers=headers)
+        problem = ApiProblem(self.status or 500, "Fault injected by the sandbox.", headers=headers)
         if self.code:
             problem.body["code"] = self.code
         return problem
@@ -46,12 +55,16 @@ class Fault:
 def take(store: Store, operation: str) -> Fault | None:
     """The next fault for this operation, counted as used; None when there is none."""
     with store.write() as conn:
-        row = conn.execute("SELECT * FROM faults WHERE operation IN (?, '*') AND times_left > 0 "
-                           "ORDER BY fault_id LIMIT 1", (operation,)).fetchone()
+        row = conn.execute(
+            "SELECT * FROM faults WHERE operation IN (?, '*') AND times_left > 0 "
+            "ORDER BY fault_id LIMIT 1",
+            (operation,),
+        ).fetchone()
         if row is None:
             return None
-        conn.execute("UPDATE faults SET times_left = times_left - 1 WHERE fault_id=?",
-                     (row["fault_id"],))
+        conn.execute(
+            "UPDATE faults SET times_left = times_left - 1 WHERE fault_id=?", (row["fault_id"],)
+        )
     return Fault(row["operation"], row["delay"], row["status"], row["code"], row["retry_after"])
 
 
@@ -91,8 +104,9 @@ def add_fault() -> Response:
         if operation not in OPERATIONS:
             raise bad_request("Unknown operation.", ("operation", " | ".join(OPERATIONS)))
         if not 0 <= delay <= MAX_DELAY or not 1 <= times <= 1000:
-            raise bad_request("Out of range.", ("delay", f"0 to {MAX_DELAY}"),
-                              ("times", "1 to 1000"))
+            raise bad_request(
+                "Out of range.", ("delay", f"0 to {MAX_DELAY}"), ("times", "1 to 1000")
+            )
         if status is not None and (not isinstance(status, int) or not 400 <= status <= 599):
             raise bad_request("Bad status.", ("status", "an HTTP error status 400-599"))
         if status is None and delay == 0:
@@ -105,10 +119,25 @@ def add_fault() -> Response:
         cursor = conn.execute(
             "INSERT INTO faults(operation, delay, status, code, retry_after, times_left) "
             "VALUES (?,?,?,?,?,?)",
-            (operation, delay, status, str(data["code"]) if data.get("code") else None,
-             int(retry_after) if retry_after is not None else None, times))
-    return json_response({"id": cursor.lastrowid, "operation": operation, "delay": delay,
-                          "status": status, "times": times}, 201)
+            (
+                operation,
+                delay,
+                status,
+                str(data["code"]) if data.get("code") else None,
+                int(retry_after) if retry_after is not None else None,
+                times,
+            ),
+        )
+    return json_response(
+        {
+            "id": cursor.lastrowid,
+            "operation": operation,
+            "delay": delay,
+            "status": status,
+            "times": times,
+        },
+        201,
+    )
 
 
 @faults_bp.get("")

@@ -17,20 +17,35 @@ PROBLEM_JSON = "application/problem+json"
 
 # eHealthBox status code -> (HTTP status, problem type, title)
 CODES: dict[str, tuple[int, str, str]] = {
-    "801": (413, "urn:problem-type:ehealthbox:messageTooLarge",
-            "The message exceeds the maximum authorized size"),
-    "802": (422, "urn:problem-type:ehealthbox:invalidDestination",
-            "Invalid destination identifier"),
+    "801": (
+        413,
+        "urn:problem-type:ehealthbox:messageTooLarge",
+        "The message exceeds the maximum authorized size",
+    ),
+    "802": (
+        422,
+        "urn:problem-type:ehealthbox:invalidDestination",
+        "Invalid destination identifier",
+    ),
     "803": (422, "urn:problem-type:ehealthbox:invalidQuality", "Invalid quality"),
     "804": (422, "urn:problem-type:ehealthbox:invalidType", "Invalid type"),
     "805": (422, "urn:problem-type:ehealthbox:invalidSubType", "Invalid subtype"),
     "810": (403, "urn:problem-type:ehealthbox:invalidBox", "Invalid BoxId or no access to it"),
-    "814": (403, "urn:problem-type:ehealthbox:qualityNotAllowed",
-            "Not authorised to publish to this quality"),
-    "816": (422, "urn:problem-type:ehealthbox:digestMismatch",
-            "The digest does not match the content"),
-    "826": (409, "urn:problem-type:ehealthbox:recipientsOutOfOffice",
-            "One or more recipients are out of office"),
+    "814": (
+        403,
+        "urn:problem-type:ehealthbox:qualityNotAllowed",
+        "Not authorised to publish to this quality",
+    ),
+    "816": (
+        422,
+        "urn:problem-type:ehealthbox:digestMismatch",
+        "The digest does not match the content",
+    ),
+    "826": (
+        409,
+        "urn:problem-type:ehealthbox:recipientsOutOfOffice",
+        "One or more recipients are out of office",
+    ),
 }
 GENERIC: dict[int, tuple[str, str]] = {
     400: ("urn:problem-type:belgif:badRequest", "Bad Request"),
@@ -46,18 +61,29 @@ GENERIC: dict[int, tuple[str, str]] = {
 class ApiProblem(Exception):
     """Raise anywhere in a view: the blueprint turns it into a problem response."""
 
-    def __init__(self, status: int, detail: str, *, code: str | None = None,
-                 type_: str | None = None, title: str | None = None,
-                 headers: dict[str, str] | None = None, **extensions: Any):
+    def __init__(
+        self,
+        status: int,
+        detail: str,
+        *,
+        code: str | None = None,
+        type_: str | None = None,
+        title: str | None = None,
+        headers: dict[str, str] | None = None,
+        **extensions: Any,
+    ):
         super().__init__(detail)
         if code in CODES:
             status, default_type, default_title = CODES[code]
         else:
-            default_type, default_title = GENERIC.get(
-                status, ("about:blank", "Error"))
+            default_type, default_title = GENERIC.get(status, ("about:blank", "Error"))
         self.status = status
-        self.body: dict[str, Any] = {"type": type_ or default_type, "title": title or default_title,
-                                     "status": status, "detail": detail}
+        self.body: dict[str, Any] = {
+            "type": type_ or default_type,
+            "title": title or default_title,
+            "status": status,
+            "detail": detail,
+        }
         if code:
             self.body["code"] = code
         self.body.update({k: v for k, v in extensions.items() if v is not None})

@@ -15,13 +15,24 @@ from .delivery import (
 from .problems import ApiProblem
 from .store import Store, box_json, now_us
 
-SPEC_DEFAULTS = {"isImportant": False, "isEncrypted": False, "publicationReceipt": False,
-                 "receivedReceipt": False, "readReceipt": False}
+SPEC_DEFAULTS = {
+    "isImportant": False,
+    "isEncrypted": False,
+    "publicationReceipt": False,
+    "receivedReceipt": False,
+    "readReceipt": False,
+}
 
 
-def publish(store: Store, sender_key: str, sender: dict[str, Any], msg: dict[str, Any],
-            document: dict[str, Any], annexes: list[dict[str, Any]],
-            size: int) -> tuple[int, dict[str, Any]]:
+def publish(
+    store: Store,
+    sender_key: str,
+    sender: dict[str, Any],
+    msg: dict[str, Any],
+    document: dict[str, Any],
+    annexes: list[dict[str, Any]],
+    size: int,
+) -> tuple[int, dict[str, Any]]:
     """Deliver a message; returns (HTTP status, answer).
 
     A PublicationId the sender already used returns the first answer with 200
@@ -30,8 +41,10 @@ def publish(store: Store, sender_key: str, sender: dict[str, Any], msg: dict[str
     now = now_us()
     publication_id = msg["publicationId"]
     with store.write() as conn:
-        previous = conn.execute("SELECT response_json FROM publications WHERE sender_box=? AND "
-                                "publication_id=?", (sender_key, publication_id)).fetchone()
+        previous = conn.execute(
+            "SELECT response_json FROM publications WHERE sender_box=? AND publication_id=?",
+            (sender_key, publication_id),
+        ).fetchone()
         if previous is not None:
             return 200, json.loads(previous[0])
 
@@ -40,25 +53,41 @@ def publish(store: Store, sender_key: str, sender: dict[str, Any], msg: dict[str
         outcomes, unprocessed = out_of_office_outcomes(conn, store, destinations, keys)
         if unprocessed:
             raise ApiProblem(
-                409, "Some recipients are out of office. Nothing was delivered: resend with "
-                     "ooOProcessed=true for them, and add their substitutes if you wish.",
-                code="826", recipients=unprocessed)
+                409,
+                "Some recipients are out of office. Nothing was delivered: resend with "
+                "ooOProcessed=true for them, and add their substitutes if you wish.",
+                code="826",
+                recipients=unprocessed,
+            )
 
         content = msg["content"]
         spec = dict(SPEC_DEFAULTS, **msg["contentSpecification"])
         content_id = store.insert_content(
-            conn, publication_id=publication_id, sender_box=sender_key, sender_json=sender,
-            destinations_json=[box_json(store.box(conn, k)) for k in keys], spec_json=spec,
-            document_json=document, free_json=content.get("freeInformations"),
-            patient_inss=content.get("patientInss"), annexes_json=annexes,
-            metas_json=msg.get("customMetas", []), copy_mail_to_json=msg.get("copyMailTo", []),
-            size=size, published_us=now, expires_us=now + YEAR_US)
-        sent_id = store.insert_copy(conn, sender_key, "SENTBOX", content_id, size, now,
-                                    read_us=now, received_us=now)
-        conn.execute("UPDATE contents SET sent_message_id=? WHERE content_id=?",
-                     (sent_id, content_id))
-        content_row = conn.execute("SELECT * FROM contents WHERE content_id=?",
-                                   (content_id,)).fetchone()
+            conn,
+            publication_id=publication_id,
+            sender_box=sender_key,
+            sender_json=sender,
+            destinations_json=[box_json(store.box(conn, k)) for k in keys],
+            spec_json=spec,
+            document_json=document,
+            free_json=content.get("freeInformations"),
+            patient_inss=content.get("patientInss"),
+            annexes_json=annexes,
+            metas_json=msg.get("customMetas", []),
+            copy_mail_to_json=msg.get("copyMailTo", []),
+            size=size,
+            published_us=now,
+            expires_us=now + YEAR_US,
+        )
+        sent_id = store.insert_copy(
+            conn, sender_key, "SENTBOX", content_id, size, now, read_us=now, received_us=now
+        )
+        conn.execute(
+            "UPDATE contents SET sent_message_id=? WHERE content_id=?", (sent_id, content_id)
+        )
+        content_row = conn.execute(
+            "SELECT * FROM contents WHERE content_id=?", (content_id,)
+        ).fetchone()
 
         recipients: list[dict[str, Any]] = []
         delivered: set[str] = set()
@@ -69,15 +98,16 @@ def publish(store: Store, sender_key: str, sender: dict[str, Any], msg: dict[str
             _, standby = deliver(conn, store, key, content_id, size, now)
             if standby:
                 outcome["standBy"] = True
-            conn.execute("INSERT INTO receipts(content_id, recipient_box, recipient_json) "
-                         "VALUES (?,?,?)", (content_id, key,
-                                            json.dumps(box_json(store.box(conn, key)))))
+            conn.execute(
+                "INSERT INTO receipts(content_id, recipient_box, recipient_json) VALUES (?,?,?)",
+                (content_id, key, json.dumps(box_json(store.box(conn, key)))),
+            )
             record_receipt(conn, store, content_row, key, "PUBLISHED", now)
             recipients.append(outcome)
 
-        answer = {"messageId": sent_id, "publicationId": publication_id,
-                  "recipients": recipients}
-        conn.execute("INSERT INTO publications(sender_box, publication_id, response_json) "
-                     "VALUES (?,?,?)", (sender_key, publication_id,
-                                        json.dumps(answer, ensure_ascii=False)))
+        answer = {"messageId": sent_id, "publicationId": publication_id, "recipients": recipients}
+        conn.execute(
+            "INSERT INTO publications(sender_box, publication_id, response_json) VALUES (?,?,?)",
+            (sender_key, publication_id, json.dumps(answer, ensure_ascii=False)),
+        )
     return 201, answer

@@ -91,14 +91,21 @@ def full_message(row: sqlite3.Row) -> dict[str, Any]:
 
 
 def out_of_office(row: sqlite3.Row) -> dict[str, Any]:
-    return {"id": row["ooo_id"], "startDate": row["start_date"], "endDate": row["end_date"],
-            "substitutes": _load(row["substitutes_json"], [])}
+    return {
+        "id": row["ooo_id"],
+        "startDate": row["start_date"],
+        "endDate": row["end_date"],
+        "substitutes": _load(row["substitutes_json"], []),
+    }
 
 
 def receipt(row: sqlite3.Row) -> dict[str, Any]:
     data: dict[str, Any] = {"recipient": _load(row["recipient_json"])}
-    for field, column in (("published", "published_us"), ("received", "received_us"),
-                          ("read", "read_us")):
+    for field, column in (
+        ("published", "published_us"),
+        ("received", "received_us"),
+        ("read", "read_us"),
+    ):
         if row[column] is not None:
             data[field] = iso(row[column])
     return data

@@ -24,15 +24,24 @@ def box_info() -> Response:
     with store.connect() as conn:
         box = store.box(conn, g.box_key)
         current, standby = store.usage(conn, g.box_key)
-    return json_response({"boxId": box_json(box), "nbrMessagesInStandBy": standby,
-                          "currentSize": current, "maxSize": box["max_size"]})
+    return json_response(
+        {
+            "boxId": box_json(box),
+            "nbrMessagesInStandBy": standby,
+            "currentSize": current,
+            "maxSize": box["max_size"],
+        }
+    )
 
 
 def _index(name: str, default: int) -> int:
     raw = request.args.get(name, str(default))
     if not raw.isdigit() or int(raw) < 1:
-        raise ApiProblem(400, f"{name} must be a whole number from 1.", invalidParams=[
-            {"in": "query", "name": name, "reason": "an integer >= 1"}])
+        raise ApiProblem(
+            400,
+            f"{name} must be a whole number from 1.",
+            invalidParams=[{"in": "query", "name": name, "reason": "an integer >= 1"}],
+        )
     return int(raw)
 
 
@@ -42,10 +51,17 @@ def list_messages() -> Response:
     folder = folder_param()
     start, end = _index("startIndex", 1), _index("endIndex", MAX_PAGE)
     if end < start or end - start + 1 > MAX_PAGE:
-        raise ApiProblem(400, f"A page holds 1 to {MAX_PAGE} messages "
-                              "(endIndex - startIndex + 1).", invalidParams=[
-            {"in": "query", "name": "endIndex",
-             "reason": f"from startIndex to startIndex + {MAX_PAGE - 1}"}])
+        raise ApiProblem(
+            400,
+            f"A page holds 1 to {MAX_PAGE} messages (endIndex - startIndex + 1).",
+            invalidParams=[
+                {
+                    "in": "query",
+                    "name": "endIndex",
+                    "reason": f"from startIndex to startIndex + {MAX_PAGE - 1}",
+                }
+            ],
+        )
     faults.before(store, "list")
     with store.write() as conn:
         rows = store.page(conn, g.box_key, folder, start, end)
@@ -53,9 +69,16 @@ def list_messages() -> Response:
             mark_received(conn, store, rows, now_us())
         total, unread = store.counts(conn, g.box_key, folder)
         box = store.box(conn, g.box_key)
-    return json_response({
-        "source": folder, "startIndex": start, "endIndex": start + len(rows) - 1,
-        "total": total, "unread": unread, "messages": [summary(r, box) for r in rows]})
+    return json_response(
+        {
+            "source": folder,
+            "startIndex": start,
+            "endIndex": start + len(rows) - 1,
+            "total": total,
+            "unread": unread,
+            "messages": [summary(r, box) for r in rows],
+        }
+    )
 
 
 def _copy(message_id: str, folders: tuple[str, ...]) -> Any:
@@ -87,9 +110,15 @@ def _send_part(part: dict[str, Any]) -> Response:
     store = ctx().store
     path = store.blobs.path(part["blob"])
     # Streamed from disk by the WSGI file wrapper, never read whole.
-    response = send_file(path, mimetype=part["mimeType"], as_attachment=True,
-                         download_name=part["downloadFileName"], etag=part["blob"],
-                         conditional=True, max_age=0)
+    response = send_file(
+        path,
+        mimetype=part["mimeType"],
+        as_attachment=True,
+        download_name=part["downloadFileName"],
+        etag=part["blob"],
+        conditional=True,
+        max_age=0,
+    )
     response.headers["Digest"] = f"SHA-256={part['digest']}"
     return response
 
@@ -122,10 +151,10 @@ def acknowledgments(message_id: str) -> Response:
     faults.before(ctx().store, "acknowledgments")
     row = _copy(message_id, SENT_SIDE)
     with ctx().store.connect() as conn:
-        rows = conn.execute("SELECT * FROM receipts WHERE content_id=? ORDER BY rowid",
-                            (row["content_id"],)).fetchall()
-    return json_response({"messageId": message_id,
-                          "acknowledgments": [receipt(r) for r in rows]})
+        rows = conn.execute(
+            "SELECT * FROM receipts WHERE content_id=? ORDER BY rowid", (row["content_id"],)
+        ).fetchall()
+    return json_response({"messageId": message_id, "acknowledgments": [receipt(r) for r in rows]})
 
 
 @bp.get("/messages/<message_id>/history")

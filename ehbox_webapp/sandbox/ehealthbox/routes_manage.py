@@ -18,8 +18,12 @@ from .render import out_of_office
 
 MAX_IDS = 100
 # The only moves the platform allows (cookbook UC-405).
-ALLOWED_MOVES = {("INBOX", "BININBOX"), ("BININBOX", "INBOX"),
-                 ("SENTBOX", "BINSENTBOX"), ("BINSENTBOX", "SENTBOX")}
+ALLOWED_MOVES = {
+    ("INBOX", "BININBOX"),
+    ("BININBOX", "INBOX"),
+    ("SENTBOX", "BINSENTBOX"),
+    ("BINSENTBOX", "SENTBOX"),
+}
 
 
 def _body() -> dict[str, Any]:
@@ -32,11 +36,13 @@ def _body() -> dict[str, Any]:
 def _ids(data: dict[str, Any]) -> list[str]:
     ids = data.get("messageIds")
     if not isinstance(ids, list) or not ids or not all(isinstance(i, str) for i in ids):
-        raise bad_request("messageIds must list 1 to 100 message ids.",
-                          ("messageIds", "a list of 1 to 100 ids"))
+        raise bad_request(
+            "messageIds must list 1 to 100 message ids.", ("messageIds", "a list of 1 to 100 ids")
+        )
     if len(ids) > MAX_IDS:
-        raise bad_request(f"At most {MAX_IDS} messages per call.",
-                          ("messageIds", f"at most {MAX_IDS} ids"))
+        raise bad_request(
+            f"At most {MAX_IDS} messages per call.", ("messageIds", f"at most {MAX_IDS} ids")
+        )
     return ids
 
 
@@ -51,16 +57,20 @@ def move_messages() -> Response:
     data = _body()
     source, destination, ids = _folder(data, "source"), _folder(data, "destination"), _ids(data)
     if (source, destination) not in ALLOWED_MOVES:
-        raise bad_request(f"Messages cannot move from {source} to {destination}: only "
-                          "INBOX<->BININBOX and SENTBOX<->BINSENTBOX.",
-                          ("destination", "the bin of the source, or back"))
+        raise bad_request(
+            f"Messages cannot move from {source} to {destination}: only "
+            "INBOX<->BININBOX and SENTBOX<->BINSENTBOX.",
+            ("destination", "the bin of the source, or back"),
+        )
     store = ctx().store
     faults.before(store, "move")
     not_moved = []
     with store.write() as conn:
         for message_id in ids:
-            cursor = conn.execute("UPDATE messages SET folder=? WHERE message_id=? AND box=? "
-                                  "AND folder=?", (destination, message_id, g.box_key, source))
+            cursor = conn.execute(
+                "UPDATE messages SET folder=? WHERE message_id=? AND box=? AND folder=?",
+                (destination, message_id, g.box_key, source),
+            )
             if cursor.rowcount == 0:
                 not_moved.append(message_id)
     return json_response({"notMoved": not_moved})
@@ -75,8 +85,10 @@ def delete_messages() -> Response:
     not_deleted = []
     with store.write() as conn:
         for message_id in ids:
-            cursor = conn.execute("DELETE FROM messages WHERE message_id=? AND box=? AND "
-                                  "folder=?", (message_id, g.box_key, source))
+            cursor = conn.execute(
+                "DELETE FROM messages WHERE message_id=? AND box=? AND folder=?",
+                (message_id, g.box_key, source),
+            )
             if cursor.rowcount == 0:
                 not_deleted.append(message_id)
         release_standby(conn, store, g.box_key)  # freed space lets waiting mail in
@@ -110,19 +122,29 @@ def add_out_of_office() -> Response:
         raise bad_request("substitutes must be a list.", ("substitutes", "a list of boxes"))
     clean = []
     for i, sub in enumerate(substitutes):
-        ok = isinstance(sub, dict) and all(isinstance(sub.get(k), str)
-                                           for k in ("id", "type", "quality"))
+        ok = isinstance(sub, dict) and all(
+            isinstance(sub.get(k), str) for k in ("id", "type", "quality")
+        )
         if not ok or check_recipient(sub["type"], sub["id"], sub["quality"], sub.get("subType")):
-            raise bad_request("A substitute is not a valid box.",
-                              (f"substitutes[{i}]", "a valid {id, type, subType?, quality}"))
+            raise bad_request(
+                "A substitute is not a valid box.",
+                (f"substitutes[{i}]", "a valid {id, type, subType?, quality}"),
+            )
         clean.append({k: sub[k] for k in ("id", "type", "subType", "quality") if sub.get(k)})
     store = ctx().store
     ooo_id = uuid.uuid4().hex[:16]
     with store.write() as conn:
-        conn.execute("INSERT INTO out_of_office(ooo_id, box, start_date, end_date, "
-                     "substitutes_json) VALUES (?,?,?,?,?)",
-                     (ooo_id, g.box_key, start.isoformat(), end.isoformat(),
-                      json.dumps(clean, ensure_ascii=False)))
+        conn.execute(
+            "INSERT INTO out_of_office(ooo_id, box, start_date, end_date, "
+            "substitutes_json) VALUES (?,?,?,?,?)",
+            (
+                ooo_id,
+                g.box_key,
+                start.isoformat(),
+                end.isoformat(),
+                json.dumps(clean, ensure_ascii=False),
+            ),
+        )
         row = conn.execute("SELECT * FROM out_of_office WHERE ooo_id=?", (ooo_id,)).fetchone()
     return json_response(out_of_office(row), 201)
 
@@ -131,8 +153,9 @@ def add_out_of_office() -> Response:
 def delete_out_of_office(ooo_id: str) -> Response:
     store = ctx().store
     with store.write() as conn:
-        cursor = conn.execute("DELETE FROM out_of_office WHERE ooo_id=? AND box=?",
-                              (ooo_id, g.box_key))
+        cursor = conn.execute(
+            "DELETE FROM out_of_office WHERE ooo_id=? AND box=?", (ooo_id, g.box_key)
+        )
     if cursor.rowcount == 0:
         raise ApiProblem(404, "No such out-of-office period in this box.")
     return Response(status=204)

@@ -163,8 +163,10 @@ class Store:
             if conn.execute("PRAGMA user_version").fetchone()[0] >= SCHEMA_VERSION:
                 return
             conn.execute("DELETE FROM folder_counts")
-            conn.executemany("INSERT INTO folder_counts(box, folder, total, unread, size) "
-                             "VALUES (?,?,?,?,?)", conn.execute(RECOUNT_SQL).fetchall())
+            conn.executemany(
+                "INSERT INTO folder_counts(box, folder, total, unread, size) VALUES (?,?,?,?,?)",
+                conn.execute(RECOUNT_SQL).fetchall(),
+            )
             conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
     @contextmanager
@@ -195,14 +197,28 @@ class Store:
             return conn.execute("SELECT 1 FROM boxes LIMIT 1").fetchone() is None
 
     # --- boxes -------------------------------------------------------------------------------
-    def ensure_box(self, conn: sqlite3.Connection, box: dict[str, Any], name: str,
-                   first_name: str | None = None) -> str:
+    def ensure_box(
+        self,
+        conn: sqlite3.Connection,
+        box: dict[str, Any],
+        name: str,
+        first_name: str | None = None,
+    ) -> str:
         key = box_key(box)
         conn.execute(
             "INSERT OR IGNORE INTO boxes(box_key, id, type, sub_type, quality, name, first_name,"
             " max_size) VALUES (?,?,?,?,?,?,?,?)",
-            (key, box["id"], box["type"], box.get("subType"), box["quality"], name, first_name,
-             self.default_max_size))
+            (
+                key,
+                box["id"],
+                box["type"],
+                box.get("subType"),
+                box["quality"],
+                name,
+                first_name,
+                self.default_max_size,
+            ),
+        )
         return key
 
     @staticmethod
@@ -210,10 +226,12 @@ class Store:
         return conn.execute("SELECT * FROM boxes WHERE box_key=?", (key,)).fetchone()
 
     @staticmethod
-    def boxes_with_id(conn: sqlite3.Connection, box_type: str, sub_type: str | None,
-                      identifier: str) -> list[sqlite3.Row]:
-        rows = conn.execute("SELECT * FROM boxes WHERE type=? AND id=?",
-                            (box_type, identifier)).fetchall()
+    def boxes_with_id(
+        conn: sqlite3.Connection, box_type: str, sub_type: str | None, identifier: str
+    ) -> list[sqlite3.Row]:
+        rows = conn.execute(
+            "SELECT * FROM boxes WHERE type=? AND id=?", (box_type, identifier)
+        ).fetchall()
         return [r for r in rows if (r["sub_type"] or None) == (sub_type or None)]
 
     def set_max_size(self, key: str, max_size: int) -> None:
@@ -227,53 +245,80 @@ class Store:
         row = conn.execute(
             "SELECT COALESCE(SUM(CASE WHEN folder != ? THEN size END), 0), "
             "COALESCE(SUM(CASE WHEN folder = ? THEN total END), 0) "
-            "FROM folder_counts WHERE box=?", (STANDBY, STANDBY, key)).fetchone()
+            "FROM folder_counts WHERE box=?",
+            (STANDBY, STANDBY, key),
+        ).fetchone()
         return int(row[0]), int(row[1])
 
     # --- messages ----------------------------------------------------------------------------
     @staticmethod
     def insert_content(conn: sqlite3.Connection, **columns: Any) -> int:
-        for name in ("sender_json", "destinations_json", "spec_json", "document_json",
-                     "free_json", "annexes_json", "ack_json", "error_json", "metas_json",
-                     "copy_mail_to_json"):
+        for name in (
+            "sender_json",
+            "destinations_json",
+            "spec_json",
+            "document_json",
+            "free_json",
+            "annexes_json",
+            "ack_json",
+            "error_json",
+            "metas_json",
+            "copy_mail_to_json",
+        ):
             if name in columns and columns[name] is not None:
                 columns[name] = json.dumps(columns[name], ensure_ascii=False)
         names = ", ".join(columns)
         marks = ", ".join("?" for _ in columns)
         # Column names come from this module's callers, never from a request.
-        cursor = conn.execute(f"INSERT INTO contents({names}) VALUES ({marks})",  # noqa: S608
-                              tuple(columns.values()))
+        cursor = conn.execute(
+            f"INSERT INTO contents({names}) VALUES ({marks})",  # noqa: S608
+            tuple(columns.values()),
+        )
         return int(cursor.lastrowid or 0)
 
     @staticmethod
-    def insert_copy(conn: sqlite3.Connection, key: str, folder: str, content_id: int, size: int,
-                    published_us: int, *, message_id: str | None = None,
-                    read_us: int | None = None, received_us: int | None = None) -> str:
+    def insert_copy(
+        conn: sqlite3.Connection,
+        key: str,
+        folder: str,
+        content_id: int,
+        size: int,
+        published_us: int,
+        *,
+        message_id: str | None = None,
+        read_us: int | None = None,
+        received_us: int | None = None,
+    ) -> str:
         message_id = message_id or new_message_id()
-        conn.execute("INSERT INTO messages(message_id, box, folder, content_id, size, "
-                     "published_us, received_us, read_us) VALUES (?,?,?,?,?,?,?,?)",
-                     (message_id, key, folder, content_id, size, published_us, received_us,
-                      read_us))
+        conn.execute(
+            "INSERT INTO messages(message_id, box, folder, content_id, size, "
+            "published_us, received_us, read_us) VALUES (?,?,?,?,?,?,?,?)",
+            (message_id, key, folder, content_id, size, published_us, received_us, read_us),
+        )
         return message_id
 
     @staticmethod
-    def page(conn: sqlite3.Connection, key: str, folder: str, start: int,
-             end: int) -> list[sqlite3.Row]:
+    def page(
+        conn: sqlite3.Connection, key: str, folder: str, start: int, end: int
+    ) -> list[sqlite3.Row]:
         """Rows start..end (1 = newest) of a folder, joined with their content."""
         return conn.execute(PAGE_SQL, (key, folder, end - start + 1, start - 1)).fetchall()
 
     @staticmethod
     def counts(conn: sqlite3.Connection, key: str, folder: str) -> tuple[int, int]:
         """(total, unread) of a folder: one folder_counts row, whatever the folder holds."""
-        row = conn.execute("SELECT total, unread FROM folder_counts WHERE box=? AND folder=?",
-                           (key, folder)).fetchone()
+        row = conn.execute(
+            "SELECT total, unread FROM folder_counts WHERE box=? AND folder=?", (key, folder)
+        ).fetchone()
         return (int(row[0]), int(row[1])) if row else (0, 0)
 
     @staticmethod
     def counters(conn: sqlite3.Connection) -> dict[tuple[str, str], tuple[int, int, int]]:
         """Every non-empty folder's (total, unread, size) as kept in folder_counts."""
-        rows = conn.execute("SELECT box, folder, total, unread, size FROM folder_counts "
-                            "WHERE total != 0 OR unread != 0 OR size != 0").fetchall()
+        rows = conn.execute(
+            "SELECT box, folder, total, unread, size FROM folder_counts "
+            "WHERE total != 0 OR unread != 0 OR size != 0"
+        ).fetchall()
         return {(r[0], r[1]): (r[2], r[3], r[4]) for r in rows}
 
     @staticmethod
@@ -282,14 +327,16 @@ class Store:
         return {(r[0], r[1]): (r[2], r[3], r[4]) for r in conn.execute(RECOUNT_SQL)}
 
     @staticmethod
-    def copy(conn: sqlite3.Connection, key: str, folders: tuple[str, ...],
-             message_id: str) -> sqlite3.Row | None:
+    def copy(
+        conn: sqlite3.Connection, key: str, folders: tuple[str, ...], message_id: str
+    ) -> sqlite3.Row | None:
         if not 1 <= len(folders) <= 2:
             raise ValueError("one or two folders")
         return conn.execute(
             "SELECT m.*, c.* FROM messages m JOIN contents c ON c.content_id = m.content_id "
             "WHERE m.message_id=? AND m.box=? AND m.folder IN (?, ?)",
-            (message_id, key, folders[0], folders[-1])).fetchone()
+            (message_id, key, folders[0], folders[-1]),
+        ).fetchone()
 
     @staticmethod
     def related(conn: sqlite3.Connection, key: str, message_id: str) -> list[str]:
@@ -297,18 +344,21 @@ class Store:
         rows = conn.execute(
             "SELECT m.message_id FROM contents c JOIN messages m ON m.content_id = c.content_id "
             "WHERE c.about_message_id=? AND m.box=? ORDER BY m.published_us",
-            (message_id, key)).fetchall()
+            (message_id, key),
+        ).fetchall()
         return [r[0] for r in rows]
 
     # --- out of office -----------------------------------------------------------------------
     @staticmethod
     def out_of_offices(conn: sqlite3.Connection, key: str) -> list[sqlite3.Row]:
-        return conn.execute("SELECT * FROM out_of_office WHERE box=? ORDER BY start_date",
-                            (key,)).fetchall()
+        return conn.execute(
+            "SELECT * FROM out_of_office WHERE box=? ORDER BY start_date", (key,)
+        ).fetchall()
 
     @staticmethod
-    def active_out_of_office(conn: sqlite3.Connection, key: str,
-                             today: str) -> sqlite3.Row | None:
-        return conn.execute("SELECT * FROM out_of_office WHERE box=? AND start_date<=? AND "
-                            "end_date>=? ORDER BY start_date LIMIT 1",
-                            (key, today, today)).fetchone()
+    def active_out_of_office(conn: sqlite3.Connection, key: str, today: str) -> sqlite3.Row | None:
+        return conn.execute(
+            "SELECT * FROM out_of_office WHERE box=? AND start_date<=? AND "
+            "end_date>=? ORDER BY start_date LIMIT 1",
+            (key, today, today),
+        ).fetchone()

@@ -11,8 +11,13 @@ from .sealed import MAX_SEALED_TEXT, is_sealed_text
 
 PUBLICATION_ID = re.compile(r"^[\x21-\x7e]{1,13}$")  # 1-13 visible ASCII characters
 SENDABLE_TYPES = ("DOCUMENT", "NEWS")  # ACKNOWLEDGMENT and ERROR come from the platform
-BOOLEAN_FLAGS = ("isImportant", "isEncrypted", "publicationReceipt", "receivedReceipt",
-                 "readReceipt")
+BOOLEAN_FLAGS = (
+    "isImportant",
+    "isEncrypted",
+    "publicationReceipt",
+    "receivedReceipt",
+    "readReceipt",
+)
 
 
 class _Checker:
@@ -22,8 +27,16 @@ class _Checker:
     def fail(self, name: str, reason: str) -> None:
         self.errors.append((name, reason))
 
-    def text(self, data: dict[str, Any], key: str, where: str, *, low: int = 1, high: int,
-             required: bool = True) -> None:
+    def text(
+        self,
+        data: dict[str, Any],
+        key: str,
+        where: str,
+        *,
+        low: int = 1,
+        high: int,
+        required: bool = True,
+    ) -> None:
         value = data.get(key)
         if value is None:
             if required:
@@ -56,7 +69,8 @@ def check_message(msg: Any) -> dict[str, Any]:
     if not isinstance(msg, dict):
         raise bad_request("The message part must be a JSON object.", ("message", "an object"))
     if not isinstance(msg.get("publicationId"), str) or not PUBLICATION_ID.match(
-            msg["publicationId"]):
+        msg["publicationId"]
+    ):
         c.fail("publicationId", "1 to 13 visible ASCII characters")
 
     destinations = msg.get("destinationContexts")
@@ -98,14 +112,20 @@ def check_message(msg: Any) -> dict[str, Any]:
             # A sealed annex title is the base64 of its seal: longer than a clear one (and a
             # sealed title in a clear message is refused by sealed.py, saying why).
             sealed = spec.get("isEncrypted") is True or (
-                isinstance(annex, dict) and is_sealed_text(annex.get("title")))
-            c.part(annex, f"content.annexes[{i}].", allow_text=False,
-                   title_high=MAX_SEALED_TEXT if sealed else 400)
+                isinstance(annex, dict) and is_sealed_text(annex.get("title"))
+            )
+            c.part(
+                annex,
+                f"content.annexes[{i}].",
+                allow_text=False,
+                title_high=MAX_SEALED_TEXT if sealed else 400,
+            )
     _free_information(c, content.get("freeInformations"))
     inss = content.get("patientInss")
     # Sealed, the INSS is the base64 of its seal (sealed.py checks that it is one).
-    if inss is not None and not (isinstance(inss, str) and (
-            spec.get("isEncrypted") is True or is_valid_inss(inss))):
+    if inss is not None and not (
+        isinstance(inss, str) and (spec.get("isEncrypted") is True or is_valid_inss(inss))
+    ):
         c.fail("content.patientInss", "an INSS of 11 digits with valid check digits")
 
     metas = msg.get("customMetas", [])
@@ -120,7 +140,8 @@ def check_message(msg: Any) -> dict[str, Any]:
             c.text(meta, "value", f"customMetas[{i}].", high=250)
     mails = msg.get("copyMailTo", [])
     if not isinstance(mails, list) or not all(
-            isinstance(m, str) and 3 <= len(m) <= 80 and "@" in m for m in mails):
+        isinstance(m, str) and 3 <= len(m) <= 80 and "@" in m for m in mails
+    ):
         c.fail("copyMailTo", "a list of e-mail addresses of at most 80 characters")
 
     if c.errors:
@@ -145,6 +166,9 @@ def _free_information(c: _Checker, info: Any) -> None:
         return
     c.text(table, "title", f"{where}.table.", high=400, required=False)
     for i, row in enumerate(table["rows"]):
-        if not (isinstance(row, dict) and isinstance(row.get("leftCell"), str)
-                and isinstance(row.get("rightCell"), str)):
+        if not (
+            isinstance(row, dict)
+            and isinstance(row.get("leftCell"), str)
+            and isinstance(row.get("rightCell"), str)
+        ):
             c.fail(f"{where}.table.rows[{i}]", "an object with leftCell and rightCell texts")
