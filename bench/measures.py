@@ -104,15 +104,22 @@ def _overhead(b: Bench) -> list[Row]:
         for what in (f"list a page ({PAGE}), HTML /box/INBOX", "fetch a message, HTML page"):
             rows.append(Row(1, what, budget, f"n/a: {why_not}", NA))
         return rows
+    # Compare the page with the eHealthBox calls it really makes: one listing when the
+    # other folders' counts and the box info are in the app's 30 s cache, five otherwise.
+    cached = upstream["html list"] <= 1
     rows.append(
         ratio_row(
             1,
             f"list a page ({PAGE}), HTML /box/INBOX",
             stats["html list"],
-            stats["direct page calls"],
+            stats["direct list"] if cached else stats["direct page calls"],
             "direct",
-            direct_equivalent=f"the page's {1 + len(OTHER_FOLDERS) + 1} calls in a row: "
-            f"list {PAGE} + list 1 of {', '.join(OTHER_FOLDERS)} + boxInfo",
+            direct_equivalent=(
+                f"the page's 1 call (list {PAGE}; counts and box info cached for 30 s)"
+                if cached
+                else f"the page's {1 + len(OTHER_FOLDERS) + 1} calls in a row: "
+                f"list {PAGE} + list 1 of {', '.join(OTHER_FOLDERS)} + boxInfo"
+            ),
             upstream_calls_per_page=upstream["html list"],
             vs_one_direct_list_ratio=round(
                 stats["html list"].median / stats["direct list"].median, 3
