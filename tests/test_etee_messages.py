@@ -598,6 +598,16 @@ def test_the_organisation_sends_encrypted_to_alice_and_reads_encrypted_mail(
     assert as_json["sealed"]["verdict"] == "valid"
     assert as_json["sealed"]["signer"]["identifier"] == ALICE.ssin
 
+    # The poller saves it opened too, never as sealed bytes.
+    polled = m2m(
+        live, "poll", "--into", str(tmp_path / "polled"), "--once", "--keep", "--interval", "1"
+    )
+    assert polled.exit_code == 0, polled.output
+    folder = tmp_path / "polled" / summary.message_id
+    meta = json.loads((folder / "message.json").read_text())
+    assert (folder / meta["files"]["document"]).read_bytes() == answer.document.read_all()
+    assert meta["message"]["patient_inss"] == "56031412372"
+
 
 def test_the_organisation_refuses_to_show_what_it_cannot_open(live, sb, services):
     certs = services.directory.for_box(box(CHLOE))

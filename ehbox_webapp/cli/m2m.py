@@ -427,6 +427,7 @@ def poll_command(into: Path, interval: float, once: bool, folder: str, keep: boo
             warn=warn,
             stop=stop,
             on_unauthorized=provider.invalidate,
+            save_encrypted=encrypted.poll_saver(current_app.extensions["ehbox"], client),
         )
         try:
             report = poller.run(interval, once=once)

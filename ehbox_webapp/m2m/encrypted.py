@@ -8,7 +8,7 @@ certificates come from the ETEE JWKS service (`Services.directory`, ETEE_JWKS_BA
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ from ..ehealth.ehealthbox.sealing import (
     client_fetch,
     unseal_message,
 )
+from ..ehealth.etee.errors import EteeError
 from ..services import Services
 from . import files
 
@@ -122,3 +123,15 @@ def write_opened(opened: OpenedMessage, folder: str, parent: Path, fetched_at: d
         parent,
         fetched_at,
     )
+
+
+def poll_saver(services: Services, client: EhealthboxClient):
+    """For `Poller(save_encrypted=...)`: open with the organisation's keys, then save."""
+
+    def save(message: Message, folder: str, into: Path) -> Path:
+        opened = open_message(services, client, message, folder)
+        if not opened.ok:
+            raise EteeError(opened.describe())
+        return write_opened(opened, folder, into, datetime.now(UTC))
+
+    return save

@@ -23,7 +23,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from ..ehealth.ehealthbox import EhealthboxClient, EhealthboxError, Unauthorized, Unavailable
+from ..ehealth.ehealthbox import (
+    EhealthboxClient,
+    EhealthboxError,
+    Message,
+    Unauthorized,
+    Unavailable,
+)
+from ..ehealth.etee.errors import EteeError
 from ..ehealth.iam import RealmUnavailable
 from . import files
 from .render import box_warnings
@@ -94,7 +101,11 @@ class Poller:
         warn: Callable[[str], None] = print,
         stop: threading.Event | None = None,
         on_unauthorized: Callable[[], None] | None = None,
+        save_encrypted: Callable[[Message, str, Path], Path] | None = None,
     ):
+        """`save_encrypted(message, folder, into)` opens and saves an end-to-end encrypted
+        message (raising when it cannot be opened); without it such a message is skipped,
+        never saved as sealed bytes someone would take for the content."""
         if folder not in BINS:
             raise PollError(f"poll reads {' or '.join(BINS)}, not {folder}")
         self.client, self.into, self.folder, self.keep = client, Path(into), folder, keep
@@ -102,6 +113,7 @@ class Poller:
         self.echo, self.warn = echo, warn
         self.stop = stop or threading.Event()
         self.on_unauthorized = on_unauthorized
+        self.save_encrypted = save_encrypted
         self.into.mkdir(parents=True, exist_ok=True, mode=0o700)
         self.state = PollState.load(self.into / STATE_FILE, client_id, folder)
 
@@ -152,10 +164,16 @@ class Poller:
             return True
         try:
             message = self.client.get_message(message_id, self.folder)
-            files.write_message(self.client, message, self.folder, self.into, _now())
+            if message.content_specification.is_encrypted:
+                if self.save_encrypted is None:
+                    raise EteeError("it is end-to-end encrypted and no key is configured")
+                self.save_encrypted(message, self.folder, self.into)
+            else:
+                files.write_message(self.client, message, self.folder, self.into, _now())
         except (Unauthorized, Unavailable):
             raise  # the whole poll stops; nothing of this message was kept
-        except EhealthboxError as exc:
+        except (EhealthboxError, EteeError) as exc:
+            # Left in the folder (not moved to the bin): it is retried at the next poll.
             self.warn(f"{progress} {message_id} not saved: {exc}")
             report.failed.append(message_id)
             return False
