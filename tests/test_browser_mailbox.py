@@ -87,3 +87,49 @@ def _shot(name: str) -> Path:
 
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     return SCREENSHOTS / f"test_two_personas_exchange_{name}.png"
+
+
+def test_an_end_to_end_encrypted_message_in_the_browser(chromium, live_app, tmp_path):
+    """Alice ticks "encrypt", Bram sees the content opened and who sealed it."""
+    annex = tmp_path / "labo.txt"
+    annex.write_text("Kalium 4,1 mmol/l\n")
+
+    alice = chromium.new_context(viewport={"width": 1280, "height": 900})
+    page = alice.new_page()
+    try:
+        login_in_browser(page, live_app, "dr-alice")
+        page.goto(f"{live_app.url}/box/compose")
+        page.select_option("select[name='recipients-0-type']", "INSS")
+        page.fill("input[name='recipients-0-identifier']", "79031545695")
+        page.select_option("select[name='recipients-0-quality']", "NURSE")
+        page.fill("input[name='title']", "Labo (versleuteld)")
+        page.fill("textarea[name='text']", "Vertrouwelijk verslag")
+        page.fill("input[name='patient_inss']", "70020234512")
+        page.set_input_files("input[name='annexes']", str(annex))
+        page.check("input[name='encrypt']")
+        page.click("form.compose input[name='send'], form.compose button[name='send']")
+        page.locator(".flash").first.wait_for()
+    finally:
+        alice.close()
+
+    bram = chromium.new_context(viewport={"width": 1280, "height": 900})
+    page = bram.new_page()
+    try:
+        login_in_browser(page, live_app, "nurse-bram")
+        page.goto(f"{live_app.url}/box/INBOX")
+        row = page.locator("table.messages tbody tr").first
+        assert "Labo (versleuteld)" in row.inner_text()
+        row.locator("td.title a").click()
+        sealed = page.locator("section.sealed-valid")
+        sealed.wait_for()
+        assert "85071212390" in sealed.inner_text()
+        assert page.locator(".patient-inss").inner_text() == "70020234512"
+        assert "Vertrouwelijk verslag" in page.content()
+        with page.expect_download() as download_info:
+            page.locator("ul a.download").first.click()
+        saved = tmp_path / "opened.txt"
+        download_info.value.save_as(saved)
+        assert saved.read_text() == annex.read_text()
+    finally:
+        page.screenshot(path=str(_shot("bram_encrypted")), full_page=True)
+        bram.close()
