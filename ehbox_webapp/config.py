@@ -210,18 +210,11 @@ class Settings:
         if not 0 < http_timeout <= 300:
             raise ConfigError("HTTP_TIMEOUT", "a number of seconds between 0 and 300")
 
-        max_upload = get("MAX_UPLOAD_MB", "25")
-        if not max_upload.isdigit() or not 1 <= int(max_upload) <= 1024:
-            raise ConfigError(
-                "MAX_UPLOAD_MB", f"a whole number of megabytes (1-1024), not {max_upload!r}"
-            )
-
-        sandbox_max = get("SANDBOX_MAX_MESSAGE_MB", "20")
-        if not sandbox_max.isdigit() or not 1 <= int(sandbox_max) <= 1024:
-            raise ConfigError(
-                "SANDBOX_MAX_MESSAGE_MB",
-                f"a whole number of megabytes (1-1024), not {sandbox_max!r}",
-            )
+        def megabytes(name: str, default: str) -> int:
+            value = get(name, default)
+            if not value.isdigit() or not 1 <= int(value) <= 1024:
+                raise ConfigError(name, f"a whole number of megabytes (1-1024), not {value!r}")
+            return int(value) * 1024 * 1024
 
         client_id = setting(
             "IAM_CLIENT_ID", "the client id eHealth registered for this app in the healthcare realm"
@@ -285,8 +278,8 @@ class Settings:
                 "EHEALTH_FROM", "an operational contact e-mail address, sent as the From header"
             ),
             http_timeout=http_timeout,
-            max_upload_bytes=int(max_upload) * 1024 * 1024,
-            sandbox_max_message_bytes=int(sandbox_max) * 1024 * 1024,
+            max_upload_bytes=megabytes("MAX_UPLOAD_MB", "25"),
+            sandbox_max_message_bytes=megabytes("SANDBOX_MAX_MESSAGE_MB", "20"),
             api_allowed_clients=allowed,
             cors_origins=origins,
             redis_url=redis_url,

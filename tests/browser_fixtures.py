@@ -55,11 +55,11 @@ def page(chromium, request) -> Iterator[object]:
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.on("console", lambda msg: msg.type == "error" and errors.append(msg.text))
+    page.js_errors = errors  # type: ignore[attr-defined]  (script errors, CSP violations)
     yield page
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{request.node.name}.png"), full_page=True)
     context.close()
-    page.js_errors = errors  # type: ignore[attr-defined]
 
 
 def login_in_browser(page, live, persona: str = "dr-alice", lang: str | None = "en") -> None:

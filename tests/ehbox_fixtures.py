@@ -163,6 +163,20 @@ class Sandbox:
         self.server.shutdown()
 
 
+def sandbox_of(live: Any) -> Sandbox:
+    """The sandbox embedded in a live app (tests/conftest.py), with these test helpers."""
+    sandbox_app = live.app.extensions["sandbox_app"]
+    ext = sandbox_app.extensions
+    return Sandbox(
+        url=live.sandbox(),
+        settings=ext["sandbox"]["settings"],
+        signer=ext["sandbox"]["signer"],
+        app=sandbox_app,
+        store=ext["sandbox_ehealthbox"].store,
+        server=None,  # the live app owns its server: never stopped from here
+    )
+
+
 def start_sandbox(instance_path: Path, **settings: Any) -> Sandbox:
     """Serve the sandbox eHealthBox on a free loopback port, mounted at /sandbox."""
 
@@ -227,7 +241,7 @@ def pdf_message(
     **kwargs: Any,
 ) -> NewMessage:
     """A PDF document with annexes (distinct bytes, so each download can be compared)."""
-    from ehbox_webapp.sandbox.ehealthbox.pdf import make_pdf
+    from ehbox_webapp.pdf import make_pdf
 
     spec = ContentSpecification(
         publication_receipt=receipts, received_receipt=receipts, read_receipt=receipts

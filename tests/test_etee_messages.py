@@ -20,7 +20,7 @@ import requests
 from conftest import serve
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
-from ehbox_fixtures import Sandbox
+from ehbox_fixtures import Sandbox, sandbox_of
 
 from ehbox_webapp.config import SANDBOX_KEYSTORE_PASSWORD, Settings
 from ehbox_webapp.ehealth.ehealthbox import (
@@ -51,7 +51,7 @@ from ehbox_webapp.ehealth.etee import seal
 from ehbox_webapp.ehealth.etee.directory import EteeDirectory, NoEncryptionKey, etee_identifier
 from ehbox_webapp.ehealth.etee.keys import OrganisationKeys, PersonalKeystores
 from ehbox_webapp.ehealth.keystore import EteeKeystore, generate_keystore
-from ehbox_webapp.sandbox.ehealthbox.pdf import make_pdf
+from ehbox_webapp.pdf import make_pdf
 from ehbox_webapp.sandbox.personas import ORGANISATIONS, persona
 
 ORG = ORGANISATIONS[0]
@@ -78,20 +78,6 @@ def live(tmp_path_factory, sandbox_keystore):
     app = serve(tmp_path_factory.mktemp("etee"), sandbox_keystore)
     yield app
     app.stop()
-
-
-def sandbox_of(live) -> Sandbox:
-    """The embedded sandbox, with the helpers of tests/ehbox_fixtures.py (tokens, store)."""
-    sandbox_app = live.app.extensions["sandbox_app"]
-    ext = sandbox_app.extensions
-    return Sandbox(
-        url=live.sandbox(),
-        settings=ext["sandbox"]["settings"],
-        signer=ext["sandbox"]["signer"],
-        app=sandbox_app,
-        store=ext["sandbox_ehealthbox"].store,
-        server=live.server,
-    )
 
 
 @pytest.fixture(scope="module")

@@ -83,14 +83,31 @@ def test_login_route_is_rate_limited_with_a_clear_page(live_app):
 
 
 def test_oversized_request_is_refused_before_anything_is_sent(make_live_app):
+    from test_api import public_client_token
+
     live = make_live_app({"MAX_UPLOAD_MB": "1"})
+    token = public_client_token(live)
+    message = {
+        "recipients": [{"type": "INSS", "id": "79031545695", "quality": "NURSE"}],
+        "title": "Te groot",
+    }
     response = requests.post(
         f"{live.url}/api/v1/messages",
         timeout=10,
-        headers={"Authorization": "Bearer x"},
-        files={"document": ("big.pdf", b"%PDF" + b"0" * 1_100_000)},
+        headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
+        files={
+            "message": (None, json.dumps(message), "application/json"),
+            "document": ("big.pdf", b"%PDF" + b"0" * 1_100_000, "application/pdf"),
+        },
     )
-    assert response.status_code in (401, 413)  # refused either way, never read or sent
+    assert response.status_code == 413
+    assert response.headers["Content-Type"].startswith("application/problem+json")
+    sent = requests.get(
+        f"{live.url}/api/v1/messages?folder=SENTBOX&pageSize=1",
+        timeout=10,
+        headers={"Authorization": f"Bearer {token}"},
+    ).json()["messages"]
+    assert not sent or sent[0]["title"] != "Te groot"  # nothing reached eHealthBox
     response = requests.post(
         f"{live.url}/auth/backchannel-logout", timeout=10, data={"logout_token": "x" * 1_100_000}
     )

@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
-from ehbox_fixtures import Sandbox, recipient
+from ehbox_fixtures import recipient, sandbox_of
 
 from ehbox_webapp import create_app
 from ehbox_webapp.config import SANDBOX_KEYSTORE_PASSWORD
@@ -36,20 +36,6 @@ ALICE_TO = f"INSS:{ALICE.ssin}:DOCTOR"
 def m2m(live, *args: str):
     """Run `flask ehbox m2m ARGS` in the live app; returns click's Result."""
     return live.app.test_cli_runner().invoke(args=["ehbox", "m2m", *args])
-
-
-def sandbox_of(live) -> Sandbox:
-    """The embedded sandbox, with the helpers of tests/ehbox_fixtures.py (tokens, faults)."""
-    sandbox_app = live.app.extensions["sandbox_app"]
-    ext = sandbox_app.extensions
-    return Sandbox(
-        url=live.sandbox(),
-        settings=ext["sandbox"]["settings"],
-        signer=ext["sandbox"]["signer"],
-        app=sandbox_app,
-        store=ext["sandbox_ehealthbox"].store,
-        server=live.server,
-    )
 
 
 def inbox_ids(live, who: str = ORG, folder: str = "INBOX") -> list[str]:

@@ -12,14 +12,14 @@ from urllib.parse import quote, unquote, urlsplit
 
 import pytest
 import requests
-from conftest import Browser, LiveApp
-from ehbox_fixtures import Sandbox, recipient
+from conftest import Browser
+from ehbox_fixtures import Sandbox, recipient, sandbox_of
 
 from ehbox_webapp.ehealth.ehealthbox import (
     Attachment,
     NewMessage,
 )
-from ehbox_webapp.sandbox.ehealthbox.pdf import make_pdf
+from ehbox_webapp.pdf import make_pdf
 from ehbox_webapp.sandbox.personas import persona
 
 ALICE, BRAM, CHLOE = (persona(p) for p in ("dr-alice", "nurse-bram", "dr-chloe"))
@@ -113,20 +113,6 @@ def compose_and_send(
     page = browser.get(browser.url("/box/compose"))
     assert page.status_code == 200
     return post_compose(browser, page, {"send": "Send", **data}, files, **kwargs)
-
-
-def sandbox_of(live: LiveApp) -> Sandbox:
-    """The live app's embedded sandbox eHealthBox, with the test helpers of ehbox_fixtures."""
-    sandbox_app = live.app.extensions["sandbox_app"]
-    context = sandbox_app.extensions["sandbox_ehealthbox"]
-    return Sandbox(
-        url=live.sandbox(),
-        settings=context.settings,
-        signer=sandbox_app.extensions["sandbox"]["signer"],
-        app=sandbox_app,
-        store=context.store,
-        server=None,
-    )
 
 
 def inbox_titles(sb: Sandbox, who: str) -> list[str]:

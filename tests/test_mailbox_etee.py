@@ -44,7 +44,7 @@ from ehbox_webapp.ehealth.ehealthbox.sealing import (
     send_encrypted,
     unseal_message,
 )
-from ehbox_webapp.sandbox.ehealthbox.pdf import make_pdf
+from ehbox_webapp.pdf import make_pdf
 
 NO_KEY_INSS = "70020234512"  # a valid INSS the sandbox's key directory does not know
 PATIENT = "56031412372"

@@ -20,7 +20,7 @@ from ehbox_webapp.ehealth.ehealthbox import (
     NewMessage,
     TableRow,
 )
-from ehbox_webapp.sandbox.ehealthbox.pdf import make_pdf
+from ehbox_webapp.pdf import make_pdf
 from ehbox_webapp.web.downloads import content_disposition, safe_mime_type
 
 SCRIPT = "<script>alert(1)</script>"

@@ -18,6 +18,7 @@ from ..ehealth.ehealthbox import (
     NewMessage,
     Recipient,
 )
+from ..pdf import make_pdf
 
 APPLICATION_NAME = "ehbox-acceptance"  # ContentSpecification.ApplicationName: 1-25 characters
 RUN_META = "ehbox-acceptance-run"  # CustomMeta key: finds the message when lists lack PublicationId
@@ -53,7 +54,7 @@ class TestContent:
         """The message of the run: PDF document, text annex, free text, every receipt."""
         # The message title is the document's title on the wire (SOAP Document/Title).
         document = Attachment(
-            make_pdf(self.title, self.free_text), "acceptance-test.pdf", "application/pdf"
+            make_pdf(self.title, [self.free_text]), "acceptance-test.pdf", "application/pdf"
         )
         annex = Attachment(
             self.annex_text.encode("utf-8"), "acceptance-annex.txt", "text/plain", self.annex_title
@@ -122,40 +123,3 @@ class GeneratedFile(io.RawIOBase):
             done += piece
         self._pos += count
         return count
-
-
-def make_pdf(title: str, line: str) -> bytes:
-    """A valid one-page PDF with two lines of Helvetica text (ASCII only)."""
-
-    def text(value: str) -> bytes:
-        raw = value.encode("ascii", errors="replace")
-        return b"(" + raw.replace(b"\\", b"\\\\").replace(b"(", b"\\(").replace(b")", b"\\)") + b")"
-
-    stream = (
-        b"BT /F1 14 Tf 56 780 Td "
-        + text(title)
-        + b" Tj 0 -24 Td /F1 11 Tf "
-        + text(line)
-        + b" Tj ET"
-    )
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] "
-        b"/Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R >>",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
-    ]
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
-        len(objects) + 1,
-        xref,
-    )
-    return bytes(out)

@@ -256,6 +256,7 @@ class IamClient:
         self._metadata: dict | None = None
         self._metadata_expires = 0.0
         self._lock = threading.Lock()
+        self._validated: dict[tuple, dict] = {}
 
     # -- discovery -------------------------------------------------------
     @property
@@ -396,13 +397,31 @@ class IamClient:
         """Check a Bearer access token from browser code before the server acts on it.
 
         Signature (realm JWKS), `iss`, `exp`, that it is an access token, that it was
-        issued to an allowed client (`azp`) for this app (`aud`), and the scope.
+        issued to an allowed client (`azp`) for this app (`aud`), and the scope. A token
+        that passed is not checked again until it expires (browser code sends the same
+        token on every call); the cache key covers the token and the rules applied.
         """
+        allowed = frozenset(allowed_clients)
+        key = (hashlib.sha256(token.encode()).hexdigest(), allowed, required_scope)
+        with self._lock:
+            cached = self._validated.get(key)
+        if cached is not None and cached["exp"] > time.time():
+            return cached
+        claims = self._validate_access_token(token, allowed, required_scope, leeway)
+        with self._lock:
+            if len(self._validated) >= 10_000:
+                now = time.time()
+                self._validated = {k: c for k, c in self._validated.items() if c["exp"] > now}
+            self._validated[key] = claims
+        return claims
+
+    def _validate_access_token(
+        self, token: str, allowed: frozenset[str], required_scope: str | None, leeway: int
+    ) -> dict:
         claims = self.decode(token, self._algorithms("id_token_signing_alg_values_supported"))
         check_claims(claims, issuer=self.issuer, audience=None, leeway=leeway)
         if claims.get("typ", "Bearer") != "Bearer":
             raise InvalidToken("this is not an access token")
-        allowed = set(allowed_clients)
         # Keycloak names the client `azp`; RFC 9068 JWT access tokens name it `client_id`.
         if client_of(claims) not in allowed:
             raise InvalidToken("the token was issued to a client this API does not accept")

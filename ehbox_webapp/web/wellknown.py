@@ -1,7 +1,7 @@
 """Machine-readable endpoints: the JWKS URL and the health check."""
 
 import requests
-from flask import Blueprint, jsonify
+from flask import Blueprint, current_app, jsonify
 
 from .extensions import csrf, services
 
@@ -16,6 +16,12 @@ def jwks():
     response.cache_control.public = True
     response.cache_control.max_age = 3600
     return response
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    """Browsers ask for it on every origin's pages (the sandbox's too): answer, not 404."""
+    return current_app.send_static_file("favicon.svg")
 
 
 @bp.get("/healthz")

@@ -14,9 +14,9 @@ import sqlite3
 import string
 from typing import Any
 
+from ...pdf import make_pdf
 from ..personas import ORGANISATIONS, PERSONAS
 from .delivery import SYSTEM_SENDER, YEAR_US
-from .pdf import make_pdf
 from .seed_texts import FREE_TEXTS, LAB_TABLE, TEMPLATES
 from .store import Store, box_json, box_key, iso, now_us
 

@@ -12,9 +12,7 @@ Errors are RFC 9457 problem documents.
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import threading
 import time
 
 from flask import Blueprint, g, jsonify, request, session
@@ -65,7 +63,9 @@ def _authenticate_bearer(header: str) -> None:
         )
     cfg = settings()
     try:
-        claims = _validated(token, cfg.api_allowed_clients)
+        claims = services().iam.validate_access_token(
+            token, allowed_clients=cfg.api_allowed_clients
+        )
     except InvalidToken as exc:
         log.info("Bearer token refused: %s", exc.reason)
         if exc.error == "insufficient_scope":
@@ -110,27 +110,6 @@ def _authenticate_bearer(header: str) -> None:
         for k in ("sub", "azp", "client_id", "scope", "exp", "iss", "name")
         if k in claims
     }
-
-
-_VALIDATED: dict[str, dict] = {}
-_VALIDATED_LOCK = threading.Lock()
-
-
-def _validated(token: str, allowed: tuple[str, ...]) -> dict:
-    """Validate once per token: its claims are kept (by hash) until it expires."""
-    key = hashlib.sha256(token.encode()).hexdigest()
-    with _VALIDATED_LOCK:
-        claims = _VALIDATED.get(key)
-    if claims is not None and claims["exp"] > time.time():
-        return claims
-    claims = services().iam.validate_access_token(token, allowed_clients=allowed)
-    with _VALIDATED_LOCK:
-        if len(_VALIDATED) > 10_000:
-            now = time.time()
-            for stale in [k for k, c in _VALIDATED.items() if c["exp"] <= now]:
-                del _VALIDATED[stale]
-        _VALIDATED[key] = claims
-    return claims
 
 
 @bp.after_request

@@ -1,4 +1,4 @@
-"""A tiny, dependency-free generator of valid one-page PDF documents (demo content).
+"""A tiny, dependency-free generator of valid one-page PDF documents (demo and test content).
 
 Text uses the standard Helvetica font with WinAnsiEncoding, so Dutch and
 French accents render; characters outside Windows-1252 become "?". The output
@@ -41,7 +41,7 @@ def make_pdf(title: str, lines: list[str] | tuple[str, ...] = ()) -> bytes:
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica-Bold /Encoding /WinAnsiEncoding >>",
         b"<< /Length " + str(len(stream)).encode() + b" >>\nstream\n" + stream + b"\nendstream",
-        b"<< /Title " + _pdf_string(title) + b" /Producer (ehbox-webapp sandbox) >>",
+        b"<< /Title " + _pdf_string(title) + b" /Producer (ehbox-webapp) >>",
     ]
 
     out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
