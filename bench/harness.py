@@ -34,6 +34,7 @@ CONTROLLED = frozenset(
         "ETEE_KEYSTORE",
         "PUBLIC_URL",
         "BENCH_EHEALTH_LATENCY_MS",
+        "EHBOX_API_URL",
     }
 )
 
@@ -139,20 +140,23 @@ class Server:
         instance: Path | None = None,
         redis_url: str = "",
         ready_path: str = "/healthz",
+        port: int | None = None,
+        public_url: str | None = None,
         **extra_env: str,
     ) -> Server:
+        """`port` (default: a free one); `public_url` when it is not the server's own URL."""
         gunicorn = Path(sys.executable).with_name("gunicorn")
         if not gunicorn.exists():
             raise RuntimeError(
                 "gunicorn is not installed in this virtualenv (pip install -e '.[bench]')"
             )
-        port = free_port()
+        port = port or free_port()
         url = f"http://127.0.0.1:{port}"
         inherited = {k: v for k, v in os.environ.items() if k not in CONTROLLED}
         env = {
             **inherited,
             "EHBOX_ENV": "sandbox",
-            "PUBLIC_URL": url,
+            "PUBLIC_URL": public_url or url,
             "PORT": str(port),
             "WEB_CONCURRENCY": str(workers),
             "LOG_FORMAT": "json",
