@@ -19,6 +19,7 @@ from ehbox_webapp.sandbox.loopback import free_port, start_gunicorn, start_redis
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_AGENT = "ehbox-bench/0.1.0"
+EHEALTHBOX_API = "/sandbox/ehealthbox/v1"
 BENCH_FROM = "bench@example.org"
 # Settings the bench decides; never inherited from the caller's environment.
 CONTROLLED = frozenset(
@@ -163,3 +164,51 @@ class Server:
             if ppid == self.process.pid:
                 pids.append(int(entry.name))
         return sorted(pids)
+
+
+def start_pair(
+    workdir: Path,
+    name: str,
+    *,
+    workers: int = 1,
+    keystore: Path,
+    instance: Path,
+    redis_url: str = "",
+    upstream_env: dict[str, str] | None = None,
+) -> tuple[Server, Server]:
+    """(eHealthBox, app): the sandbox in a server of its own, the app calling it over HTTP.
+
+    As eHealth runs elsewhere than the app, the app's eHealthBox calls (EHBOX_API_URL)
+    go to another gunicorn serving the same instance folder. That server's public URL
+    is the app's, so the app's own (embedded) realm issues the tokens it accepts; the
+    app's embedded eHealthBox is not used.
+    """
+    app_port = free_port()
+    app_url = f"http://127.0.0.1:{app_port}"
+    upstream = Server.start(
+        "bench.wsgi:app",
+        workdir,
+        f"{name}-ehealthbox",
+        workers=workers,
+        keystore=keystore,
+        instance=instance,
+        redis_url=redis_url,
+        public_url=app_url,
+        **(upstream_env or {}),
+    )
+    try:
+        app = Server.start(
+            "bench.wsgi:app",
+            workdir,
+            name,
+            workers=workers,
+            keystore=keystore,
+            instance=instance,
+            redis_url=redis_url,
+            port=app_port,
+            EHBOX_API_URL=upstream.url + EHEALTHBOX_API,
+        )
+    except BaseException:
+        upstream.stop()
+        raise
+    return upstream, app

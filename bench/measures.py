@@ -101,13 +101,15 @@ def _overhead(b: Bench, latency_ms: int) -> list[Row]:
         return own_cost_row(1, measure, app, ref, OWN_COST_MS[kind], **details)
 
     api, direct = b.api_session("dr-alice"), b.direct_session("dr-alice")
-    page = get(direct, b.url + direct_list(1, PAGE)).json()
+    page = get(direct, b.ehealthbox_url + direct_list(1, PAGE)).json()
     message_id = pdf_message(page)
     calls = {
         "api list": caller(api, f"{b.url}/api/v1/messages?folder=INBOX&pageSize={PAGE}"),
-        "direct list": caller(direct, b.url + direct_list(1, PAGE)),
+        "direct list": caller(direct, b.ehealthbox_url + direct_list(1, PAGE)),
         "api fetch": caller(api, f"{b.url}/api/v1/messages/{message_id}?folder=INBOX"),
-        "direct fetch": caller(direct, f"{b.url}{EHBOX_API}/messages/{message_id}?source=INBOX"),
+        "direct fetch": caller(
+            direct, f"{b.ehealthbox_url}{EHBOX_API}/messages/{message_id}?source=INBOX"
+        ),
     }
     html, why_not = html_session(b, message_id)
     upstream: dict[str, int] = {}
@@ -194,17 +196,17 @@ def html_session(b: Bench, message_id: str) -> tuple[requests.Session | None, st
 def upstream_calls(b: Bench, session: requests.Session, path: str) -> int:
     """How many eHealthBox calls the app makes to serve one page."""
     get(session, b.url + path)  # warm
-    b.server.reset_counts()
+    b.ehealthbox_server.reset_counts()
     get(session, b.url + path)
-    return int(b.server.counts()["counts"].get("ehealthbox", 0))
+    return int(b.ehealthbox_server.counts()["counts"].get("ehealthbox", 0))
 
 
 def folder_page_calls(b: Bench, direct: requests.Session) -> None:
     """What web/mailbox/folders.py:folder asks eHealthBox for, made directly."""
-    get(direct, b.url + direct_list(1, PAGE))
+    get(direct, b.ehealthbox_url + direct_list(1, PAGE))
     for folder in OTHER_FOLDERS:
-        get(direct, b.url + direct_list(1, 1, folder))
-    get(direct, f"{b.url}{EHBOX_API}/boxInfo")
+        get(direct, b.ehealthbox_url + direct_list(1, 1, folder))
+    get(direct, f"{b.ehealthbox_url}{EHBOX_API}/boxInfo")
 
 
 # -- 2. Calls to the realm --------------------------------------------------------------------
