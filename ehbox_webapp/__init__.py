@@ -164,7 +164,10 @@ def register_sandbox(app: Flask, settings: Settings) -> None:
             redirect_uris=(settings.redirect_uri,),
             post_logout_redirect_uris=(settings.post_logout_redirect_uri,),
             public_client_id=settings.iam_public_client_id,
-            public_redirect_uris=(f"{public}/public-client/",),
+            public_redirect_uris=(
+                f"{public}/public-client/",
+                *settings.sandbox_public_redirect_uris,
+            ),
             m2m_client_id=settings.iam_m2m_client_id,
             ehbox_audience=settings.ehbox_audience,
             backchannel_logout_uri=f"{public}/auth/backchannel-logout",

@@ -87,6 +87,7 @@ class Settings:
     http_timeout: float = 15.0
     max_upload_bytes: int = 25 * 1024 * 1024
     sandbox_max_message_bytes: int = 20 * 1024 * 1024
+    sandbox_public_redirect_uris: tuple[str, ...] = ()
     api_allowed_clients: tuple[str, ...] = ()
     cors_origins: tuple[str, ...] = ()
     redis_url: str = ""
@@ -237,6 +238,12 @@ class Settings:
         origins = tuple(o.strip().rstrip("/") for o in get("CORS_ORIGINS").split(",") if o.strip())
         for origin in origins:
             _url("CORS_ORIGINS", origin)
+        # Redirect URIs match exactly: validated as URLs, kept as written (trailing slash too).
+        extra_redirects = tuple(
+            uri.strip() for uri in get("SANDBOX_PUBLIC_REDIRECT_URIS").split(",") if uri.strip()
+        )
+        for uri in extra_redirects:
+            _url("SANDBOX_PUBLIC_REDIRECT_URIS", uri)
 
         redis_url = get("REDIS_URL")
         if redis_url and not redis_url.startswith(("redis://", "rediss://", "unix://")):
@@ -296,6 +303,7 @@ class Settings:
             http_timeout=http_timeout,
             max_upload_bytes=megabytes("MAX_UPLOAD_MB", "25"),
             sandbox_max_message_bytes=megabytes("SANDBOX_MAX_MESSAGE_MB", "20"),
+            sandbox_public_redirect_uris=extra_redirects,
             api_allowed_clients=allowed,
             cors_origins=origins,
             redis_url=redis_url,
