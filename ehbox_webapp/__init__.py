@@ -52,6 +52,7 @@ def create_app(
     register_errorhandlers(app)
     register_commands(app)
     register_sandbox(app, settings)
+    register_proxies(app, settings)
     return app
 
 
@@ -113,11 +114,13 @@ def register_i18n(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    from .web import security
+    from .web import caching, limits, security
     from .web.extensions import csrf
 
     csrf.init_app(app)
     security.init_app(app)
+    limits.init_app(app)
+    caching.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:
@@ -174,6 +177,8 @@ def register_sandbox(app: Flask, settings: Settings) -> None:
             ehbox_audience=settings.ehbox_audience,
             backchannel_logout_uri=f"{public}/auth/backchannel-logout",
             max_message_bytes=settings.sandbox_max_message_bytes,
+            access_token_seconds=settings.sandbox_access_token_seconds,
+            refresh_token_seconds=settings.sandbox_refresh_token_seconds,
             organisation_keystore=(settings.keystore_path(ROOT), settings.etee_keystore_password),
             persona_keystores_export=settings.personal_keystores_path(
                 ROOT, Path(app.instance_path)
@@ -183,3 +188,17 @@ def register_sandbox(app: Flask, settings: Settings) -> None:
     )
     app.extensions["sandbox_app"] = sandbox
     app.wsgi_app = DispatcherMiddleware(app.wsgi_app, {SANDBOX_MOUNT: sandbox})
+
+
+def register_proxies(app: Flask, settings: Settings) -> None:
+    """Behind `TRUSTED_PROXIES` proxies, the client's address, scheme and host are the user's.
+
+    Outermost, so the sandbox sees them too. Redirect URIs still come from `PUBLIC_URL`,
+    never from a forwarded header.
+    """
+    if not settings.trusted_proxies:
+        return
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    n = settings.trusted_proxies
+    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)

@@ -94,6 +94,12 @@ class Settings:
     cors_origins: tuple[str, ...] = ()
     redis_url: str = ""
     log_format: str = "json"
+    trusted_proxies: int = 0
+    rate_limit_login: str = "20/minute"
+    rate_limit_send: str = "30/minute"
+    rate_limit_actions: str = "120/minute"
+    sandbox_access_token_seconds: int = 300
+    sandbox_refresh_token_seconds: int = 1800
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -213,11 +219,14 @@ class Settings:
         if not 0 < http_timeout <= 300:
             raise ConfigError("HTTP_TIMEOUT", "a number of seconds between 0 and 300")
 
-        def megabytes(name: str, default: str) -> int:
+        def whole(name: str, default: str, low: int, high: int, what: str) -> int:
             value = get(name, default)
-            if not value.isdigit() or not 1 <= int(value) <= 1024:
-                raise ConfigError(name, f"a whole number of megabytes (1-1024), not {value!r}")
-            return int(value) * 1024 * 1024
+            if not value.isdigit() or not low <= int(value) <= high:
+                raise ConfigError(name, f"{what} ({low}-{high}), not {value!r}")
+            return int(value)
+
+        def megabytes(name: str, default: str) -> int:
+            return whole(name, default, 1, 1024, "a whole number of megabytes") * 1024 * 1024
 
         client_id = setting(
             "IAM_CLIENT_ID", "the client id eHealth registered for this app in the healthcare realm"
@@ -246,6 +255,13 @@ class Settings:
         log_format = get("LOG_FORMAT", "json").lower()
         if log_format not in ("json", "text"):
             raise ConfigError("LOG_FORMAT", f"json or text, not {log_format!r}")
+
+        access_seconds = whole(
+            "SANDBOX_ACCESS_TOKEN_SECONDS", "300", 31, 86400, "a number of seconds"
+        )
+        refresh_seconds = whole(
+            "SANDBOX_REFRESH_TOKEN_SECONDS", "1800", access_seconds, 86400, "a number of seconds"
+        )
 
         return cls(
             env=env,
@@ -296,6 +312,14 @@ class Settings:
             cors_origins=origins,
             redis_url=redis_url,
             log_format=log_format,
+            trusted_proxies=whole(
+                "TRUSTED_PROXIES", "0", 0, 10, "the number of proxies in front of the app"
+            ),
+            rate_limit_login=_rate("RATE_LIMIT_LOGIN", get("RATE_LIMIT_LOGIN", "20/minute")),
+            rate_limit_send=_rate("RATE_LIMIT_SEND", get("RATE_LIMIT_SEND", "30/minute")),
+            rate_limit_actions=_rate("RATE_LIMIT_ACTIONS", get("RATE_LIMIT_ACTIONS", "120/minute")),
+            sandbox_access_token_seconds=access_seconds,
+            sandbox_refresh_token_seconds=refresh_seconds,
         )
 
     def keystore_path(self, root: Path) -> Path:
@@ -316,6 +340,19 @@ class Settings:
         if unknown:
             raise TypeError(f"unknown settings: {sorted(unknown)}")
         return replace(self, **changes)
+
+
+def _rate(variable: str, value: str) -> str:
+    """A rate limit as Flask-Limiter writes it: `20/minute`, `100 per hour;5/second`."""
+    from limits import parse_many
+
+    try:
+        parse_many(value)
+    except ValueError:
+        raise ConfigError(
+            variable, f"a rate such as 20/minute or 100 per hour;5/second, not {value!r}"
+        ) from None
+    return value
 
 
 def _url(variable: str, value: str) -> str:
