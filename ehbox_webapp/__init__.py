@@ -21,6 +21,9 @@ ROOT = Path(__file__).resolve().parent.parent
 __all__ = ["ConfigError", "Settings", "create_app"]
 
 
+FORM_ALLOWANCE = 256 * 1024
+
+
 def create_app(
     test_config: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
 ) -> Flask:
@@ -69,7 +72,9 @@ def register_config(app: Flask, settings: Settings, test_config: Mapping[str, An
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=not settings.is_sandbox,
-        MAX_CONTENT_LENGTH=settings.max_upload_bytes,
+        # The message limit is checked on the message itself; the request may hold a little
+        # more (form fields, multipart framing) so that a message just under it goes through.
+        MAX_CONTENT_LENGTH=settings.max_upload_bytes + FORM_ALLOWANCE,
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
         PREFERRED_URL_SCHEME="http" if settings.is_sandbox else "https",
     )

@@ -28,6 +28,8 @@ ETEE_JWKS_BASE = {
     "production": "https://api.ehealth.fgov.be/etee/v1/pubKeys/cacerts/jwks",
 }
 
+# The eHealthBox's message limit, attachments included (CONFIRMED; docs/ehealth-platform.md).
+PLATFORM_MAX_MESSAGE_MB = 10
 SANDBOX_MOUNT = "/sandbox"
 SANDBOX_EHBOX_AUDIENCE = "sandbox-ehealthbox"
 SANDBOX_CLIENT_ID = "ehbox-webapp"
@@ -85,8 +87,8 @@ class Settings:
     ehealth_user_agent: str = "ehbox-webapp/0.1.0"
     ehealth_from: str = ""
     http_timeout: float = 15.0
-    max_upload_bytes: int = 25 * 1024 * 1024
-    sandbox_max_message_bytes: int = 20 * 1024 * 1024
+    max_upload_bytes: int = PLATFORM_MAX_MESSAGE_MB * 1024 * 1024
+    sandbox_max_message_bytes: int = PLATFORM_MAX_MESSAGE_MB * 1024 * 1024
     sandbox_public_redirect_uris: tuple[str, ...] = ()
     api_allowed_clients: tuple[str, ...] = ()
     cors_origins: tuple[str, ...] = ()
@@ -301,8 +303,10 @@ class Settings:
                 "EHEALTH_FROM", "an operational contact e-mail address, sent as the From header"
             ),
             http_timeout=http_timeout,
-            max_upload_bytes=megabytes("MAX_UPLOAD_MB", "25"),
-            sandbox_max_message_bytes=megabytes("SANDBOX_MAX_MESSAGE_MB", "20"),
+            max_upload_bytes=megabytes("MAX_UPLOAD_MB", str(PLATFORM_MAX_MESSAGE_MB)),
+            sandbox_max_message_bytes=megabytes(
+                "SANDBOX_MAX_MESSAGE_MB", str(PLATFORM_MAX_MESSAGE_MB)
+            ),
             sandbox_public_redirect_uris=extra_redirects,
             api_allowed_clients=allowed,
             cors_origins=origins,

@@ -226,7 +226,7 @@ def test_oversized_request_is_refused_before_anything_is_sent(make_live_app):
     ).json()["messages"]
     assert not sent or sent[0]["title"] != "Te groot"  # nothing reached eHealthBox
     response = requests.post(
-        f"{live.url}/auth/backchannel-logout", timeout=10, data={"logout_token": "x" * 1_100_000}
+        f"{live.url}/auth/backchannel-logout", timeout=10, data={"logout_token": "x" * 1_400_000}
     )
     assert response.status_code == 413
 

@@ -10,12 +10,13 @@ import logging
 
 from flask import Blueprint
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from ...ehealth.ehealthbox import errors as ehbox
 from ...ehealth.iam import IamError, RealmUnavailable, TokenError
 from ..auth import LoginRequired
 from ..errors import problem
+from ..extensions import settings
 
 log = logging.getLogger(__name__)
 
@@ -119,6 +120,17 @@ def register_problem_handlers(bp: Blueprint) -> None:
             "CSRF check failed",
             "A call made with the web session must send "
             "the page's CSRF token in the X-CSRFToken header.",
+        )
+
+    @bp.errorhandler(RequestEntityTooLarge)
+    def too_large(exc: RequestEntityTooLarge):
+        limit = settings().max_upload_bytes / (1024 * 1024)
+        return problem(
+            413,
+            "MessageTooLarge",
+            f"The request is larger than a message may be: at most {limit:g} MB with its "
+            "attachments. Nothing was sent.",
+            type_=PROBLEM_BASE + "message-too-large",
         )
 
     @bp.errorhandler(HTTPException)
