@@ -25,10 +25,14 @@ BRAM = {"type": "INSS", "id": "79031545695", "quality": "NURSE"}
 HEADERS = {"Accept": "application/json"}
 
 
-def public_client_token(live, persona: str = "dr-alice") -> str:
-    """Log in as the public client: what the page's JavaScript does, step by step."""
+def public_client_token(live, persona: str = "dr-alice", *, full: bool = False):
+    """Log in as the public client: what the page's JavaScript does, step by step.
+
+    The access token, or with `full` the whole token response.
+    """
     with Browser(live) as browser:
-        return loopback.public_client_token(browser, live.url, persona)
+        tokens = loopback.public_client_login(browser, live.url, persona)
+        return tokens if full else tokens["access_token"]
 
 
 @pytest.fixture
@@ -329,3 +333,20 @@ def test_concurrent_first_calls_make_one_token_exchange(live_app, monkeypatch):
     for thread in threads:
         thread.join(10)
     assert len(calls) == 1 and len(set(results)) == 1 and len(results) == 4
+
+
+def test_a_token_whose_realm_session_ended_is_the_callers_401_not_an_outage(live_app):
+    """Logged out at I.AM Connect: the exchange is refused, and the API says 401, not 502."""
+    tokens = public_client_token(live_app, full=True)
+    realm = live_app.sandbox("/auth/realms/healthcare/protocol/openid-connect/logout")
+    ended = requests.get(realm, params={"id_token_hint": tokens["id_token"]}, timeout=10)
+    assert ended.status_code == 200
+    answer = requests.get(
+        f"{live_app.url}/api/v1/box",
+        headers={**HEADERS, "Authorization": f"Bearer {tokens['access_token']}"},
+        timeout=10,
+    )
+    assert answer.status_code == 401, answer.text
+    assert answer.headers["WWW-Authenticate"].startswith('Bearer error="invalid_token"')
+    assert answer.headers["Content-Type"].startswith("application/problem+json")
+    assert "Log in again" in answer.json()["detail"]

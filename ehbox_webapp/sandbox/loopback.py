@@ -117,7 +117,12 @@ def page_forms(html: str) -> list[dict[str, Any]]:
 
 
 def public_client_token(http: requests.Session, base: str, persona: str) -> str:
-    """Log `persona` in as the public client with `http` (a browser); its access token.
+    """Log `persona` in as the public client with `http` (a browser); its access token."""
+    return str(public_client_login(http, base, persona)["access_token"])
+
+
+def public_client_login(http: requests.Session, base: str, persona: str) -> dict[str, Any]:
+    """Log `persona` in as the public client with `http` (a browser); the token response.
 
     What the /public-client/ page's script does: read its configuration, PKCE S256,
     the sandbox login form, the code back with the same state, the code for tokens.
@@ -166,4 +171,4 @@ def public_client_token(http: requests.Session, base: str, persona: str) -> str:
     )
     if tokens.status_code != 200:
         raise RuntimeError(f"the token endpoint answered {tokens.status_code}: {tokens.text[:300]}")
-    return str(tokens.json()["access_token"])
+    return dict(tokens.json())

@@ -138,7 +138,8 @@ def token_exchange(
     except InvalidToken:
         raise OAuthError("invalid_request", "invalid subject_token") from None
     if subject.get("typ") != "Bearer" or not ctx.store.access_token_active(subject.get("jti", "")):
-        raise OAuthError("invalid_request", "subject_token is not an active access token")
+        # Keycloak's answer when the subject token's session has ended or it expired.
+        raise OAuthError("invalid_token", "subject_token is not an active access token")
     if subject.get("azp") not in client.exchange_from:
         raise OAuthError("access_denied", "client not allowed to exchange this subject token", 403)
     scope = _narrowed_scope(form.get("scope"), subject.get("scope", ""))
@@ -196,11 +197,17 @@ def issue_user_tokens(
     ctx.store.record_access_token(access["jti"], grant["id"], sid, access["exp"])
     now = int(time.time())
     refresh_expires = min(now + settings.refresh_token_seconds, session["expires"])
+    refresh = ctx.signer.sign_refresh(
+        claims.refresh_token(
+            issuer, client.client_id, persona, sid=sid, scope=scope, expires=refresh_expires
+        )
+    )
+    ctx.store.save_refresh_token(grant["id"], refresh, refresh_expires)
     response: dict[str, Any] = {
         "access_token": access_token,
         "expires_in": settings.access_token_seconds,
         "refresh_expires_in": refresh_expires - now,
-        "refresh_token": ctx.store.save_refresh_token(grant["id"], refresh_expires),
+        "refresh_token": refresh,
         "token_type": "Bearer",
     }
     if "openid" in scope.split():

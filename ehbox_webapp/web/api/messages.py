@@ -12,6 +12,7 @@ from ...ehealth.ehealthbox.identifiers import check_recipient, clean, is_valid_i
 from ..downloads import stream_download
 from ..ehbox import ehealthbox
 from ..extensions import services
+from ..limits import action_limit, send_limit
 from . import bp, encrypted
 from .openapi import openapi_document
 from .problems import ApiProblem
@@ -114,6 +115,7 @@ def acknowledgments(message_id: str):
 
 
 @bp.post("/messages")
+@send_limit
 def send():
     """Send a message: multipart with a `message` JSON part, `document` and `annex` files.
 
@@ -245,6 +247,7 @@ def _publication_id(spec: dict, fresh: str) -> str:
 
 
 @bp.post("/messages/move")
+@action_limit
 def move():
     body = request.get_json(silent=True) or {}
     source = str(body.get("folder", "")).upper()
@@ -262,6 +265,7 @@ def move():
 
 
 @bp.post("/messages/delete")
+@action_limit
 def delete_many():
     body = request.get_json(silent=True) or {}
     folder = str(body.get("folder", "")).upper()
@@ -277,6 +281,7 @@ def delete_many():
 
 
 @bp.delete("/messages/<message_id>")
+@action_limit
 def delete_one(message_id: str):
     not_deleted = ehealthbox().delete([message_id], _folder())
     if not_deleted:

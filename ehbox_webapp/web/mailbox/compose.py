@@ -35,6 +35,7 @@ from ...ehealth.etee.errors import EteeError
 from ..auth import LoginRequired, login_required
 from ..ehbox import ehealthbox
 from ..extensions import settings
+from ..limits import send_limit
 from . import boxcache, bp, drafts, encrypted_send
 from .drafts import Draft, DraftError, megabytes
 from .encrypted_read import shown_original
@@ -98,6 +99,7 @@ def forward(folder: str, message_id: str):
 
 @bp.post("/compose")
 @login_required
+@send_limit
 def send():
     form = ComposeForm()
     draft = _draft(form.publication_id.data)
