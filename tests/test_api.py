@@ -30,8 +30,11 @@ BRAM = {"type": "INSS", "id": "79031545695", "quality": "NURSE"}
 HEADERS = {"Accept": "application/json"}
 
 
-def public_client_token(live, persona: str = "dr-alice") -> str:
-    """Log in as the public client: what the page's JavaScript does, step by step."""
+def public_client_token(live, persona: str = "dr-alice", *, full: bool = False):
+    """Log in as the public client: what the page's JavaScript does, step by step.
+
+    The access token, or with `full` the whole token response.
+    """
     with Browser(live) as browser:
         page = browser.get(browser.url("/public-client/"))
         cfg = {k: unescape(v) for k, v in re.findall(r'data-([a-z-]+)="([^"]*)"', page.text)}
@@ -75,7 +78,7 @@ def public_client_token(live, persona: str = "dr-alice") -> str:
             timeout=10,
         )
         assert tokens.status_code == 200, tokens.text
-        return tokens.json()["access_token"]
+        return tokens.json() if full else tokens.json()["access_token"]
 
 
 @pytest.fixture
@@ -376,3 +379,20 @@ def test_concurrent_first_calls_make_one_token_exchange(live_app, monkeypatch):
     for thread in threads:
         thread.join(10)
     assert len(calls) == 1 and len(set(results)) == 1 and len(results) == 4
+
+
+def test_a_token_whose_realm_session_ended_is_the_callers_401_not_an_outage(live_app):
+    """Logged out at I.AM Connect: the exchange is refused, and the API says 401, not 502."""
+    tokens = public_client_token(live_app, full=True)
+    realm = live_app.sandbox("/auth/realms/healthcare/protocol/openid-connect/logout")
+    ended = requests.get(realm, params={"id_token_hint": tokens["id_token"]}, timeout=10)
+    assert ended.status_code == 200
+    answer = requests.get(
+        f"{live_app.url}/api/v1/box",
+        headers={**HEADERS, "Authorization": f"Bearer {tokens['access_token']}"},
+        timeout=10,
+    )
+    assert answer.status_code == 401, answer.text
+    assert answer.headers["WWW-Authenticate"].startswith('Bearer error="invalid_token"')
+    assert answer.headers["Content-Type"].startswith("application/problem+json")
+    assert "Log in again" in answer.json()["detail"]

@@ -81,14 +81,16 @@ def redis_url(tmp_path):
 
 
 @pytest.fixture
-def two_instances(tmp_path, sandbox_keystore, redis_url):
+def start_instances(tmp_path, sandbox_keystore, redis_url):
+    """Start two gunicorn instances on one Redis, with extra settings; stopped at the end."""
     gunicorn = Path(sys.executable).with_name("gunicorn")
     if not gunicorn.exists():
         pytest.skip("gunicorn is not installed (pip install '.[server]')")
-    ports = [free_port(), free_port()]
-    public_url = f"http://127.0.0.1:{ports[0]}"  # the address users see
     processes = []
-    try:
+
+    def start(**extra: str) -> list[str]:
+        ports = [free_port(), free_port()]
+        public_url = f"http://127.0.0.1:{ports[0]}"  # the address users see
         for port in ports:
             env = {
                 **os.environ,
@@ -100,6 +102,7 @@ def two_instances(tmp_path, sandbox_keystore, redis_url):
                 "ETEE_KEYSTORE": str(sandbox_keystore),
                 "INSTANCE_PATH": str(tmp_path / "i"),
                 "LOG_FORMAT": "json",
+                **extra,
             }
             processes.append(
                 subprocess.Popen(
@@ -118,12 +121,32 @@ def two_instances(tmp_path, sandbox_keystore, redis_url):
                 )
             )
             wait_for(f"http://127.0.0.1:{port}/readyz")
-        yield [f"http://127.0.0.1:{port}" for port in ports]
+        return [f"http://127.0.0.1:{port}" for port in ports]
+
+    try:
+        yield start
     finally:
         for process in processes:
             process.terminate()
         for process in processes:
             process.wait(20)
+
+
+@pytest.fixture
+def two_instances(start_instances):
+    return start_instances()
+
+
+def login(browser: requests.Session, instance: str) -> None:
+    """Log dr-alice in through the sandbox login form."""
+    page = browser.get(f"{instance}/login", timeout=10)
+    form = page_forms(page.text)[0]
+    done = browser.post(
+        requests.compat.urljoin(page.url, form["action"]),
+        data={**form["fields"], "username": "dr-alice"},
+        timeout=10,
+    )
+    assert "Alice Peeters" in done.text, done.text[:300]
 
 
 def on(instance: str, url: str) -> str:
@@ -176,3 +199,33 @@ def test_login_on_one_instance_continues_on_the_other_and_a_retry_is_delivered_o
             f"{second}/api/v1/messages?folder=SENTBOX&pageSize=1", headers=headers, timeout=10
         ).json()["total"]
         assert after == before + 1
+
+
+def test_two_instances_on_one_redis_refresh_a_session_once(start_instances, tmp_path):
+    """8 requests of one session at the refresh margin, spread over both instances."""
+    from test_refresh import (
+        ACCESS_SECONDS,
+        at_once,
+        eight_requests_of_a_page,
+        refreshes_seen_by_the_realm,
+        wait_for_the_refresh_margin,
+    )
+
+    first, second = start_instances(SANDBOX_ACCESS_TOKEN_SECONDS=str(ACCESS_SECONDS))
+    with requests.Session() as browser:
+        login(browser, first)
+        logged_in_at = time.time()
+        assert refreshes_seen_by_the_realm(tmp_path / "i") == 0
+        wait_for_the_refresh_margin(logged_in_at)
+
+        answers = at_once(
+            eight_requests_of_a_page([first, second]), browser.cookies.get("ehbox_session")
+        )
+
+        assert [a.status_code for a in answers] == [200] * 8, [
+            (a.status_code, a.headers.get("Location")) for a in answers
+        ]
+        assert refreshes_seen_by_the_realm(tmp_path / "i") == 1
+        for instance in (second, first):
+            page = browser.get(f"{instance}/box/INBOX", allow_redirects=False, timeout=10)
+            assert page.status_code == 200 and "Alice Peeters" in page.text

@@ -56,6 +56,10 @@ class RealmUnavailable(IamError):
 class TokenError(IamError):
     """The token endpoint refused a request (RFC 6749 §5.2)."""
 
+    # The grant or the subject token is no longer good (revoked, expired, session ended):
+    # the caller's to fix by logging in again, not an outage.
+    CALLERS_ERRORS = frozenset({"invalid_grant", "invalid_token"})
+
     def __init__(self, error: str, description: str = "", status: int | None = None):
         self.error = error
         self.description = description
@@ -64,6 +68,11 @@ class TokenError(IamError):
             f"I.AM Connect refused the request: {error}"
             + (f" ({description})" if description else "")
         )
+
+    @property
+    def callers_fault(self) -> bool:
+        """True when the token or grant sent is no longer accepted (log in again)."""
+        return self.error in self.CALLERS_ERRORS
 
 
 class InvalidToken(IamError):

@@ -13,7 +13,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from ...ehealth.ehealthbox import errors as ehbox
-from ...ehealth.iam import IamError
+from ...ehealth.iam import IamError, RealmUnavailable, TokenError
 from ..auth import LoginRequired
 from ..errors import problem
 from ..extensions import settings
@@ -90,7 +90,23 @@ def register_problem_handlers(bp: Blueprint) -> None:
 
     @bp.errorhandler(IamError)
     def iam_error(exc: IamError):
+        if isinstance(exc, TokenError) and exc.callers_fault:
+            log.info("I.AM Connect no longer accepts the caller's token: %s", exc.error)
+            response = problem(
+                401,
+                "Invalid access token",
+                "I.AM Connect no longer accepts this token (its session ended, it was revoked "
+                "or it expired). Log in again for a new one.",
+            )
+            response.headers["WWW-Authenticate"] = (
+                'Bearer error="invalid_token", error_description="the token is no longer active"'
+            )
+            return response
         log.warning("I.AM Connect error in the API: %s", exc)
+        if isinstance(exc, RealmUnavailable):
+            response = problem(503, "I.AM Connect unavailable", str(exc))
+            response.headers["Retry-After"] = "30"
+            return response
         return problem(502, "I.AM Connect error", str(exc))
 
     @bp.errorhandler(LoginRequired)
