@@ -33,7 +33,7 @@ def mailbox() -> Mailbox:
 
         svc = services()
         client = ehealthbox()
-        g.mailbox = Mailbox(
-            client, keys=svc.keys, directory=svc.directory, sender_box=lambda: my_box(client)
-        )
+        # A page's caller has their box kept briefly (boxcache); an API caller asks it.
+        sender_box = (lambda: my_box(client)) if g.get("user") else None
+        g.mailbox = Mailbox(client, keys=svc.keys, directory=svc.directory, sender_box=sender_box)
     return g.mailbox
