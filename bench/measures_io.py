@@ -23,7 +23,7 @@ MEMORY_LIMIT = 2  # peak RSS <= 2 x the annex size above idle
 # The server's size settings for this measure (set by run.py when it starts the server).
 SIZE_SETTINGS = {"MAX_UPLOAD_MB": "60", "SANDBOX_MAX_MESSAGE_MB": "60"}
 CHLOE = {"type": "INSS", "id": "90010178911", "quality": "DOCTOR"}
-# The app allows 20 logins a minute per address (web/security.py RATE_LIMITS): the
+# The app allows 20 logins a minute per address (RATE_LIMIT_LOGIN's default): the
 # overhead measure's login, one warm-up and 15 timed ones stay under it.
 LOGINS = 15
 

@@ -28,6 +28,8 @@ ETEE_JWKS_BASE = {
     "production": "https://api.ehealth.fgov.be/etee/v1/pubKeys/cacerts/jwks",
 }
 
+# The eHealthBox's message limit, attachments included (CONFIRMED; docs/ehealth-platform.md).
+PLATFORM_MAX_MESSAGE_MB = 10
 SANDBOX_MOUNT = "/sandbox"
 SANDBOX_EHBOX_AUDIENCE = "sandbox-ehealthbox"
 SANDBOX_CLIENT_ID = "ehbox-webapp"
@@ -85,12 +87,19 @@ class Settings:
     ehealth_user_agent: str = "ehbox-webapp/0.1.0"
     ehealth_from: str = ""
     http_timeout: float = 15.0
-    max_upload_bytes: int = 25 * 1024 * 1024
-    sandbox_max_message_bytes: int = 20 * 1024 * 1024
+    max_upload_bytes: int = PLATFORM_MAX_MESSAGE_MB * 1024 * 1024
+    sandbox_max_message_bytes: int = PLATFORM_MAX_MESSAGE_MB * 1024 * 1024
+    sandbox_public_redirect_uris: tuple[str, ...] = ()
     api_allowed_clients: tuple[str, ...] = ()
     cors_origins: tuple[str, ...] = ()
     redis_url: str = ""
     log_format: str = "json"
+    trusted_proxies: int = 0
+    rate_limit_login: str = "20/minute"
+    rate_limit_send: str = "30/minute"
+    rate_limit_actions: str = "120/minute"
+    sandbox_access_token_seconds: int = 300
+    sandbox_refresh_token_seconds: int = 1800
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -210,11 +219,14 @@ class Settings:
         if not 0 < http_timeout <= 300:
             raise ConfigError("HTTP_TIMEOUT", "a number of seconds between 0 and 300")
 
-        def megabytes(name: str, default: str) -> int:
+        def whole(name: str, default: str, low: int, high: int, what: str) -> int:
             value = get(name, default)
-            if not value.isdigit() or not 1 <= int(value) <= 1024:
-                raise ConfigError(name, f"a whole number of megabytes (1-1024), not {value!r}")
-            return int(value) * 1024 * 1024
+            if not value.isdigit() or not low <= int(value) <= high:
+                raise ConfigError(name, f"{what} ({low}-{high}), not {value!r}")
+            return int(value)
+
+        def megabytes(name: str, default: str) -> int:
+            return whole(name, default, 1, 1024, "a whole number of megabytes") * 1024 * 1024
 
         client_id = setting(
             "IAM_CLIENT_ID", "the client id eHealth registered for this app in the healthcare realm"
@@ -228,6 +240,12 @@ class Settings:
         origins = tuple(o.strip().rstrip("/") for o in get("CORS_ORIGINS").split(",") if o.strip())
         for origin in origins:
             _url("CORS_ORIGINS", origin)
+        # Redirect URIs match exactly: validated as URLs, kept as written (trailing slash too).
+        extra_redirects = tuple(
+            uri.strip() for uri in get("SANDBOX_PUBLIC_REDIRECT_URIS").split(",") if uri.strip()
+        )
+        for uri in extra_redirects:
+            _url("SANDBOX_PUBLIC_REDIRECT_URIS", uri)
 
         redis_url = get("REDIS_URL")
         if redis_url and not redis_url.startswith(("redis://", "rediss://", "unix://")):
@@ -237,6 +255,13 @@ class Settings:
         log_format = get("LOG_FORMAT", "json").lower()
         if log_format not in ("json", "text"):
             raise ConfigError("LOG_FORMAT", f"json or text, not {log_format!r}")
+
+        access_seconds = whole(
+            "SANDBOX_ACCESS_TOKEN_SECONDS", "300", 31, 86400, "a number of seconds"
+        )
+        refresh_seconds = whole(
+            "SANDBOX_REFRESH_TOKEN_SECONDS", "1800", access_seconds, 86400, "a number of seconds"
+        )
 
         return cls(
             env=env,
@@ -278,12 +303,23 @@ class Settings:
                 "EHEALTH_FROM", "an operational contact e-mail address, sent as the From header"
             ),
             http_timeout=http_timeout,
-            max_upload_bytes=megabytes("MAX_UPLOAD_MB", "25"),
-            sandbox_max_message_bytes=megabytes("SANDBOX_MAX_MESSAGE_MB", "20"),
+            max_upload_bytes=megabytes("MAX_UPLOAD_MB", str(PLATFORM_MAX_MESSAGE_MB)),
+            sandbox_max_message_bytes=megabytes(
+                "SANDBOX_MAX_MESSAGE_MB", str(PLATFORM_MAX_MESSAGE_MB)
+            ),
+            sandbox_public_redirect_uris=extra_redirects,
             api_allowed_clients=allowed,
             cors_origins=origins,
             redis_url=redis_url,
             log_format=log_format,
+            trusted_proxies=whole(
+                "TRUSTED_PROXIES", "0", 0, 10, "the number of proxies in front of the app"
+            ),
+            rate_limit_login=_rate("RATE_LIMIT_LOGIN", get("RATE_LIMIT_LOGIN", "20/minute")),
+            rate_limit_send=_rate("RATE_LIMIT_SEND", get("RATE_LIMIT_SEND", "30/minute")),
+            rate_limit_actions=_rate("RATE_LIMIT_ACTIONS", get("RATE_LIMIT_ACTIONS", "120/minute")),
+            sandbox_access_token_seconds=access_seconds,
+            sandbox_refresh_token_seconds=refresh_seconds,
         )
 
     def keystore_path(self, root: Path) -> Path:
@@ -304,6 +340,19 @@ class Settings:
         if unknown:
             raise TypeError(f"unknown settings: {sorted(unknown)}")
         return replace(self, **changes)
+
+
+def _rate(variable: str, value: str) -> str:
+    """A rate limit as Flask-Limiter writes it: `20/minute`, `100 per hour;5/second`."""
+    from limits import parse_many
+
+    try:
+        parse_many(value)
+    except ValueError:
+        raise ConfigError(
+            variable, f"a rate such as 20/minute or 100 per hour;5/second, not {value!r}"
+        ) from None
+    return value
 
 
 def _url(variable: str, value: str) -> str:

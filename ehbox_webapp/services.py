@@ -135,6 +135,7 @@ class Services:
             token_provider,
             session=self.http,
             timeout=self.settings.http_timeout,
+            max_message_bytes=self.settings.max_upload_bytes,
         )
 
 

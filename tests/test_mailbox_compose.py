@@ -266,7 +266,7 @@ def test_uploads_over_the_limit_are_refused_before_sending(make_live_app):
     too_big = compose_and_send(
         alice,
         {**to(BRAM), "title": "Groot"},
-        files=[("document", ("groot.pdf", b"x" * (1024 * 1024 + 1), "application/pdf"))],
+        files=[("document", ("groot.pdf", b"x" * (1024 * 1024 + 300_000), "application/pdf"))],
     )
     assert too_big.status_code == 413
     assert "The files of one message may add up to 1 MB at most. Nothing was sent." in too_big.text

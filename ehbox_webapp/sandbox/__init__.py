@@ -33,7 +33,7 @@ class SandboxSettings:
     m2m_client_id: str  # organisation client (use case 2.2.3), M2M realm
     ehbox_audience: str  # the eHealthBox API's client id: token-exchange target
     backchannel_logout_uri: str = ""
-    max_message_bytes: int = 20 * 1024 * 1024
+    max_message_bytes: int = 10 * 1024 * 1024  # eHealth's limit, attachments included
     access_token_seconds: int = 300
     refresh_token_seconds: int = 1800
     # ETEE key directory (sandbox/etee): the app's keystore (path, password), whose certificates

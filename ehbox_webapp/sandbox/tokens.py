@@ -1,11 +1,15 @@
 """The sandbox realms' token signing key: sign, publish as JWKS, verify.
 
 One RSA key for both sandbox realms, kept in the instance folder so that tokens
-issued before a restart stay valid after it (as Keycloak's realm keys do).
+issued before a restart stay valid after it (as Keycloak's realm keys do). Refresh
+tokens are signed with a separate HS512 secret, as Keycloak signs them: they are
+JWTs a browser library may decode, but no client can verify or mistake them for
+an access token.
 """
 
 from __future__ import annotations
 
+import secrets
 import threading
 import time
 from pathlib import Path
@@ -14,7 +18,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from joserfc import jwt
 from joserfc.errors import JoseError
-from joserfc.jwk import KeySet, RSAKey
+from joserfc.jwk import KeySet, OctKey, RSAKey
 
 from .first_start import create_once
 
@@ -32,6 +36,8 @@ class RealmSigner:
         self._lock = threading.Lock()
         self.key = self._load_or_create(key_file)
         self.kid = self.key.thumbprint()
+        secret = create_once(key_file.with_name("sandbox-realm-refresh.key"), _new_secret())
+        self.refresh_key = OctKey.import_key(secret)
 
     @staticmethod
     def _load_or_create(key_file: Path) -> RSAKey:
@@ -54,6 +60,11 @@ class RealmSigner:
     def sign(self, claims: dict, typ: str = "JWT") -> str:
         header = {"alg": self.alg, "kid": self.kid, "typ": typ}
         return jwt.encode(header, claims, self.key)
+
+    def sign_refresh(self, claims: dict) -> str:
+        """A refresh token: HS512 with the realm's secret, never published."""
+        header = {"alg": "HS512", "kid": self.refresh_key.thumbprint(), "typ": "JWT"}
+        return jwt.encode(header, claims, self.refresh_key, algorithms=["HS512"])
 
     def jwks(self) -> dict:
         public = self.key.as_dict(private=False)
@@ -85,3 +96,7 @@ class RealmSigner:
             if audience not in auds:
                 raise InvalidToken("token not meant for this audience")
         return claims
+
+
+def _new_secret() -> bytes:
+    return secrets.token_hex(64).encode()

@@ -24,6 +24,7 @@ from flask_babel import gettext as _
 from ..ehealth.iam import IamError, InvalidToken, TokenError, TokenSet
 from .backchannel import remember_login
 from .extensions import services, settings
+from .limits import login_limit
 
 bp = Blueprint("auth", __name__)
 log = logging.getLogger(__name__)
@@ -60,6 +61,7 @@ def safe_next(value: str | None) -> str:
 
 
 @bp.get("/login")
+@login_limit
 def login():
     next_url = safe_next(request.args.get("next"))
     iam = services().iam
@@ -74,6 +76,7 @@ def login():
 
 
 @bp.get("/auth/callback")
+@login_limit
 def callback():
     pending = session.pop("login", None)
     state = request.args.get("state", "")

@@ -72,7 +72,27 @@ class NotFound(EhealthboxError):
 
 
 class MessageTooLarge(EhealthboxError):
+    """801, or refused before sending: `size` and `limit` (bytes) when the client measured."""
+
     default_message = "The message is larger than the eHealthBox accepts. Send smaller files."
+
+    def __init__(
+        self, message: str | None = None, *, size: int | None = None, limit: int | None = None, **kw
+    ):
+        super().__init__(message, **kw)
+        self.size = size
+        self.limit = limit
+
+    @classmethod
+    def before_sending(cls, size: int, limit: int) -> MessageTooLarge:
+        mib = 1024 * 1024
+        return cls(
+            f"The message weighs {size / mib:.1f} MB with its attachments; the eHealthBox "
+            f"accepts at most {limit / mib:g} MB. Nothing was sent.",
+            code="801",
+            size=size,
+            limit=limit,
+        )
 
 
 class InvalidDestination(BadRequest):

@@ -117,6 +117,24 @@ def id_token(
     return claims
 
 
+def refresh_token(
+    issuer: str, client_id: str, persona: Persona, *, sid: str, scope: str, expires: int
+) -> dict[str, Any]:
+    """A refresh token's claims, as Keycloak writes them (keycloak-js decodes them)."""
+    return {
+        "iat": int(time.time()),
+        "exp": expires,
+        "jti": str(uuid.uuid4()),
+        "iss": issuer,
+        "aud": issuer,
+        "sub": subject_id(persona.id),
+        "typ": "Refresh",
+        "azp": client_id,
+        "sid": sid,
+        "scope": scope,
+    }
+
+
 def m2m_access_token(issuer: str, client_id: str, *, scope: str, lifetime: int) -> dict[str, Any]:
     """An M2M-realm access token for an organisation's service account."""
     username = f"service-account-{client_id}"

@@ -25,6 +25,9 @@ REALM_GRANTS = {
 }
 
 KNOWN_SCOPES = ("openid", "ehbox", "profile", "email", "offline_access")
+# Keycloak's "default" client scopes: granted whether or not the client asks for them
+# (eHealth's browser sample asks for none but `openid`).
+DEFAULT_SCOPES = ("ehbox",)
 
 
 @dataclass(frozen=True)

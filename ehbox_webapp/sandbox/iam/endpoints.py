@@ -82,7 +82,7 @@ def discovery(realm: str) -> Response:
         "jwks_uri": ctx.endpoint(realm, "certs"),
         "grant_types_supported": list(REALM_GRANTS[realm]),
         "response_types_supported": ["code"],
-        "response_modes_supported": ["query"],
+        "response_modes_supported": list(authorize_module.RESPONSE_MODES),
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": algs,
         "code_challenge_methods_supported": ["S256"],
@@ -197,6 +197,11 @@ def stylesheet() -> Response:
     return send_from_directory(STATIC, "sandbox.css", max_age=300)
 
 
+@bp.get("/auth/resources/form-post.js")
+def form_post_script() -> Response:
+    return send_from_directory(STATIC, "sandbox-form-post.js", max_age=300)
+
+
 @bp.errorhandler(OAuthError)
 def oauth_error(err: OAuthError) -> Response:
     response = jsonify(err.as_dict())
@@ -218,6 +223,8 @@ def headers(response: Response) -> Response:
     origin = request.headers.get("Origin")
     if origin and request.endpoint in CORS_ENDPOINTS and origin in _web_origins():
         response.headers["Access-Control-Allow-Origin"] = origin
+        # keycloak-js calls with `credentials: 'include'`; Keycloak allows it for web origins.
+        response.headers["Access-Control-Allow-Credentials"] = "true"
         response.headers["Access-Control-Allow-Headers"] = "Authorization, Content-Type"
         response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
         response.vary.add("Origin")

@@ -196,11 +196,17 @@ def issue_user_tokens(
     ctx.store.record_access_token(access["jti"], grant["id"], sid, access["exp"])
     now = int(time.time())
     refresh_expires = min(now + settings.refresh_token_seconds, session["expires"])
+    refresh = ctx.signer.sign_refresh(
+        claims.refresh_token(
+            issuer, client.client_id, persona, sid=sid, scope=scope, expires=refresh_expires
+        )
+    )
+    ctx.store.save_refresh_token(grant["id"], refresh, refresh_expires)
     response: dict[str, Any] = {
         "access_token": access_token,
         "expires_in": settings.access_token_seconds,
         "refresh_expires_in": refresh_expires - now,
-        "refresh_token": ctx.store.save_refresh_token(grant["id"], refresh_expires),
+        "refresh_token": refresh,
         "token_type": "Bearer",
     }
     if "openid" in scope.split():

@@ -17,6 +17,7 @@ from werkzeug.wrappers import Response
 
 from ..tokens import InvalidToken
 from . import claims
+from .authorize import SSO_COOKIE, sso_cookie_path
 from .clients import Client
 from .context import IamContext
 from .errors import ErrorPage
@@ -66,8 +67,13 @@ def logout(ctx: IamContext, realm: str, params: MultiDict[str, str]) -> Response
         if state is not None:
             separator = "&" if "?" in post_logout_uri else "?"
             post_logout_uri = f"{post_logout_uri}{separator}{urlencode({'state': state})}"
-        return redirect(post_logout_uri, code=302)
-    return Response(render_template("sandbox/logged_out.html", realm=realm), mimetype="text/html")
+        response = redirect(post_logout_uri, code=302)
+    else:
+        html = render_template("sandbox/logged_out.html", realm=realm)
+        response = Response(html, mimetype="text/html")
+    # The browser's SSO cookie goes with the session (it would name an ended one anyway).
+    response.delete_cookie(SSO_COOKIE, path=sso_cookie_path(realm))
+    return response
 
 
 def send_backchannel_logout(

@@ -1,9 +1,9 @@
 """The realms' server-side state, in SQLite so that it survives a restart.
 
-Pending logins, realm sessions (`sid`), one-time codes, token families
+Pending logins, realm sessions (`sid`) and their SSO cookies, one-time codes, token families
 ("grants": everything issued from one code), refresh tokens, issued access
-tokens and used client-assertion `jti`s. Codes and refresh tokens are stored
-only as SHA-256 hashes: a copy of the file gives no usable credential.
+tokens and used client-assertion `jti`s. Codes, refresh tokens and SSO cookies
+are stored only as SHA-256 hashes: a copy of the file gives no usable credential.
 
 A connection is opened per operation: SQLite connections cannot be shared
 between the threads of the server, and opening one is cheap. Every write runs
@@ -44,6 +44,9 @@ CREATE TABLE IF NOT EXISTS refresh_tokens (
     used INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS access_tokens (
     jti TEXT PRIMARY KEY, grant_id TEXT, sid TEXT, expires INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS sso_cookies (
+    cookie_hash TEXT PRIMARY KEY, realm TEXT NOT NULL, sid TEXT NOT NULL,
+    expires INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS assertion_jtis (
     client_id TEXT NOT NULL, jti TEXT NOT NULL, expires INTEGER NOT NULL,
     PRIMARY KEY (client_id, jti));
@@ -51,7 +54,15 @@ CREATE TABLE IF NOT EXISTS assertion_jtis (
 # Rows kept past their expiry: a replayed code or refresh token must still be
 # recognised as a replay (and revoke its family) as long as that family can live.
 GRACE_SECONDS = 12 * 3600
-PURGEABLE = ("pending_requests", "sessions", "grants", "codes", "refresh_tokens", "access_tokens")
+PURGEABLE = (
+    "pending_requests",
+    "sessions",
+    "sso_cookies",
+    "grants",
+    "codes",
+    "refresh_tokens",
+    "access_tokens",
+)
 
 
 def _hash(secret: str) -> str:
@@ -145,6 +156,30 @@ class IamStore:
             conn.execute("UPDATE sessions SET ended = 1 WHERE sid = ?", (sid,))
         return dict(row) if row else None
 
+    def create_sso_cookie(self, realm: str, sid: str, expires: int) -> str:
+        """A random value for the browser's SSO cookie, bound to a session of `realm`.
+
+        Not the `sid` itself: every client of the realm sees that one in its tokens.
+        """
+        cookie = secrets.token_urlsafe(32)
+        with self._tx() as conn:
+            conn.execute(
+                "INSERT INTO sso_cookies VALUES (?, ?, ?, ?)", (_hash(cookie), realm, sid, expires)
+            )
+        return cookie
+
+    def sso_session(self, realm: str, cookie: str) -> dict[str, Any] | None:
+        """The active session of `realm` an SSO cookie stands for, else None."""
+        if not cookie:
+            return None
+        return self._one(
+            "SELECT s.* FROM sso_cookies c JOIN sessions s ON s.sid = c.sid"
+            " WHERE c.cookie_hash = ? AND c.realm = ? AND s.ended = 0 AND s.expires > ?",
+            _hash(cookie),
+            realm,
+            _now(),
+        )
+
     # -- authorization codes and token families -------------------------------------------
 
     def save_code(self, realm: str, data: dict[str, Any], lifetime: int) -> str:
@@ -214,14 +249,13 @@ class IamStore:
 
     # -- refresh and access tokens -------------------------------------------------------
 
-    def save_refresh_token(self, grant_id: str, expires: int) -> str:
-        token = secrets.token_urlsafe(32)
+    def save_refresh_token(self, grant_id: str, token: str, expires: int) -> None:
+        """Remember a refresh token (a signed JWT, as Keycloak's) of a token family."""
         with self._tx() as conn:
             conn.execute(
                 "INSERT INTO refresh_tokens (token_hash, grant_id, expires) VALUES (?, ?, ?)",
                 (_hash(token), grant_id, expires),
             )
-        return token
 
     def use_refresh_token(self, token: str) -> dict[str, Any] | None:
         """Mark a refresh token used: its `grant_id`, `expires` and `first_use`."""

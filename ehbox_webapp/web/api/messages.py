@@ -25,6 +25,7 @@ from ...mailbox.shape import sealed_json, to_json
 from ..caller import mailbox
 from ..downloads import part_download
 from ..extensions import services, settings
+from ..limits import action_limit, send_limit
 from . import bp
 from .openapi import body_checked, openapi_document
 from .problems import ApiProblem
@@ -98,6 +99,7 @@ def acknowledgments(message_id: str):
 
 
 @bp.post("/messages")
+@send_limit
 def send():
     """Send a message: multipart with a `message` JSON part, `document` and `annex` files.
 
@@ -153,6 +155,7 @@ def _remembered_publication_id(fresh: str) -> str:
 
 
 @bp.post("/messages/move")
+@action_limit
 def move():
     wanted = body_checked(lambda: move_request(request.get_json(silent=True)))
     not_moved = mailbox().move(wanted.message_ids, wanted.source, wanted.destination)
@@ -160,12 +163,14 @@ def move():
 
 
 @bp.post("/messages/delete")
+@action_limit
 def delete_many():
     wanted = body_checked(lambda: delete_request(request.get_json(silent=True)))
     return jsonify({"notDeleted": mailbox().delete(wanted.message_ids, wanted.folder)})
 
 
 @bp.delete("/messages/<message_id>")
+@action_limit
 def delete_one(message_id: str):
     if mailbox().delete([message_id], _folder()):
         raise ApiProblem(404, "Not found", "No such message in that folder.")

@@ -10,15 +10,16 @@ import logging
 
 from flask import Blueprint, request
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from ...ehealth.ehealthbox import errors as box_errors
 from ...ehealth.etee.directory import NoEncryptionKey
-from ...mailbox.failures import KNOWN, failure_of
+from ...mailbox.failures import KNOWN, PROBLEM_BASE, failure_of
 from ...mailbox.problems import Invalid
 from ...mailbox.shape import problem_json
 from ..auth import LoginRequired
 from ..errors import problem
+from ..extensions import settings
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +98,17 @@ def register_problem_handlers(bp: Blueprint) -> None:
             "CSRF check failed",
             "A call made with the web session must send "
             "the page's CSRF token in the X-CSRFToken header.",
+        )
+
+    @bp.errorhandler(RequestEntityTooLarge)
+    def too_large(exc: RequestEntityTooLarge):
+        limit = settings().max_upload_bytes / (1024 * 1024)
+        return problem(
+            413,
+            "MessageTooLarge",
+            f"The request is larger than a message may be: at most {limit:g} MB with its "
+            "attachments. Nothing was sent.",
+            type_=PROBLEM_BASE + "message-too-large",
         )
 
     @bp.errorhandler(HTTPException)

@@ -17,6 +17,7 @@ from flask_babel import gettext as _
 
 from ..auth import login_required
 from ..caller import mailbox
+from ..limits import action_limit
 from . import boxcache, bp
 from .forms import ActionForm
 from .pages import BINS, FOLDER_LABELS, MESSAGE, OTHER_SIDE, check_message_id
@@ -26,6 +27,7 @@ log = logging.getLogger(__name__)
 
 @bp.post(f"/{MESSAGE}/move")
 @login_required
+@action_limit
 def move(folder: str, message_id: str):
     check_message_id(message_id)
     destination = OTHER_SIDE[folder]
@@ -55,6 +57,7 @@ def confirm_delete(folder: str, message_id: str):
 
 @bp.post(f"/{MESSAGE}/delete")
 @login_required
+@action_limit
 def delete(folder: str, message_id: str):
     check_message_id(message_id)
     try:

@@ -36,6 +36,7 @@ from ...mailbox.outgoing import Outgoing
 from ..auth import LoginRequired, login_required
 from ..caller import mailbox
 from ..extensions import settings
+from ..limits import send_limit
 from . import boxcache, bp, drafts, encrypted_send
 from .drafts import Draft, DraftError, megabytes
 from .encrypted_read import shown_original
@@ -99,6 +100,7 @@ def forward(folder: str, message_id: str):
 
 @bp.post("/compose")
 @login_required
+@send_limit
 def send():
     form = ComposeForm()
     draft = _draft(form.publication_id.data)

@@ -19,6 +19,7 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from ...ehealth.ehealthbox import (
+    MAX_MESSAGE_BYTES,
     EhealthboxError,
     Forbidden,
     NotFound,
@@ -71,7 +72,10 @@ EHEALTHBOX_SENTENCES: tuple[tuple[type[EhealthboxError], object], ...] = (
     (ehbox.InvalidDestination, _l("One of the recipients is not a valid eHealthBox address.")),
     (
         ehbox.MessageTooLarge,
-        _l("The message is larger than the eHealthBox accepts. Send smaller files."),
+        _l(
+            "The message is larger than the eHealthBox accepts (%(limit)s with its "
+            "attachments). Nothing was sent: send smaller files."
+        ),
     ),
     (
         ehbox.DigestMismatch,
@@ -108,6 +112,8 @@ def ehealthbox_sentence(exc: EhealthboxError) -> str:
     if specific and get_locale() is not None and get_locale().language == "en":
         return str(exc)
     sentence = next((s for cls, s in EHEALTHBOX_SENTENCES if isinstance(exc, cls)), None)
+    if isinstance(exc, ehbox.MessageTooLarge):  # the platform's limit, or the one measured
+        return str(sentence) % {"limit": megabytes(exc.limit or MAX_MESSAGE_BYTES)}
     return str(sentence) if sentence is not None else str(exc)
 
 
