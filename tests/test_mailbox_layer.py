@@ -67,12 +67,11 @@ def test_full_width_digits_are_not_an_inss():
     assert found["recipients[0].id"] == "check-digits"
 
 
-def test_document_or_text_and_the_total_size():
+def test_a_document_or_a_text():
     assert problems({"recipients": [BRAM], "title": "T"})["document"] == "one-of"
-    big = Upload(io.BytesIO(b"x" * 2048), "big.pdf", "application/pdf")
-    assert problems({"recipients": [BRAM], "title": "T"}, document=big, max_bytes=1024) == {
-        "annexes": "too-large"
-    }
+    both = Upload(io.BytesIO(b"%PDF"), "a.pdf", "application/pdf")
+    found = problems({"recipients": [BRAM], "title": "T", "text": "x"}, document=both)
+    assert found["document"] == "one-of"
 
 
 def test_upload_names_are_cleaned_and_types_checked():

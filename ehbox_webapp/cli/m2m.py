@@ -312,7 +312,6 @@ def send_command(**params: Any) -> None:
             ooo_processed=params["ooo_processed"],
             encrypted=params["encrypted"],
             opened=opened,
-            max_bytes=current_app.config["SETTINGS"].max_upload_bytes,
         )
         if outgoing.encrypted:
             warn(encrypted.CLEAR_FIELDS_WARNING)

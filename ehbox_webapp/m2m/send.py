@@ -99,7 +99,6 @@ def build_message(
     ooo_processed: bool = False,
     encrypted: bool = False,
     opened: ExitStack | None = None,
-    max_bytes: int | None = None,
 ) -> Outgoing:
     """The message the `send` command's options describe, or MessageProblem."""
     values = {
@@ -118,7 +117,6 @@ def build_message(
             values,
             document=attachment(document, opened) if document is not None else None,
             annexes=[attachment(a, opened) for a in annexes],
-            max_bytes=max_bytes,
         )
     except Invalid as exc:
         raise MessageProblem(describe(exc.problems, recipients)) from None

@@ -153,13 +153,13 @@ def outgoing_message(
     document: Upload | None = None,
     annexes: Sequence[Upload] = (),
     attachments: Sequence[Attachment] = (),
-    max_bytes: int | None = None,
     require_content: bool = True,
 ) -> Outgoing:
     """The message `values` describe, checked; or `Invalid` listing every problem.
 
     `attachments`: files already checked (e.g. forwarded from another message), sent as
-    annexes after `annexes`. `max_bytes`: the total size limit of the files (settings).
+    annexes after `annexes`. The total size is the client's to refuse before sending
+    (`MessageTooLarge`, its limit from the settings), so every sender meets it.
     """
     if not isinstance(values, Mapping):
         raise Invalid([Problem("not-an-object", "message")])
@@ -200,10 +200,6 @@ def outgoing_message(
     doc = _attachment(checks, document, "document", title) if document is not None else None
     files = [_attachment(checks, u, f"annexes[{i}]", None) for i, u in enumerate(annexes)]
     files += list(attachments)
-    if max_bytes is not None:
-        total = sum(f.size for f in files) + (doc.size if doc else len((text or "").encode()))
-        if total > max_bytes:
-            checks.add("too-large", "annexes", max=max_bytes, max_mb=max_bytes // (1024 * 1024))
     if checks.problems:
         raise Invalid(checks.problems)
     if doc is None and not has_text and files:

@@ -39,7 +39,6 @@ ENGLISH = {
     "not-a-boolean": "must be true or false",
     "too-long": "at most {max} characters",
     "too-many": "at most {max} items",
-    "too-large": "the files add up to more than {max_mb} MB",
     "control-characters": "must not hold control characters",
     "pattern": "must match {pattern}",
     "unknown": "must be one of {allowed}",

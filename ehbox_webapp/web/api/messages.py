@@ -24,7 +24,7 @@ from ...mailbox.outgoing import (
 from ...mailbox.shape import sealed_json, to_json
 from ..caller import mailbox
 from ..downloads import part_download
-from ..extensions import services, settings
+from ..extensions import services
 from ..limits import action_limit, send_limit
 from . import bp
 from .openapi import body_checked, openapi_document
@@ -114,7 +114,6 @@ def send():
             spec,
             document=_upload(upload) if upload is not None else None,
             annexes=[_upload(f) for f in request.files.getlist("annex")],
-            max_bytes=settings().max_upload_bytes,
         )
     )
     message = outgoing.message
