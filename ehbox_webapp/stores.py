@@ -11,6 +11,9 @@ import threading
 import time
 from typing import Protocol
 
+SESSION_PREFIX = "session:"  # the web sessions' records: SESSION_PREFIX + session id
+SESSION_TTL = 8 * 3600
+
 
 class SessionStore(Protocol):
     """Where sessions and one-time values live; keys are opaque strings."""

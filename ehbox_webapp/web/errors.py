@@ -14,7 +14,8 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from ..ehealth.iam import IamError
+from ..ehealth.iam import IamError, TokenError
+from .auth import LoginRequired, handle_login_required
 
 log = logging.getLogger(__name__)
 
@@ -103,6 +104,10 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(IamError)
     def iam_error(exc: IamError):
+        if isinstance(exc, TokenError) and exc.callers_fault:
+            # The session's token is no longer accepted (its realm session ended): log in again.
+            log.info("I.AM Connect no longer accepts the session's token: %s", exc.error)
+            return handle_login_required(LoginRequired(request.full_path.rstrip("?")))
         log.error("I.AM Connect error on %s: %s", request.path, exc)
         return render_error(
             502,

@@ -138,7 +138,8 @@ def token_exchange(
     except InvalidToken:
         raise OAuthError("invalid_request", "invalid subject_token") from None
     if subject.get("typ") != "Bearer" or not ctx.store.access_token_active(subject.get("jti", "")):
-        raise OAuthError("invalid_request", "subject_token is not an active access token")
+        # Keycloak's answer when the subject token's session has ended or it expired.
+        raise OAuthError("invalid_token", "subject_token is not an active access token")
     if subject.get("azp") not in client.exchange_from:
         raise OAuthError("access_denied", "client not allowed to exchange this subject token", 403)
     scope = _narrowed_scope(form.get("scope"), subject.get("scope", ""))

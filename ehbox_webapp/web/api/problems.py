@@ -14,6 +14,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from ...ehealth.ehealthbox import errors as box_errors
 from ...ehealth.etee.directory import NoEncryptionKey
+from ...ehealth.iam import IamError, RealmUnavailable, TokenError
 from ...mailbox.failures import KNOWN, PROBLEM_BASE, failure_of
 from ...mailbox.problems import Invalid
 from ...mailbox.shape import problem_json
@@ -86,6 +87,27 @@ def register_problem_handlers(bp: Blueprint) -> None:
             "Some fields are not valid.",
             invalidParams=[problem_json(p) for p in exc.problems],
         )
+
+    @bp.errorhandler(IamError)  # registered after the table: the caller's token decides
+    def iam_error(exc: IamError):
+        if isinstance(exc, TokenError) and exc.callers_fault:
+            log.info("I.AM Connect no longer accepts the caller's token: %s", exc.error)
+            response = problem(
+                401,
+                "Invalid access token",
+                "I.AM Connect no longer accepts this token (its session ended, it was revoked "
+                "or it expired). Log in again for a new one.",
+            )
+            response.headers["WWW-Authenticate"] = (
+                'Bearer error="invalid_token", error_description="the token is no longer active"'
+            )
+            return response
+        log.warning("I.AM Connect error in the API: %s", exc)
+        if isinstance(exc, RealmUnavailable):
+            response = problem(503, "I.AM Connect unavailable", str(exc))
+            response.headers["Retry-After"] = "30"
+            return response
+        return problem(502, "I.AM Connect error", str(exc))
 
     @bp.errorhandler(LoginRequired)
     def login_required(exc: LoginRequired):
