@@ -553,7 +553,9 @@ class TokenExchanger:
     The cache is in process by default; pass a shared `store` (anything with
     `get(key)` and `set(key, value, ttl)`, e.g. the Redis store) so that several
     instances reuse one exchange. The subject token is never a cache key: its
-    SHA-256 is.
+    SHA-256 is. With a shared store, each process also keeps what it exchanged or
+    read, until the same moment the store forgets it: a user's next call costs no
+    round trip to the store (nothing removes an exchanged token earlier).
     """
 
     def __init__(
@@ -590,18 +592,27 @@ class TokenExchanger:
         return None if cached is None or cached.expires_within(self.margin) else cached
 
     def _get(self, key: str) -> TokenSet | None:
+        with self._lock:
+            kept = self._cache.get(key)
+        if kept is not None and not kept.expires_within(self.margin):
+            return kept
         if self.store is not None:
             data = self.store.get(key)
-            return TokenSet.from_dict(data) if data else None
-        with self._lock:
-            return self._cache.get(key)
+            if data:
+                tokens = TokenSet.from_dict(data)
+                self._keep(key, tokens)
+                return tokens
+            return None
+        return kept
 
     def _put(self, key: str, tokens: TokenSet) -> None:
         if self.store is not None:
             ttl = int(tokens.expires_at - time.time() - self.margin)
             if ttl > 0:
                 self.store.set(key, tokens.to_dict(), ttl)
-            return
+        self._keep(key, tokens)
+
+    def _keep(self, key: str, tokens: TokenSet) -> None:
         with self._lock:
             if len(self._cache) >= self.max_entries:
                 now = time.time()
