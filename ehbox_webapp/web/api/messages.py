@@ -67,7 +67,7 @@ def _folder() -> str:
     return folder(request.args.get("folder"), default="INBOX")
 
 
-@bp.get("/messages/<message_id>")
+@bp.get("/messages/<string(length=13):message_id>")
 def get_message(message_id: str):
     opened = mailbox().open(message_id, _folder())
     body = to_json(opened.message)
@@ -76,12 +76,12 @@ def get_message(message_id: str):
     return jsonify(body)
 
 
-@bp.get("/messages/<message_id>/document")
+@bp.get("/messages/<string(length=13):message_id>/document")
 def document(message_id: str):
     return _download(message_id, None)
 
 
-@bp.get("/messages/<message_id>/annexes/<int:index>")
+@bp.get("/messages/<string(length=13):message_id>/annexes/<int:index>")
 def annex(message_id: str, index: int):
     return _download(message_id, index)
 
@@ -92,7 +92,7 @@ def _download(message_id: str, index: int | None):
     return part_download(box.part(message, where, index))
 
 
-@bp.get("/messages/<message_id>/acknowledgments")
+@bp.get("/messages/<string(length=13):message_id>/acknowledgments")
 def acknowledgments(message_id: str):
     rows = mailbox().acknowledgments(message_id)
     return jsonify({"messageId": message_id, "acknowledgments": to_json(rows)})
@@ -168,7 +168,7 @@ def delete_many():
     return jsonify({"notDeleted": mailbox().delete(wanted.message_ids, wanted.folder)})
 
 
-@bp.delete("/messages/<message_id>")
+@bp.delete("/messages/<string(length=13):message_id>")
 @action_limit
 def delete_one(message_id: str):
     if mailbox().delete([message_id], _folder()):

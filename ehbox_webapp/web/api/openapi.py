@@ -31,6 +31,8 @@ from openapi_core.validation.request.validators import (
 )
 from openapi_core.validation.schemas.exceptions import InvalidSchemaValue
 
+from ...ehealth.ehealthbox.identifiers import QUALITIES
+from ...ehealth.ehealthbox.models import ALLOWED_MOVES
 from ...mailbox import rules
 from ...mailbox.problems import Invalid
 from ...mailbox.shape import camel, problem_json
@@ -50,14 +52,49 @@ def openapi_document() -> dict:
     new["publicationId"]["pattern"] = f"^{rules.PUBLICATION_ID.pattern}$"
     new["receipts"]["items"]["enum"] = list(rules.RECEIPTS)
     new["recipients"]["maxItems"] = rules.MAX_RECIPIENTS
+    recipient = new["recipients"]["items"]["properties"]
+    recipient["quality"]["enum"] = list(QUALITIES)
+    recipient["id"]["minLength"] = 1
     for name in ("MoveRequest", "DeleteRequest"):
-        schemas[name]["properties"]["messageIds"]["maxItems"] = rules.MAX_IDS_PER_CALL
+        ids = schemas[name]["properties"]["messageIds"]
+        ids["maxItems"] = rules.MAX_IDS_PER_CALL
+        ids["items"]["pattern"] = f"^{rules.MESSAGE_ID.pattern}$"
+    schemas["MoveRequest"]["oneOf"] = [  # to the bin and back, nothing else
+        {"properties": {"folder": {"const": a}, "destination": {"const": b}}}
+        for a, b in sorted(ALLOWED_MOVES)
+    ]
     doc["components"]["parameters"]["pageSize"]["schema"]["maximum"] = rules.MAX_PAGE_SIZE
     doc["components"]["parameters"]["page"]["schema"]["maximum"] = rules.MAX_PAGE
     low, high = rules.IDEMPOTENCY_KEY_LENGTH
     key = doc["components"]["parameters"]["idempotencyKey"]["schema"]
     key["minLength"], key["maxLength"] = low, high
+    _every_status(doc)
     return doc
+
+
+# What any call can meet: bad parameters, no or bad credentials, the failure table's
+# answers (refused, not found, rejected, eHealthBox or I.AM Connect failing).
+ANY_CALL = ("400", "401", "403", "404", "422", "502", "503")
+WITH_A_BODY = ("415",)
+RATE_LIMITED = ("429",)  # the views under `send_limit` and `action_limit`
+
+
+def _every_status(doc: dict) -> None:
+    """Each operation lists every status it can answer with (problem documents)."""
+    for item in doc["paths"].values():
+        for method, operation in item.items():
+            if method not in ("get", "post", "delete") or operation.get("security") == []:
+                continue
+            statuses = list(ANY_CALL)
+            if "requestBody" in operation:
+                statuses += WITH_A_BODY
+            if method in ("post", "delete"):
+                statuses += RATE_LIMITED
+            responses = operation["responses"]
+            for status in statuses:
+                if status not in responses:
+                    ref = "Unauthorized" if status == "401" else "Problem"
+                    responses[status] = {"$ref": f"#/components/responses/{ref}"}
 
 
 class _ParametersAndBody(V31RequestParametersValidator):
@@ -87,6 +124,11 @@ def _where(error: Any) -> str:
     for part in path:
         name += f"[{part}]" if isinstance(part, int) else (f".{part}" if name else str(part))
     return name or "body"
+
+
+def _problem(error: Any) -> dict[str, str]:
+    """One `invalidParams` entry; `code` is the JSON Schema keyword that failed."""
+    return {"name": _where(error), "reason": _reason(error), "code": str(error.validator)}
 
 
 def _reason(error: Any) -> str:
@@ -131,9 +173,10 @@ def check_request(request: Request) -> None:
                 "Send the body as " + ", ".join(_media_types(request)) + ".",
             )
         elif isinstance(cause, InvalidSchemaValue):
-            body += [{"name": _where(e), "reason": _reason(e)} for e in cause.schema_errors]
+            body += [_problem(e) for e in cause.schema_errors]
         elif isinstance(error, RequestBodyValidationError):
-            raise ApiProblem(400, "Bad body", "The body could not be read: " + str(error)[:200])
+            kind = type(cause or error).__name__  # its text may hold the undecodable bytes
+            raise ApiProblem(400, "Bad body", f"The body could not be read ({kind}).")
         else:
             params.append({"name": "request", "reason": str(error)[:200]})
     if params:

@@ -135,7 +135,11 @@ def register_problem_handlers(bp: Blueprint) -> None:
 
     @bp.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
-        return problem(exc.code or 500, exc.name, exc.description or exc.name)
+        response = problem(exc.code or 500, exc.name, exc.description or exc.name)
+        for name, value in exc.get_headers():  # e.g. Allow on a 405
+            if name.lower() not in ("content-type", "content-length"):
+                response.headers[name] = value
+        return response
 
     @bp.errorhandler(Exception)
     def unexpected(exc: Exception):
