@@ -38,10 +38,20 @@ test: $(TEST_STAMP) translations
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # The performance budgets: one table, also written to docs/bench.json and docs/bench.png.
-.PHONY: bench
+# `make bench-strict` (or `make bench STRICT=1`) exits non-zero when a budget is OVER;
+# other options of `python -m bench.run` go in BENCH_ARGS, e.g. BENCH_ARGS='--samples 400'.
+# `make bench-profile` writes where a request's time goes (docs/profile.txt, .svg).
+.PHONY: bench bench-strict bench-profile
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
-	$(BIN)/python -m bench.run $(BENCH_ARGS)
+	$(BIN)/python -m bench.run $(if $(STRICT),--strict) $(BENCH_ARGS)
+
+bench-strict:
+	$(MAKE) bench STRICT=1
+
+bench-profile: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	$(BIN)/python -m bench.profile $(PROFILE_ARGS)
 
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check .

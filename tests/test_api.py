@@ -7,23 +7,18 @@ does it: PKCE in the "browser", the token kept by the caller, then /api/v1 with
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import re
-import secrets
 import time
 import uuid
-from html import unescape
-from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 import requests
-from conftest import Browser, page_forms
+from conftest import Browser
 from cryptography.hazmat.primitives.asymmetric import rsa
 from joserfc import jwt
 from joserfc.jwk import RSAKey
 from openapi_check import OpenApiChecker
 
+from ehbox_webapp.sandbox import loopback
 from ehbox_webapp.web.api.openapi import openapi_document
 
 BRAM = {"type": "INSS", "id": "79031545695", "quality": "NURSE"}
@@ -36,49 +31,8 @@ def public_client_token(live, persona: str = "dr-alice", *, full: bool = False):
     The access token, or with `full` the whole token response.
     """
     with Browser(live) as browser:
-        page = browser.get(browser.url("/public-client/"))
-        cfg = {k: unescape(v) for k, v in re.findall(r'data-([a-z-]+)="([^"]*)"', page.text)}
-        verifier = secrets.token_urlsafe(48)
-        challenge = (
-            base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
-            .rstrip(b"=")
-            .decode()
-        )
-        state, nonce = secrets.token_urlsafe(16), secrets.token_urlsafe(16)
-        query = urlencode(
-            {
-                "client_id": cfg["client-id"],
-                "redirect_uri": cfg["redirect-uri"],
-                "response_type": "code",
-                "scope": cfg["scope"],
-                "state": state,
-                "nonce": nonce,
-                "code_challenge": challenge,
-                "code_challenge_method": "S256",
-            }
-        )
-        login = browser.get(f"{cfg['authorization-endpoint']}?{query}")
-        form = page_forms(login.text)[0]
-        answer = browser.post(
-            requests.compat.urljoin(login.url, form["action"]),
-            data={**form["fields"], "username": persona},
-            allow_redirects=False,
-        )
-        params = parse_qs(urlsplit(answer.headers["Location"]).query)
-        assert params["state"] == [state]
-        tokens = requests.post(
-            cfg["token-endpoint"],
-            data={
-                "grant_type": "authorization_code",
-                "client_id": cfg["client-id"],
-                "code": params["code"][0],
-                "redirect_uri": cfg["redirect-uri"],
-                "code_verifier": verifier,
-            },
-            timeout=10,
-        )
-        assert tokens.status_code == 200, tokens.text
-        return tokens.json() if full else tokens.json()["access_token"]
+        tokens = loopback.public_client_login(browser, live.url, persona)
+        return tokens if full else tokens["access_token"]
 
 
 @pytest.fixture

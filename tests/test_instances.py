@@ -10,9 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import socket
-import subprocess
 import sys
 import time
 import uuid
@@ -23,58 +20,19 @@ import pytest
 import requests
 from conftest import page_forms
 
+from ehbox_webapp.sandbox.loopback import free_port, start_gunicorn, start_redis, wait_for
+
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for(url: str, seconds: float = 30) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(url, timeout=2).status_code == 200:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.2)
-    raise AssertionError(f"{url} did not come up")
 
 
 @pytest.fixture
 def redis_url(tmp_path):
-    server = shutil.which("redis-server")
-    if server is None:
+    started = start_redis(tmp_path)
+    if started is None:
         pytest.skip("redis-server is not installed (apt-get install redis-server)")
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            server,
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(tmp_path),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    url, process = started
     try:
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            with socket.socket() as s:
-                if s.connect_ex(("127.0.0.1", port)) == 0:
-                    break
-            time.sleep(0.05)
-        yield f"redis://127.0.0.1:{port}/0"
+        yield url
     finally:
         process.terminate()
         process.wait(10)
@@ -83,8 +41,7 @@ def redis_url(tmp_path):
 @pytest.fixture
 def start_instances(tmp_path, sandbox_keystore, redis_url):
     """Start two gunicorn instances on one Redis, with extra settings; stopped at the end."""
-    gunicorn = Path(sys.executable).with_name("gunicorn")
-    if not gunicorn.exists():
+    if not Path(sys.executable).with_name("gunicorn").exists():
         pytest.skip("gunicorn is not installed (pip install '.[server]')")
     processes = []
 
@@ -104,22 +61,8 @@ def start_instances(tmp_path, sandbox_keystore, redis_url):
                 "LOG_FORMAT": "json",
                 **extra,
             }
-            processes.append(
-                subprocess.Popen(
-                    [
-                        str(gunicorn),
-                        "--config",
-                        "gunicorn.conf.py",
-                        "--bind",
-                        f"127.0.0.1:{port}",
-                        "app:app",
-                    ],
-                    cwd=ROOT,
-                    env=env,
-                    stdout=subprocess.DEVNULL,
-                    stderr=open(tmp_path / f"gunicorn-{port}.log", "wb"),  # noqa: SIM115
-                )
-            )
+            log = open(tmp_path / f"gunicorn-{port}.log", "wb")  # noqa: SIM115
+            processes.append(start_gunicorn("app:app", port, env, cwd=ROOT, log=log))
             wait_for(f"http://127.0.0.1:{port}/readyz")
         return [f"http://127.0.0.1:{port}" for port in ports]
 

@@ -200,7 +200,12 @@ class PrivateKeyJwt:
 
 
 class JwksCache:
-    """A realm's signing keys: cached, re-fetched once when an unknown `kid` shows up."""
+    """A realm's signing keys: cached, re-fetched when an unknown `kid` shows up.
+
+    A token without `kid` whose signature fails may also have been signed by a key
+    published since (`keyset(..., retry=True)`). Either way the JWKS is fetched at
+    most once per JWKS_MIN_REFETCH seconds, so forged tokens cannot hammer the realm.
+    """
 
     def __init__(self, http: requests.Session, timeout: float):
         self._http = http
@@ -208,15 +213,19 @@ class JwksCache:
         self._lock = threading.Lock()
         self._keys: dict[str, tuple[KeySet, float, float]] = {}  # uri -> keys, fetched, expires
 
-    def keyset(self, uri: str, kid: str | None = None) -> KeySet:
+    def keyset(self, uri: str, kid: str | None = None, *, retry: bool = False) -> KeySet | None:
+        """The realm's keys. With `retry`: fresh keys, or None if fetched too recently."""
         with self._lock:
             entry = self._keys.get(uri)
             now = time.monotonic()
             stale = entry is None or entry[2] <= now
             unknown = entry is not None and kid is not None and not _has_kid(entry[0], kid)
-            if stale or (unknown and now - entry[1] >= JWKS_MIN_REFETCH):
+            may_refetch = entry is not None and now - entry[1] >= JWKS_MIN_REFETCH
+            if stale or ((unknown or retry) and may_refetch):
                 entry = (self._fetch(uri), now, now + JWKS_TTL)
                 self._keys[uri] = entry
+            elif retry:
+                return None
             return entry[0]
 
     def _fetch(self, uri: str) -> KeySet:
@@ -391,18 +400,27 @@ class IamClient:
             raise InvalidToken(f"not a JWT: {exc}") from None
         if header.get("alg") not in algorithms:
             raise InvalidToken(f"algorithm {header.get('alg')!r} is not accepted")
-        keys = self.jwks.keyset(self.endpoint("jwks_uri"), header.get("kid"))
+        uri, kid = self.endpoint("jwks_uri"), header.get("kid")
+        keys = self.jwks.keyset(uri, kid)
         try:
             return jwt.decode(token, keys, algorithms=algorithms).claims
         except (JoseError, ValueError) as exc:
-            raise InvalidToken(
-                f"bad signature or unreadable token ({type(exc).__name__})"
-            ) from None
+            failure = InvalidToken(f"bad signature or unreadable token ({type(exc).__name__})")
+        # No kid to tell a rotated key: one (rate-limited) look at the realm's current keys.
+        fresh = self.jwks.keyset(uri, retry=True) if kid is None else None
+        if fresh is None:
+            raise failure
+        try:
+            return jwt.decode(token, fresh, algorithms=algorithms).claims
+        except (JoseError, ValueError):
+            raise failure from None
 
     def validate_id_token(self, id_token: str, *, nonce: str, leeway: int = 30) -> dict:
         """OpenID Connect Core §3.1.3.7: signature, iss, aud, azp, exp, iat, nonce."""
         claims = self.decode(id_token, self._algorithms("id_token_signing_alg_values_supported"))
         check_claims(claims, issuer=self.issuer, audience=self.client_id, leeway=leeway)
+        if not isinstance(claims.get("sub"), str) or not claims["sub"]:
+            raise InvalidToken("the ID token has no sub (OpenID Connect Core §2: REQUIRED)")
         aud = claims["aud"] if isinstance(claims["aud"], list) else [claims["aud"]]
         if len(aud) > 1 and claims.get("azp") != self.client_id:
             raise InvalidToken("the ID token was issued to another party (azp)")
@@ -517,7 +535,9 @@ class TokenExchanger:
     The cache is in process by default; pass a shared `store` (anything with
     `get(key)` and `set(key, value, ttl)`, e.g. the Redis store) so that several
     instances reuse one exchange. The subject token is never a cache key: its
-    SHA-256 is.
+    SHA-256 is. With a shared store, each process also keeps what it exchanged or
+    read, until the same moment the store forgets it: a user's next call costs no
+    round trip to the store (nothing removes an exchanged token earlier).
     """
 
     def __init__(
@@ -554,18 +574,27 @@ class TokenExchanger:
         return None if cached is None or cached.expires_within(self.margin) else cached
 
     def _get(self, key: str) -> TokenSet | None:
+        with self._lock:
+            kept = self._cache.get(key)
+        if kept is not None and not kept.expires_within(self.margin):
+            return kept
         if self.store is not None:
             data = self.store.get(key)
-            return TokenSet.from_dict(data) if data else None
-        with self._lock:
-            return self._cache.get(key)
+            if data:
+                tokens = TokenSet.from_dict(data)
+                self._keep(key, tokens)
+                return tokens
+            return None
+        return kept
 
     def _put(self, key: str, tokens: TokenSet) -> None:
         if self.store is not None:
             ttl = int(tokens.expires_at - time.time() - self.margin)
             if ttl > 0:
                 self.store.set(key, tokens.to_dict(), ttl)
-            return
+        self._keep(key, tokens)
+
+    def _keep(self, key: str, tokens: TokenSet) -> None:
         with self._lock:
             if len(self._cache) >= self.max_entries:
                 now = time.time()

@@ -18,12 +18,14 @@ The catalogs are `ehbox_webapp/translations/<lang>/LC_MESSAGES/messages.po`;
 from __future__ import annotations
 
 import functools
+from datetime import UTC, datetime
 from pathlib import Path
 
-from babel import Locale
+from babel import Locale, dates
 from babel.dates import match_skeleton
-from flask import Blueprint, Flask, Response, abort, current_app, redirect, request, session
-from flask_babel import Babel, get_locale
+from babel.support import NullTranslations, Translations
+from flask import Blueprint, Flask, Response, abort, current_app, g, redirect, request, session
+from flask_babel import Babel, get_locale, get_timezone, get_translations
 
 from .auth import safe_next
 
@@ -118,11 +120,65 @@ def vary_on_language(response: Response) -> Response:
     return response
 
 
+def page_translations() -> Translations | NullTranslations:
+    """The page's catalog, looked up once per request and locale (not once per string).
+
+    Flask-Babel's template callables find the request's domain, locale and catalog
+    again for every `_()` in a template (a folder page has about 35); the catalog
+    only changes with the locale, which `force_locale` may switch for a while, so
+    it is kept with the locale object it was found for.
+    """
+    kept = g.get("_page_translations")
+    locale = get_locale()
+    if kept is not None and kept[0] is locale:
+        return kept[1]
+    translations = get_translations()
+    g._page_translations = (locale, translations)
+    return translations
+
+
+def local_day_and_time(value: datetime, with_time: bool = True) -> str:
+    """A moment in the users' time zone: the day (full year) and, `with_time`, the time.
+
+    What `flask_babel.to_user_timezone` and `format_time(..., "short")` give, with the
+    locale, the time zone and the two patterns looked up once per request and locale
+    rather than once per date (a folder page shows 25).
+    """
+    locale = get_locale()
+    kept = g.get("_page_formats")
+    if kept is None or kept[0] is not locale:
+        kept = (
+            locale,
+            get_timezone(),
+            skeleton_pattern("yMMdd", str(locale)),
+            locale.time_formats["short"] if locale is not None else "short",
+        )
+        g._page_formats = kept
+    _, zone, day_pattern, time_pattern = kept
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    moment = zone.normalize(value.astimezone(zone))
+    day = dates.format_datetime(moment, day_pattern, locale=locale)
+    return f"{day} {dates.format_time(moment, time_pattern, locale=locale)}" if with_time else day
+
+
+def install_template_gettext(app: Flask) -> None:
+    """`_()`, `ngettext()` and `{% trans %}` in templates, through `page_translations`."""
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: page_translations().ugettext(s),
+        ngettext=lambda s, p, n: page_translations().ungettext(s, p, n),
+        newstyle=True,
+        pgettext=lambda c, s: page_translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: page_translations().unpgettext(c, s, p, n),
+    )
+
+
 def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LANGUAGE)
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "Europe/Brussels")  # the users' time zone
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS))
     babel.init_app(app, locale_selector=select_locale)
+    install_template_gettext(app)
     # {% trans %} blocks: line breaks and indentation are not part of the message.
     app.jinja_env.policies["ext.i18n.trimmed"] = True
     app.context_processor(language_context)

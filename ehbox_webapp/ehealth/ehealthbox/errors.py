@@ -73,6 +73,22 @@ class NotFound(EhealthboxError):
     default_message = "This message no longer exists in that folder."
 
 
+class InvalidMessageId(NotFound):
+    """806 (INFERRED from eJustBox): no message with this MessageId in the box."""
+
+
+class NotTheSender(Forbidden):
+    """809 (INFERRED from eJustBox): receipts asked for a message this box did not send."""
+
+
+class InvalidPaging(BadRequest):
+    """807 EndIndex before StartIndex, 808 more than 100 messages asked (INFERRED, eJustBox)."""
+
+
+class MoveNotAllowed(BadRequest):
+    """812 (INFERRED from eJustBox): a move between INBOX and SENTBOX."""
+
+
 class MessageTooLarge(EhealthboxError):
     """801, or refused before sending: `size` and `limit` (bytes) when the client measured."""
 

@@ -418,13 +418,21 @@ def download_digest(headers: Any) -> str | None:
 
 
 # --- errors -----------------------------------------------------------------------------------
+# 806-815 are INFERRED from the sister service eJustBox (docs/ehealth-platform.md §3.6).
+# 813 (not all moved) and 815 (not all deleted) come with a successful answer: the ids
+# left behind are in its `notMoved` / `notDeleted` list, which `move`/`delete` return.
 _BY_CODE: dict[str, type[errors.EhealthboxError]] = {
     "801": errors.MessageTooLarge,
     "802": errors.InvalidDestination,
     "803": errors.InvalidDestination,
     "804": errors.InvalidDestination,
     "805": errors.InvalidDestination,
+    "806": errors.InvalidMessageId,
+    "807": errors.InvalidPaging,
+    "808": errors.InvalidPaging,
+    "809": errors.NotTheSender,
     "810": errors.InvalidBox,
+    "812": errors.MoveNotAllowed,
     "814": errors.QualityNotAllowed,
     "816": errors.DigestMismatch,
     "826": errors.RecipientsOutOfOffice,

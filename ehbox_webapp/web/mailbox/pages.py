@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 from babel.dates import format_datetime
 from flask import abort, render_template, request
-from flask_babel import format_decimal, format_number, format_time, get_locale, to_user_timezone
+from flask_babel import format_decimal, format_number, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -30,7 +30,7 @@ from ...ehealth.ehealthbox import (
 from ...ehealth.ehealthbox import errors as ehbox
 from ..errors import render_error
 from ..extensions import settings
-from ..i18n import skeleton_pattern
+from ..i18n import local_day_and_time, skeleton_pattern
 from . import bp
 from .drafts import megabytes
 
@@ -127,14 +127,7 @@ def check_message_id(message_id: str) -> str:
 @bp.app_template_filter("localtime")
 def localtime(value: datetime | None, with_time: bool = True) -> str:
     """A moment in Brussels time, as the page's language writes the day and the time."""
-    if value is None:
-        return ""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    moment = to_user_timezone(value)
-    if not with_time:
-        return localdate(moment)
-    return f"{localdate(moment)} {format_time(moment, 'short', rebase=False)}"
+    return "" if value is None else local_day_and_time(value, with_time)
 
 
 @bp.app_template_filter("localdate")
