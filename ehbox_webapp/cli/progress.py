@@ -8,6 +8,7 @@ and here the work reports as it goes.
 
 from __future__ import annotations
 
+import sys
 from typing import TextIO
 
 import click
@@ -19,7 +20,7 @@ class Counter:
     """`show(text)` on a terminal; `echo`/`warn` print a line after wiping the counter."""
 
     def __init__(self, stream: TextIO | None = None):
-        self.stream = stream or click.get_text_stream("stderr")
+        self.stream = stream or sys.stderr
         self.live = self.stream.isatty()
         self._shown = False
 
