@@ -46,6 +46,7 @@ from ..m2m.send import RECEIPTS, MessageProblem, build_message, resend_command
 from ..m2m.signals import StopOnSignals
 from ..m2m.state import PollError, directory_lock
 from ..m2m.tokens import M2mTokenProvider, token_claims
+from ..mailbox.shape import sealed_json, to_json
 from .messages import where
 from .progress import Counter
 
@@ -82,7 +83,7 @@ def warn(message: str) -> None:
 
 
 def echo_json(data: Any) -> None:
-    click.echo(json.dumps(files.to_jsonable(data), indent=2, ensure_ascii=False))
+    click.echo(json.dumps(to_json(data), indent=2, ensure_ascii=False))
 
 
 def handle_errors(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -169,7 +170,7 @@ def box_info_command(as_json: bool) -> None:
     for warning in render.box_warnings(info):
         warn(warning)
     if as_json:
-        echo_json(dict(files.to_jsonable(info), usage=round(info.usage, 4)))
+        echo_json(dict(to_json(info), usage=round(info.usage, 4)))
     else:
         click.echo("\n".join(render.box_lines(info)))
 
@@ -246,7 +247,7 @@ def _get_encrypted(
     client: Any, message: Any, folder: str, save_dir: Path | None, as_json: bool
 ) -> None:
     """`get` of an encrypted message: unseal every field, show the signer and the verdict."""
-    opened = encrypted.open_message(current_app.extensions["ehbox"], client, message, folder)
+    opened = encrypted.open_message(client, message, folder)
     saved = None
     if save_dir is not None and opened.ok:
         save_dir.mkdir(parents=True, exist_ok=True)
@@ -257,13 +258,13 @@ def _get_encrypted(
     if as_json:
         echo_json(
             {
-                "message": encrypted.shown_message(opened),
-                "sealed": encrypted.opened_json(opened),
+                "message": opened.shown(),
+                "sealed": sealed_json(opened),
                 "savedTo": str(saved) if saved else None,
             }
         )
     else:
-        click.echo("\n".join(render.message_lines(encrypted.shown_message(opened))))
+        click.echo("\n".join(render.message_lines(opened.shown())))
         click.echo("\n".join(encrypted.opened_lines(opened)))
         if saved is not None:
             click.echo(f"saved to:    {saved}{os.sep} ({', '.join(sorted(os.listdir(saved)))})")
@@ -292,7 +293,7 @@ def _get_encrypted(
 @click.option("--free-text", help="Free information shown with the message.")
 @click.option("--patient", metavar="INSS", help="The patient's INSS.")
 @click.option("--important", is_flag=True)
-@click.option("--receipt", multiple=True, type=click.Choice(RECEIPTS, case_sensitive=False))
+@click.option("--receipt", multiple=True, type=click.Choice(tuple(RECEIPTS), case_sensitive=False))
 @click.option("--publication-id", help="Resend a message whose outcome was unknown.")
 @click.option(
     "--ooo-processed",
@@ -303,7 +304,8 @@ def _get_encrypted(
 def send_command(**params: Any) -> None:
     """Send a message from the organisation's box."""
     with ExitStack() as opened:  # the files are closed once the message is sent
-        message = build_message(
+        client, _ = box_client()
+        outgoing = build_message(
             recipients=params["to"],
             title=params["title"],
             document=params["document"],
@@ -315,16 +317,13 @@ def send_command(**params: Any) -> None:
             receipts=params["receipt"],
             publication_id=params["publication_id"],
             ooo_processed=params["ooo_processed"],
+            encrypted=params["encrypted"],
             opened=opened,
         )
-        client, _ = box_client()
-        if params["encrypted"]:
+        if outgoing.encrypted:
             warn(encrypted.CLEAR_FIELDS_WARNING)
         try:
-            if params["encrypted"]:
-                result = encrypted.send(current_app.extensions["ehbox"], client, message)
-            else:
-                result = client.send(message)
+            result = client.send(outgoing)
         except SendOutcomeUnknown as exc:
             client_id = _meta().get("client_id")
             prefix = [*COMMAND, *(["--client-id", client_id] if client_id else [])]
@@ -342,7 +341,7 @@ def send_command(**params: Any) -> None:
         except InvalidDestination as exc:
             named = "; ".join(str(r) for r in exc.recipients)
             fail(describe_error(exc) + (f" Recipients at fault: {named}" if named else ""))
-    lines, warnings = render.send_lines(result, len(message.recipients))
+    lines, warnings = render.send_lines(result, len(outgoing.message.recipients))
     click.echo("\n".join(lines))
     for warning in warnings:
         warn(warning)
@@ -437,7 +436,7 @@ def poll_command(into: Path, interval: float, once: bool, folder: str, keep: boo
             explain=lambda exc: f"{exc}{where(_settings(), exc)}",
             stop=stop,
             on_unauthorized=provider.invalidate,
-            save_encrypted=encrypted.poll_saver(current_app.extensions["ehbox"], client),
+            save_encrypted=encrypted.poll_saver(client),
         )
         try:
             report = poller.run(interval, once=once)

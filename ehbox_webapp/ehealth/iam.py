@@ -21,7 +21,7 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote_plus, urlencode
 
 import requests
 from authlib.common.urls import add_params_to_qs
@@ -199,6 +199,21 @@ class PrivateKeyJwt:
         return uri, headers, body
 
 
+class ClientSecretBasic:
+    """`client_secret_basic` as RFC 6749 §2.3.1 has it: id and secret form-encoded first.
+
+    authlib's built-in method sends them raw, which a secret holding `:`, `%` or `+`
+    does not survive (Keycloak's own secrets are alphanumeric: the same bytes either way).
+    """
+
+    name = "client_secret_basic"
+
+    def __call__(self, auth, method, uri, headers, body):
+        text = f"{quote_plus(auth.client_id)}:{quote_plus(auth.client_secret)}"
+        headers["Authorization"] = "Basic " + base64.b64encode(text.encode()).decode()
+        return uri, headers, body
+
+
 class JwksCache:
     """A realm's signing keys: cached, re-fetched when an unknown `kid` shows up.
 
@@ -266,7 +281,12 @@ def _get_json(http: requests.Session, uri: str, timeout: float, what: str) -> di
 
 
 class IamClient:
-    """One client of one realm (healthcare or M2M)."""
+    """One client of one realm (healthcare or M2M).
+
+    It authenticates with `private_key_jwt` signed by `identity` (the default), with
+    `client_secret_basic` or `client_secret_post` and `client_secret`, or not at all
+    (a public client: no identity, no secret).
+    """
 
     def __init__(
         self,
@@ -277,9 +297,15 @@ class IamClient:
         identity: SigningIdentity | None = None,
         timeout: float = 15.0,
         jwks: JwksCache | None = None,
+        client_auth: str = "private_key_jwt",
+        client_secret: str = "",
     ):
+        if client_auth != "private_key_jwt" and not client_secret:
+            raise ValueError(f"{client_auth} needs a client secret")
         self.issuer = issuer.rstrip("/")
         self.client_id = client_id
+        self.client_auth = client_auth
+        self._client_secret = client_secret
         self.identity = identity
         self.http = http
         self.timeout = timeout
@@ -313,11 +339,20 @@ class IamClient:
         return url
 
     def _oauth(self, **kwargs: Any) -> OAuth2Session:
+        if self.client_auth != "private_key_jwt":
+            method: Any = (
+                ClientSecretBasic()
+                if self.client_auth == "client_secret_basic"
+                else "client_secret_post"
+            )
+            kwargs["client_secret"] = self._client_secret
+        elif self.identity is not None:
+            method = PrivateKeyJwt(self.identity, self.issuer)
+        else:
+            method = "none"
         session = OAuth2Session(
             self.client_id,
-            token_endpoint_auth_method=(
-                PrivateKeyJwt(self.identity, self.issuer) if self.identity else "none"
-            ),
+            token_endpoint_auth_method=method,
             code_challenge_method="S256",
             **kwargs,
         )
