@@ -7,6 +7,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from .acceptance import acceptance_command
+from .contract import contract_group
 from .doctor import doctor_command
 from .m2m import m2m_group
 from .onboarding import onboarding_command
@@ -25,6 +26,7 @@ ehbox.add_command(doctor_command)
 ehbox.add_command(onboarding_command)
 ehbox.add_command(m2m_group)
 ehbox.add_command(acceptance_command)
+ehbox.add_command(contract_group)
 
 
 @ehbox.command("sandbox-keystore")
