@@ -342,6 +342,24 @@ class Settings:
             sandbox_refresh_token_seconds=refresh_seconds,
         )
 
+    def setting_for(self, url: str) -> str:
+        """The setting that decides where `url` points, to name in a message.
+
+        In the sandbox the realms and the eHealthBox are served by the app, so their
+        default URLs follow PUBLIC_URL (and PORT): that is the setting to name then.
+        """
+        sandbox = f"{self.public_url}{SANDBOX_MOUNT}"
+        bases = (  # (URL, its setting, its sandbox default)
+            (self.iam_m2m_issuer, "IAM_M2M_ISSUER", f"{sandbox}/auth/realms/M2M"),
+            (self.iam_issuer, "IAM_ISSUER", f"{sandbox}/auth/realms/healthcare"),
+            (self.ehbox_api_url, "EHBOX_API_URL", f"{sandbox}/ehealthbox/v1"),
+            (self.etee_jwks_base, "ETEE_JWKS_BASE", f"{sandbox}{SANDBOX_ETEE_JWKS_PATH}"),
+        )
+        for base, name, default in bases:
+            if base and (url == base or url.startswith((base + "/", base + "?"))):
+                return "PUBLIC_URL" if self.is_sandbox and base == default else name
+        return "PUBLIC_URL"
+
     def keystore_path(self, root: Path) -> Path:
         path = Path(self.etee_keystore)
         return path if path.is_absolute() else root / path

@@ -24,6 +24,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from ..config import Settings
 from ..ehealth.ehealthbox import (
     FOLDERS,
     EhealthboxError,
@@ -46,6 +47,8 @@ from ..m2m.signals import StopOnSignals
 from ..m2m.state import PollError, directory_lock
 from ..m2m.tokens import M2mTokenProvider, token_claims
 from ..mailbox.shape import sealed_json, to_json
+from .messages import where
+from .progress import Counter
 
 META = "ehbox.m2m"
 COMMAND = ("flask", "--app", "app", "ehbox", "m2m")
@@ -99,13 +102,17 @@ def handle_errors(command: Callable[..., Any]) -> Callable[..., Any]:
         except EhealthboxError as exc:
             if isinstance(exc, Unauthorized) and (provider := _meta().get("provider")):
                 provider.invalidate()  # the next command starts with a fresh token
-            fail(describe_error(exc))
+            fail(describe_error(exc) + where(_settings(), exc))
         except IamError as exc:
-            fail(f"I.AM Connect (M2M realm): {exc}")
+            fail(f"I.AM Connect (M2M realm): {exc}{where(_settings(), exc)}")
         except OSError as exc:
             fail(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "))
 
     return wrapper
+
+
+def _settings() -> Settings:
+    return current_app.config["SETTINGS"]
 
 
 def box_client() -> tuple[Any, M2mTokenProvider]:
@@ -416,14 +423,17 @@ def poll_command(into: Path, interval: float, once: bool, folder: str, keep: boo
     stop = threading.Event()
     into.mkdir(parents=True, exist_ok=True, mode=0o700)
     with directory_lock(into), StopOnSignals(stop):
+        counter = Counter()
         poller = Poller(
             client,
             into,
             client_id=provider.client.client_id,
             folder=folder.upper(),
             keep=keep,
-            echo=click.echo,
-            warn=warn,
+            echo=counter.echo,
+            warn=lambda message: (counter.clear(), warn(message)),
+            on_progress=lambda done, total: counter.show(f"[{done}/{total}] fetching…"),
+            explain=lambda exc: f"{exc}{where(_settings(), exc)}",
             stop=stop,
             on_unauthorized=provider.invalidate,
             save_encrypted=encrypted.poll_saver(client),
@@ -431,12 +441,14 @@ def poll_command(into: Path, interval: float, once: bool, folder: str, keep: boo
         try:
             report = poller.run(interval, once=once)
         except KeyboardInterrupt:
+            counter.clear()
             click.echo(
                 "aborted: the message being written was discarded and will be fetched "
                 "again; the state is saved",
                 err=True,
             )
             raise click.exceptions.Exit(130) from None
+    counter.clear()
     if stop.is_set():
         click.echo("stopped: the state is saved; run the same command to resume", err=True)
     elif once and not report.ok:

@@ -50,7 +50,14 @@ class IamError(Exception):
 
 
 class RealmUnavailable(IamError):
-    """The realm did not answer, or answered with something that is not OAuth."""
+    """The realm did not answer, or answered with something that is not OAuth.
+
+    `url` is what was called, so that an operator can see where the app looked.
+    """
+
+    def __init__(self, message: str, url: str | None = None):
+        self.url = url
+        super().__init__(message)
 
 
 class TokenError(IamError):
@@ -254,16 +261,22 @@ def _get_json(http: requests.Session, uri: str, timeout: float, what: str) -> di
         response = http.get(uri, timeout=timeout, headers={"Accept": "application/json"})
     except requests.RequestException as exc:
         raise RealmUnavailable(
-            f"I.AM Connect is unreachable ({what}: {type(exc).__name__})."
+            f"I.AM Connect is unreachable at {uri} ({what}: {type(exc).__name__}).", uri
         ) from None
     if response.status_code != 200:
-        raise RealmUnavailable(f"I.AM Connect answered {response.status_code} for {what}.")
+        raise RealmUnavailable(
+            f"I.AM Connect answered {response.status_code} at {uri} ({what}).", uri
+        )
     try:
         data = response.json()
     except ValueError:
-        raise RealmUnavailable(f"I.AM Connect did not answer JSON for {what}.") from None
+        raise RealmUnavailable(
+            f"I.AM Connect did not answer JSON at {uri} ({what}).", uri
+        ) from None
     if not isinstance(data, dict):
-        raise RealmUnavailable(f"I.AM Connect answered an unexpected document for {what}.")
+        raise RealmUnavailable(
+            f"I.AM Connect answered an unexpected document at {uri} ({what}).", uri
+        )
     return data
 
 
@@ -312,8 +325,9 @@ class IamClient:
                 data = _get_json(self.http, url, self.timeout, "discovery")
                 if data.get("issuer") != self.issuer:
                     raise RealmUnavailable(
-                        f"The discovery document names issuer {data.get('issuer')!r}, "
-                        f"not the configured {self.issuer!r}."
+                        f"The discovery document at {url} names issuer {data.get('issuer')!r}, "
+                        f"not the configured {self.issuer!r}.",
+                        url,
                     )
                 self._metadata, self._metadata_expires = data, time.monotonic() + DISCOVERY_TTL
             return self._metadata
@@ -398,10 +412,13 @@ class IamClient:
             raise TokenError(exc.error or "invalid_request", exc.description or "") from None
         except requests.RequestException as exc:
             raise RealmUnavailable(
-                f"I.AM Connect is unreachable (token endpoint: {type(exc).__name__})."
+                f"I.AM Connect is unreachable at {url} (token endpoint: {type(exc).__name__}).",
+                url,
             ) from None
         except ValueError:
-            raise RealmUnavailable("The token endpoint did not answer JSON.") from None
+            raise RealmUnavailable(
+                f"The token endpoint at {url} did not answer JSON.", url
+            ) from None
         return TokenSet.from_response(dict(data))
 
     # -- validation ------------------------------------------------------
