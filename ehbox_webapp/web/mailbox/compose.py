@@ -266,6 +266,25 @@ def _new_form(original: Message, prefix: str) -> ComposeForm:
     return form
 
 
+def too_many_sends(count: int, window: int, retry_after: str):
+    """A send refused by the rate limit: the form comes back as typed (files kept), unsent."""
+    form = ComposeForm()
+    draft = _draft(form.publication_id.data)
+    _keep_uploads(form, draft)
+    draft.save_fields(_kept_fields())
+    flash(
+        _(
+            "You did this more than %(count)s times in %(window)s seconds. Please wait "
+            "%(retry_after)s seconds and try again. Nothing you were writing was sent twice.",
+            count=count,
+            window=window,
+            retry_after=retry_after,
+        ),
+        "error",
+    )
+    return _render(form, draft, status=429)
+
+
 def _render(
     form: ComposeForm,
     draft: Draft | None = None,
