@@ -322,11 +322,9 @@ def test_discovery_features():
 def test_against_an_app_on_another_port_the_doctor_names_public_url(live_app):
     """`PORT=5088 make run` and a doctor without PORT: it says where it looked, not just
     "start the app"."""
-    import socket
+    from ehbox_webapp.sandbox.loopback import free_port
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        elsewhere = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    elsewhere = f"http://127.0.0.1:{free_port()}"
     result = invoke({**live_app.environ, "PUBLIC_URL": elsewhere})
     assert result.exit_code == 1
     line = next(x for x in result.output.splitlines() if " app: " in x)

@@ -532,11 +532,9 @@ def cli(tmp_path: Path, keystore: Path, *args: str, **settings: str):
 
 
 def free_url() -> str:
-    import socket
+    from ehbox_webapp.sandbox.loopback import free_port
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return f"http://127.0.0.1:{s.getsockname()[1]}"  # closed again: nothing listens
+    return f"http://127.0.0.1:{free_port()}"  # nothing listens there
 
 
 def one_error_line(result) -> str:
