@@ -28,11 +28,11 @@ from ...ehealth.ehealthbox import (
     Unavailable,
 )
 from ...ehealth.ehealthbox import errors as ehbox
+from ..auth import LoginRequired
+from ..caller import ehealthbox
 from ..errors import render_error
 from ..extensions import settings
 from ..i18n import local_day_and_time, skeleton_pattern
-from ..auth import LoginRequired
-from ..ehbox import ehealthbox
 from . import boxcache, bp
 from .drafts import megabytes
 
