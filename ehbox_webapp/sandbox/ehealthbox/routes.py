@@ -9,6 +9,7 @@ from urllib.parse import quote
 
 from flask import Response, g, request, send_file
 
+from ...mailbox.rules import is_ascii_number
 from . import faults
 from .api import bp, check_message_id, ctx, folder_param
 from .delivery import mark_read, mark_received
@@ -38,7 +39,7 @@ def box_info() -> Response:
 
 def _index(name: str, default: int) -> int:
     raw = request.args.get(name, str(default))
-    if not raw.isdigit() or int(raw) < 1:
+    if not is_ascii_number(raw, 1):
         raise ApiProblem(
             400,
             f"{name} must be a whole number from 1.",
