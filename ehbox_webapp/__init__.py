@@ -176,6 +176,8 @@ def register_sandbox(app: Flask, settings: Settings) -> None:
             m2m_client_id=settings.iam_m2m_client_id,
             ehbox_audience=settings.ehbox_audience,
             backchannel_logout_uri=f"{public}/auth/backchannel-logout",
+            web_client_auth=settings.iam_client_auth,
+            web_client_secret=settings.iam_client_secret,
             max_message_bytes=settings.sandbox_max_message_bytes,
             access_token_seconds=settings.sandbox_access_token_seconds,
             refresh_token_seconds=settings.sandbox_refresh_token_seconds,

@@ -30,6 +30,10 @@ ETEE_JWKS_BASE = {
 
 # The eHealthBox's message limit, attachments included (CONFIRMED; docs/ehealth-platform.md).
 PLATFORM_MAX_MESSAGE_MB = 10
+# How the confidential web client authenticates at the healthcare realm: UNKNOWN for
+# I.AM Connect (docs/ehealth-platform.md §1.3), so a setting. M2M is private_key_jwt (CONFIRMED).
+CLIENT_AUTH_METHODS = ("private_key_jwt", "client_secret_basic", "client_secret_post")
+SANDBOX_CLIENT_SECRET = "sandbox-web-client-secret"  # noqa: S105 - the sandbox's registration
 SANDBOX_MOUNT = "/sandbox"
 SANDBOX_EHBOX_AUDIENCE = "sandbox-ehealthbox"
 SANDBOX_CLIENT_ID = "ehbox-webapp"
@@ -68,6 +72,8 @@ class Settings:
     iam_public_client_id: str = SANDBOX_PUBLIC_CLIENT_ID
     iam_m2m_client_id: str = ""
     iam_scopes: str = "openid ehbox"
+    iam_client_auth: str = "private_key_jwt"
+    iam_client_secret: str = field(default="", repr=False)
     etee_keystore: str = SANDBOX_KEYSTORE
     etee_keystore_password: str = SANDBOX_KEYSTORE_PASSWORD
     etee_key_alias: str = "authentication"
@@ -208,6 +214,18 @@ class Settings:
         if not identifier.isdigit():
             raise ConfigError("ETEE_IDENTIFIER", f"digits only, not {identifier!r}")
 
+        client_auth = get("IAM_CLIENT_AUTH", "private_key_jwt").lower()
+        if client_auth not in CLIENT_AUTH_METHODS:
+            raise ConfigError(
+                "IAM_CLIENT_AUTH", f"one of {', '.join(CLIENT_AUTH_METHODS)}, not {client_auth!r}"
+            )
+        client_secret = get("IAM_CLIENT_SECRET", SANDBOX_CLIENT_SECRET if sandbox else "")
+        if client_auth != "private_key_jwt" and not client_secret:
+            raise ConfigError(
+                "IAM_CLIENT_SECRET",
+                f"the client secret eHealth issued (IAM_CLIENT_AUTH={client_auth})",
+            )
+
         ehbox_api_url = _url(
             "EHBOX_API_URL", setting("EHBOX_API_URL", "the base URL of the eHealthBox REST API")
         )
@@ -273,6 +291,8 @@ class Settings:
             iam_public_client_id=public_client_id,
             iam_m2m_client_id=get("IAM_M2M_CLIENT_ID", defaults.get("IAM_M2M_CLIENT_ID", "")),
             iam_scopes=get("IAM_SCOPES", "openid ehbox"),
+            iam_client_auth=client_auth,
+            iam_client_secret=client_secret,
             etee_keystore=setting(
                 "ETEE_KEYSTORE", "the path of the eHealth PKCS#12 keystore (.p12 or .acc-p12)"
             ),
@@ -321,6 +341,24 @@ class Settings:
             sandbox_access_token_seconds=access_seconds,
             sandbox_refresh_token_seconds=refresh_seconds,
         )
+
+    def setting_for(self, url: str) -> str:
+        """The setting that decides where `url` points, to name in a message.
+
+        In the sandbox the realms and the eHealthBox are served by the app, so their
+        default URLs follow PUBLIC_URL (and PORT): that is the setting to name then.
+        """
+        sandbox = f"{self.public_url}{SANDBOX_MOUNT}"
+        bases = (  # (URL, its setting, its sandbox default)
+            (self.iam_m2m_issuer, "IAM_M2M_ISSUER", f"{sandbox}/auth/realms/M2M"),
+            (self.iam_issuer, "IAM_ISSUER", f"{sandbox}/auth/realms/healthcare"),
+            (self.ehbox_api_url, "EHBOX_API_URL", f"{sandbox}/ehealthbox/v1"),
+            (self.etee_jwks_base, "ETEE_JWKS_BASE", f"{sandbox}{SANDBOX_ETEE_JWKS_PATH}"),
+        )
+        for base, name, default in bases:
+            if base and (url == base or url.startswith((base + "/", base + "?"))):
+                return "PUBLIC_URL" if self.is_sandbox and base == default else name
+        return "PUBLIC_URL"
 
     def keystore_path(self, root: Path) -> Path:
         path = Path(self.etee_keystore)

@@ -89,6 +89,8 @@ class Services:
             identity=identity,
             timeout=settings.http_timeout,
             jwks=jwks,
+            client_auth=settings.iam_client_auth,
+            client_secret=settings.iam_client_secret,
         )
         m2m = None
         if settings.iam_m2m_client_id:

@@ -172,3 +172,13 @@ def test_two_instances_on_one_redis_refresh_a_session_once(start_instances, tmp_
         for instance in (second, first):
             page = browser.get(f"{instance}/box/INBOX", allow_redirects=False, timeout=10)
             assert page.status_code == 200 and "Alice Peeters" in page.text
+
+
+def test_login_limits_count_on_the_shared_redis_across_instances(start_instances):
+    first, second = start_instances(RATE_LIMIT_LOGIN="2/minute")
+
+    def start_login(instance: str) -> int:
+        return requests.get(f"{instance}/login", allow_redirects=False, timeout=10).status_code
+
+    assert [start_login(first), start_login(second)] == [302, 302]
+    assert start_login(first) == 429 and start_login(second) == 429  # one count, not two

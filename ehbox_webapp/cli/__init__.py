@@ -7,16 +7,26 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from .acceptance import acceptance_command
+from .contract import contract_group
 from .doctor import doctor_command
 from .m2m import m2m_group
 from .onboarding import onboarding_command
 
-ehbox = AppGroup("ehbox", help="eHealthBox web app commands.")
+
+def plain_logs() -> None:
+    """Commands log plain text to stderr (errors only); JSON lines are for the server."""
+    from ..logs import install_cli
+
+    install_cli()
+
+
+ehbox = AppGroup("ehbox", help="eHealthBox web app commands.", callback=plain_logs)
 # Plain click commands (no app context needed): `python -m ehbox_webapp` runs them without the app.
 ehbox.add_command(doctor_command)
 ehbox.add_command(onboarding_command)
 ehbox.add_command(m2m_group)
 ehbox.add_command(acceptance_command)
+ehbox.add_command(contract_group)
 
 
 @ehbox.command("sandbox-keystore")

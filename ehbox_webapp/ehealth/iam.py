@@ -21,7 +21,7 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote_plus, urlencode
 
 import requests
 from authlib.common.urls import add_params_to_qs
@@ -50,7 +50,14 @@ class IamError(Exception):
 
 
 class RealmUnavailable(IamError):
-    """The realm did not answer, or answered with something that is not OAuth."""
+    """The realm did not answer, or answered with something that is not OAuth.
+
+    `url` is what was called, so that an operator can see where the app looked.
+    """
+
+    def __init__(self, message: str, url: str | None = None):
+        self.url = url
+        super().__init__(message)
 
 
 class TokenError(IamError):
@@ -192,6 +199,21 @@ class PrivateKeyJwt:
         return uri, headers, body
 
 
+class ClientSecretBasic:
+    """`client_secret_basic` as RFC 6749 §2.3.1 has it: id and secret form-encoded first.
+
+    authlib's built-in method sends them raw, which a secret holding `:`, `%` or `+`
+    does not survive (Keycloak's own secrets are alphanumeric: the same bytes either way).
+    """
+
+    name = "client_secret_basic"
+
+    def __call__(self, auth, method, uri, headers, body):
+        text = f"{quote_plus(auth.client_id)}:{quote_plus(auth.client_secret)}"
+        headers["Authorization"] = "Basic " + base64.b64encode(text.encode()).decode()
+        return uri, headers, body
+
+
 class JwksCache:
     """A realm's signing keys: cached, re-fetched when an unknown `kid` shows up.
 
@@ -239,21 +261,32 @@ def _get_json(http: requests.Session, uri: str, timeout: float, what: str) -> di
         response = http.get(uri, timeout=timeout, headers={"Accept": "application/json"})
     except requests.RequestException as exc:
         raise RealmUnavailable(
-            f"I.AM Connect is unreachable ({what}: {type(exc).__name__})."
+            f"I.AM Connect is unreachable at {uri} ({what}: {type(exc).__name__}).", uri
         ) from None
     if response.status_code != 200:
-        raise RealmUnavailable(f"I.AM Connect answered {response.status_code} for {what}.")
+        raise RealmUnavailable(
+            f"I.AM Connect answered {response.status_code} at {uri} ({what}).", uri
+        )
     try:
         data = response.json()
     except ValueError:
-        raise RealmUnavailable(f"I.AM Connect did not answer JSON for {what}.") from None
+        raise RealmUnavailable(
+            f"I.AM Connect did not answer JSON at {uri} ({what}).", uri
+        ) from None
     if not isinstance(data, dict):
-        raise RealmUnavailable(f"I.AM Connect answered an unexpected document for {what}.")
+        raise RealmUnavailable(
+            f"I.AM Connect answered an unexpected document at {uri} ({what}).", uri
+        )
     return data
 
 
 class IamClient:
-    """One client of one realm (healthcare or M2M)."""
+    """One client of one realm (healthcare or M2M).
+
+    It authenticates with `private_key_jwt` signed by `identity` (the default), with
+    `client_secret_basic` or `client_secret_post` and `client_secret`, or not at all
+    (a public client: no identity, no secret).
+    """
 
     def __init__(
         self,
@@ -264,9 +297,15 @@ class IamClient:
         identity: SigningIdentity | None = None,
         timeout: float = 15.0,
         jwks: JwksCache | None = None,
+        client_auth: str = "private_key_jwt",
+        client_secret: str = "",
     ):
+        if client_auth != "private_key_jwt" and not client_secret:
+            raise ValueError(f"{client_auth} needs a client secret")
         self.issuer = issuer.rstrip("/")
         self.client_id = client_id
+        self.client_auth = client_auth
+        self._client_secret = client_secret
         self.identity = identity
         self.http = http
         self.timeout = timeout
@@ -286,8 +325,9 @@ class IamClient:
                 data = _get_json(self.http, url, self.timeout, "discovery")
                 if data.get("issuer") != self.issuer:
                     raise RealmUnavailable(
-                        f"The discovery document names issuer {data.get('issuer')!r}, "
-                        f"not the configured {self.issuer!r}."
+                        f"The discovery document at {url} names issuer {data.get('issuer')!r}, "
+                        f"not the configured {self.issuer!r}.",
+                        url,
                     )
                 self._metadata, self._metadata_expires = data, time.monotonic() + DISCOVERY_TTL
             return self._metadata
@@ -299,11 +339,20 @@ class IamClient:
         return url
 
     def _oauth(self, **kwargs: Any) -> OAuth2Session:
+        if self.client_auth != "private_key_jwt":
+            method: Any = (
+                ClientSecretBasic()
+                if self.client_auth == "client_secret_basic"
+                else "client_secret_post"
+            )
+            kwargs["client_secret"] = self._client_secret
+        elif self.identity is not None:
+            method = PrivateKeyJwt(self.identity, self.issuer)
+        else:
+            method = "none"
         session = OAuth2Session(
             self.client_id,
-            token_endpoint_auth_method=(
-                PrivateKeyJwt(self.identity, self.issuer) if self.identity else "none"
-            ),
+            token_endpoint_auth_method=method,
             code_challenge_method="S256",
             **kwargs,
         )
@@ -363,10 +412,13 @@ class IamClient:
             raise TokenError(exc.error or "invalid_request", exc.description or "") from None
         except requests.RequestException as exc:
             raise RealmUnavailable(
-                f"I.AM Connect is unreachable (token endpoint: {type(exc).__name__})."
+                f"I.AM Connect is unreachable at {url} (token endpoint: {type(exc).__name__}).",
+                url,
             ) from None
         except ValueError:
-            raise RealmUnavailable("The token endpoint did not answer JSON.") from None
+            raise RealmUnavailable(
+                f"The token endpoint at {url} did not answer JSON.", url
+            ) from None
         return TokenSet.from_response(dict(data))
 
     # -- validation ------------------------------------------------------

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 
-from flask import Flask, Response, g, render_template, request, session
+from flask import Flask, Response, g, make_response, render_template, request, session
 from flask_limiter import Limiter, RateLimitExceeded
 
 from .extensions import settings
@@ -56,7 +56,8 @@ def storage_uri(redis_url: str) -> str:
 
 
 def too_many(exc: RateLimitExceeded) -> Response:
-    """The 429: a page for logins, one for sends and actions, a problem document for the API."""
+    """The 429: a page for logins, the compose form as typed for a send, a page for other
+    actions, a problem document for the API."""
     item = exc.limit.limit
     count, window = item.amount, item.get_expiry()
     current = limiter.current_limit
@@ -71,6 +72,10 @@ def too_many(exc: RateLimitExceeded) -> Response:
             "Too many requests",
             f"At most {count} requests per {window} seconds here. Try again in {retry_after} s.",
         )
+    elif request.endpoint == "mailbox.send":
+        from .mailbox.compose import too_many_sends
+
+        response = make_response(too_many_sends(count, window, retry_after))
     else:
         template = (
             "errors/login_limited.html"

@@ -150,7 +150,7 @@ class EhealthboxClient:
             response = call_with_retries(send, self._reads if idempotent else NO_RETRY)
         except (requests.ConnectionError, requests.Timeout) as exc:
             log.warning("eHealthBox %s %s failed: %s", method, path, type(exc).__name__)
-            raise errors.Unavailable() from exc
+            raise errors.Unavailable(url=url) from exc
         if response.status_code >= 400:
             raise self._error(response)
         return response
@@ -258,7 +258,8 @@ class EhealthboxClient:
             if _never_sent(exc):
                 raise errors.Unavailable(
                     "The eHealthBox could not be reached. The message was "
-                    "not sent; please try again."
+                    "not sent; please try again.",
+                    url=self.base_url + rest.MESSAGES,
                 ) from exc
             log.warning(
                 "eHealthBox send %s: outcome unknown (%s)",

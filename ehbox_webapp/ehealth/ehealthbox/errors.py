@@ -27,6 +27,7 @@ class EhealthboxError(Exception):
         detail: str | None = None,
         problem: dict[str, Any] | None = None,
         request_id: str | None = None,
+        url: str | None = None,
     ):
         self.user_message = message or self.default_message
         super().__init__(self.user_message)
@@ -35,6 +36,7 @@ class EhealthboxError(Exception):
         self.detail = detail
         self.problem = problem or {}
         self.request_id = request_id
+        self.url = url  # what was called, when no answer came (for operators)
 
     def __repr__(self) -> str:
         return (

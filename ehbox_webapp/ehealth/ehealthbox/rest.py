@@ -39,6 +39,26 @@ from .models import (
     TableRow,
 )
 
+# --- which function maps which operation of openapi.yaml ------------------------------------
+# Read by `flask ehbox contract diff`, which names these functions next to every difference
+# it finds; `error_from_response` maps the error answers of every operation.
+OPERATIONS: dict[str, tuple[str, ...]] = {
+    "getBoxInfo": ("box_info_from_json",),
+    "getMessagesList": ("list_query", "page_from_json", "summary_from_json"),
+    "sendMessage": ("new_message_to_json", "binary_parts", "send_result_from_json"),
+    "getFullMessage": ("message_path", "message_from_json"),
+    "getDocument": ("document_path", "download_filename", "download_digest"),
+    "getAnnex": ("annex_path", "download_filename", "download_digest"),
+    "getMessageAcknowledgmentsStatus": ("acknowledgments_path", "ack_statuses_from_json"),
+    "getMessageHistory": (),  # modelled, not used by the client
+    "moveMessage": ("move_to_json", "not_moved_from_json"),
+    "deleteMessage": ("delete_to_json", "not_deleted_from_json"),
+    "getOoOList": ("out_of_offices_from_json", "out_of_office_from_json"),
+    "insertOoO": ("out_of_office_to_json", "out_of_office_from_json"),
+    "deleteOoO": ("out_of_office_path",),
+}
+ERRORS_FUNCTION = "error_from_response"
+
 # --- paths and parameters -------------------------------------------------------------------
 BOX_INFO = "/boxInfo"
 MESSAGES = "/messages"

@@ -16,7 +16,7 @@ from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
 from ..auth import login_required
-from ..ehbox import ehealthbox
+from ..caller import mailbox
 from ..limits import action_limit
 from . import boxcache, bp
 from .forms import ActionForm
@@ -32,7 +32,7 @@ def move(folder: str, message_id: str):
     check_message_id(message_id)
     destination = OTHER_SIDE[folder]
     try:
-        not_moved = ehealthbox().move([message_id], folder, destination)
+        not_moved = mailbox().move([message_id], folder, destination)
     finally:  # even a failed call may have moved it: both folders' counts are in doubt
         boxcache.forget()
     if not_moved:
@@ -49,7 +49,7 @@ def move(folder: str, message_id: str):
 @login_required
 def confirm_delete(folder: str, message_id: str):
     check_message_id(message_id)
-    msg = ehealthbox().get_message(message_id, folder)
+    msg = mailbox().get_message(message_id, folder)
     return render_template(
         "mailbox/confirm_delete.html", folder=folder, message=msg, form=ActionForm()
     )
@@ -61,7 +61,7 @@ def confirm_delete(folder: str, message_id: str):
 def delete(folder: str, message_id: str):
     check_message_id(message_id)
     try:
-        not_deleted = ehealthbox().delete([message_id], folder)
+        not_deleted = mailbox().delete([message_id], folder)
     finally:  # the folder's counts and the box's size are in doubt
         boxcache.forget()
     if not_deleted:

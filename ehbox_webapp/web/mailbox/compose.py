@@ -32,8 +32,9 @@ from ...ehealth.ehealthbox import (
     new_publication_id,
 )
 from ...ehealth.etee.errors import EteeError
+from ...mailbox.outgoing import Outgoing
 from ..auth import LoginRequired, login_required
-from ..ehbox import ehealthbox
+from ..caller import mailbox
 from ..extensions import settings
 from ..limits import send_limit
 from . import boxcache, bp, drafts, encrypted_send
@@ -138,11 +139,11 @@ def send():
 
 
 def _publish(form: ComposeForm, draft: Draft) -> SendResult:
-    client = ehealthbox()
-    send = encrypted_send.send_encrypted if form.encrypt.data else type(client).send
+    box = mailbox()
     try:
         with ExitStack() as files:
-            return send(client, build_message(form, draft, files, client))
+            message = build_message(form, draft, files, box)
+            return box.send(Outgoing(message, encrypted=bool(form.encrypt.data)))
     finally:  # even a send whose answer was lost may have changed the counts and the box size
         boxcache.forget()
 
@@ -248,7 +249,7 @@ def _flash_sent(result: SendResult) -> None:
 def _original(folder: str, message_id: str) -> Message:
     """The message answered or forwarded, its sealed fields opened (None where they fail)."""
     check_message_id(message_id)
-    client = ehealthbox()
+    client = mailbox()
     original = client.get_message(message_id, folder)
     if original.content_specification.content_type in SYSTEM_CONTENT_TYPES:
         abort(404)  # system messages come from the platform: nobody to answer
@@ -263,6 +264,25 @@ def _new_form(original: Message, prefix: str) -> ComposeForm:
     form.title.data = title if title.lower().startswith(prefix.lower()) else (prefix + title)[:400]
     form.patient_inss.data = original.patient_inss
     return form
+
+
+def too_many_sends(count: int, window: int, retry_after: str):
+    """A send refused by the rate limit: the form comes back as typed (files kept), unsent."""
+    form = ComposeForm()
+    draft = _draft(form.publication_id.data)
+    _keep_uploads(form, draft)
+    draft.save_fields(_kept_fields())
+    flash(
+        _(
+            "You did this more than %(count)s times in %(window)s seconds. Please wait "
+            "%(retry_after)s seconds and try again. Nothing you were writing was sent twice.",
+            count=count,
+            window=window,
+            retry_after=retry_after,
+        ),
+        "error",
+    )
+    return _render(form, draft, status=429)
 
 
 def _render(
@@ -283,6 +303,6 @@ def _render(
         original=original,
         login_again=login_again,
         limit=megabytes(settings().max_upload_bytes),
-        no_encryption=encrypted_send.encryption_unavailable(ehealthbox()),
+        no_encryption=encrypted_send.encryption_unavailable(mailbox()),
         clear_fields_warning=encrypted_send.CLEAR_FIELDS_WARNING,
     ), status

@@ -34,13 +34,15 @@ from flask_babel import format_number
 from flask_babel import gettext as _
 from werkzeug.datastructures import FileStorage
 
-from ..downloads import FALLBACK_TYPE, safe_filename, safe_mime_type
+from ...mailbox.names import safe_filename, safe_mime_type
+from ...mailbox.rules import FALLBACK_MIME_TYPE as FALLBACK_TYPE
+from ...mailbox.rules import FILENAME_MAX
 
 log = logging.getLogger(__name__)
 
 DRAFT_LIFETIME = 24 * 3600
 MAX_DRAFTS_PER_USER = 10
-MAX_DOWNLOAD_FILE_NAME = 255  # DownloadFileName is 1-255 characters (publication XSD)
+MAX_DOWNLOAD_FILE_NAME = FILENAME_MAX
 PUBLICATION_ID = re.compile(r"^[A-Za-z0-9]{13}$")  # what new_publication_id() makes
 _COPY_CHUNK = 64 * 1024
 

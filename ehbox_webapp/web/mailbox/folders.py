@@ -8,7 +8,7 @@ from flask import abort, redirect, render_template, request, url_for
 
 from ...ehealth.ehealthbox import EhealthboxClient, MessagePage, MessageSummary
 from ..auth import login_required
-from ..ehbox import ehealthbox
+from ..caller import mailbox
 from . import boxcache, bp
 from .pages import FOLDER, FOLDER_LABELS, MESSAGE_ID
 
@@ -34,7 +34,7 @@ def index():
 @login_required
 def folder(folder: str):
     page_number = _page_number()
-    client = ehealthbox()
+    client = mailbox()
     start = (page_number - 1) * PAGE_SIZE + 1
     page = client.list_messages(folder, start, start + PAGE_SIZE - 1)
     if page_number > 1 and not page.messages:

@@ -1,7 +1,8 @@
-"""JSON for /api/v1: the eHealthBox models as camelCase objects.
+"""The one JSON shape of the models: `/api/v1` answers and every `--json` of the CLI.
 
-The models are plain dataclasses, so one generic conversion serves them all;
-dates become ISO 8601 strings and empty optional values are left out.
+The models are plain dataclasses, so one generic conversion serves them all: camelCase
+keys as in the eHealthBox contract, dates as ISO 8601 strings, empty optional values left
+out. How to convert each class is worked out once (a page has hundreds of values).
 """
 
 from __future__ import annotations
@@ -11,6 +12,9 @@ import functools
 from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
+
+from ..ehealth.ehealthbox.unsealing import OpenedMessage
+from .problems import Problem, english
 
 
 def camel(name: str) -> str:
@@ -53,7 +57,25 @@ def _converter(cls: type) -> Callable[[Any], Any]:
     if issubclass(cls, list | tuple):
         return lambda value: [to_json(v) for v in value]
     if issubclass(cls, dict):
-        return lambda value: {k: to_json(v) for k, v in value.items()}
+        return lambda value: {str(k): to_json(v) for k, v in value.items()}
     if issubclass(cls, datetime | date):
         return lambda value: value.isoformat()
     return lambda value: value
+
+
+def sealed_json(opened: OpenedMessage) -> dict[str, Any]:
+    """Who sealed an encrypted message and whether it holds; never any key material."""
+    signer = opened.signer
+    return {
+        "verdict": opened.verdict,
+        "description": opened.describe(),
+        "signer": to_json(signer) if signer else None,
+        "signingTime": opened.signing_time.isoformat() if opened.signing_time else None,
+        "problems": [to_json(p) for p in opened.problems],
+        "warnings": list(opened.warnings),
+    }
+
+
+def problem_json(problem: Problem) -> dict[str, Any]:
+    """An input problem as an RFC 9457 `invalidParams` entry (English `reason`)."""
+    return {"name": problem.field, "reason": english(problem), "code": problem.code}

@@ -1,0 +1,39 @@
+"""The eHealthBox of whoever called this request: its client, and its mailbox.
+
+A web page acts for the logged-in user (the session's access token); an API call
+acts for the Bearer token it carried. Either way the eHealthBox sees only a
+token exchanged for its own audience, never the caller's token as is.
+"""
+
+from __future__ import annotations
+
+from flask import g
+
+from ..ehealth.ehealthbox.client import EhealthboxClient
+from ..mailbox.actions import Mailbox
+from .auth import access_token
+from .extensions import services
+
+
+def ehealthbox() -> EhealthboxClient:
+    """An eHealthBox client acting for the caller of this request."""
+    svc = services()
+
+    def token() -> str:
+        subject = g.get("api_token") or access_token()
+        return svc.ehealthbox_token(subject)
+
+    return svc.ehealthbox(token)
+
+
+def mailbox() -> Mailbox:
+    """The caller's mailbox: the client, with the site's end-to-end encryption keys."""
+    if "mailbox" not in g:
+        from .mailbox.boxcache import my_box  # the box is kept briefly per user
+
+        svc = services()
+        client = ehealthbox()
+        # A page's caller has their box kept briefly (boxcache); an API caller asks it.
+        sender_box = (lambda: my_box(client)) if g.get("user") else None
+        g.mailbox = Mailbox(client, keys=svc.keys, directory=svc.directory, sender_box=sender_box)
+    return g.mailbox
