@@ -1,13 +1,13 @@
-"""`python -m bench.profile`: where a request's time goes, sampled under the bench's load.
+"""`python -m bench.profile`: where the app's own time goes, sampled under the bench's load.
 
-Starts the app as `make bench` does (gunicorn, one gthread worker, sandbox
-mounted), logs in, then loops the four overhead calls (list and fetch through
-/api/v1, the folder and message pages) while py-spy samples the worker (every
-thread, idle ones left out: a thread waiting on the socket costs nothing). It
-writes a flame graph (`--svg`) and a text summary (`--summary`): the share of
-samples in the app's own request handling and in the embedded sandbox, then the
-functions holding the most samples, inclusive and self. Needs py-spy (the
-`bench` extra) and permission to trace the worker (root, or ptrace_scope 0).
+Starts the app as the overhead measure of `make bench` does (gunicorn, one gthread
+worker, its eHealthBox in a server of its own), logs in, then loops the four
+overhead calls (list and fetch through /api/v1, the folder and message pages)
+while py-spy samples the app's worker (every thread, idle ones left out: a
+thread waiting on the socket costs nothing). It writes a flame graph (`--svg`)
+and a text summary (`--summary`): the functions holding the most samples,
+inclusive and self. Needs py-spy (the `bench` extra) and permission to trace
+the worker (root, or ptrace_scope 0).
 """
 
 from __future__ import annotations
@@ -23,10 +23,21 @@ from collections import Counter
 from pathlib import Path
 
 from .context import Bench, caller, direct_list, get
-from .harness import ROOT, Server, make_keystore
+from .harness import ROOT, Server, make_keystore, start_pair
 from .measures import PAGE, html_session, pdf_message
 
 SANDBOX = "ehbox_webapp/sandbox/"
+# Where a sample of the app's request handling is, by the first of these on its stack.
+KINDS = (
+    ("outgoing HTTP (requests, urllib3, http.client)", ("requests/", "urllib3/", "http/client")),
+    ("templates (Jinja2, Babel formats)", ("jinja2/", "babel/", "flask_babel/")),
+    ("logging", ("logging/", "ehbox_webapp/logs.py")),
+    ("sessions and the store", ("web/sessions.py", "ehbox_webapp/stores.py", "redis/")),
+    ("JSON", ("json/",)),
+    ("tokens (validation, exchange)", ("ehealth/iam.py", "joserfc/")),
+    ("eHealthBox models (JSON to models and back)", ("ehealthbox/rest.py", "api/serialize.py")),
+    ("request handling (gunicorn, Werkzeug, Flask)", ("gunicorn/", "werkzeug/", "flask/")),
+)
 
 
 def arguments(argv: list[str] | None) -> argparse.Namespace:
@@ -66,7 +77,11 @@ def summarise(raw: Path, top: int) -> str:
         if frames and frames[0].startswith("thread "):
             frames = frames[1:]
         total += n
-        parts["sandbox (the simulated eHealthBox and realm)" if SANDBOX in stack else "app"] += n
+        if SANDBOX in stack:
+            parts["the embedded sandbox (realm)"] += n
+        else:
+            kind = next((k for k, marks in KINDS if any(m in stack for m in marks)), "other")
+            parts[kind] += n
         for name in {frame_name(f) for f in frames}:
             inclusive[name] += n
         if frames:
@@ -85,7 +100,7 @@ def summarise(raw: Path, top: int) -> str:
 def load(b: Bench, stop: threading.Event) -> None:
     """The overhead measure's four calls, in turn, until `stop`."""
     api, direct = b.api_session("dr-alice"), b.direct_session("dr-alice")
-    message_id = pdf_message(get(direct, b.url + direct_list(1, PAGE)).json())
+    message_id = pdf_message(get(direct, b.ehealthbox_url + direct_list(1, PAGE)).json())
     html, why_not = html_session(b, message_id)
     calls = [
         caller(api, f"{b.url}/api/v1/messages?folder=INBOX&pageSize={PAGE}"),
@@ -112,18 +127,28 @@ def main(argv: list[str] | None = None) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="ehbox-profile-"))
     try:
         keystore, instance = make_keystore(workdir), workdir / "instance"
-        server = Server.start(
-            "bench.wsgi:app", workdir, "app", workers=1, keystore=keystore, instance=instance
-        )
+        Server.start(  # the first start seeds the sandbox
+            "bench.wsgi:app", workdir, "seed", keystore=keystore, instance=instance
+        ).stop()
+        upstream, server = start_pair(workdir, "app", keystore=keystore, instance=instance)
         try:
             (pid,) = server.worker_pids()
-            b = Bench(server, instance)
+            b = Bench(server, instance, upstream=upstream)
             stop = threading.Event()
             loader = threading.Thread(target=load, args=(b, stop), daemon=True)
             loader.start()
             time.sleep(3)  # logins and warm-up before sampling starts
             raw = workdir / "profile.raw"
-            common = [spy, "record", "--pid", str(pid), "--rate", str(args.rate), "--nonblocking"]
+            common = [
+                spy,
+                "record",
+                "--pid",
+                str(pid),
+                "--rate",
+                str(args.rate),
+                "--nonblocking",
+                "--gil",
+            ]
             seconds = ["--duration", str(args.seconds)]
             subprocess.run(  # noqa: S603 - our own command line
                 [*common, *seconds, "--format", "raw", "--output", str(raw)],
@@ -140,6 +165,7 @@ def main(argv: list[str] | None = None) -> int:
             loader.join(30)
         finally:
             server.stop()
+            upstream.stop()
         if args.raw:
             shutil.copyfile(raw, args.raw)
         summary = summarise(raw, args.top)

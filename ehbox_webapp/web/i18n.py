@@ -18,7 +18,7 @@ The catalogs are `ehbox_webapp/translations/<lang>/LC_MESSAGES/messages.po`;
 from __future__ import annotations
 
 import functools
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 
 from babel import Locale, dates
@@ -140,26 +140,29 @@ def page_translations() -> Translations | NullTranslations:
 def local_day_and_time(value: datetime, with_time: bool = True) -> str:
     """A moment in the users' time zone: the day (full year) and, `with_time`, the time.
 
-    What `flask_babel.to_user_timezone` and `format_time(..., "short")` give, with the
-    locale, the time zone and the two patterns looked up once per request and locale
-    rather than once per date (a folder page shows 25).
+    What `flask_babel.to_user_timezone` and `format_time(..., "short")` give. The
+    locale and time zone are looked up once per request (and locale: `force_locale`
+    may switch it), and each moment is formatted once per locale and zone: a mailbox
+    shows the same messages' dates on every view, and Babel's formatting of one date
+    costs more than the rest of its table row.
     """
     locale = get_locale()
     kept = g.get("_page_formats")
     if kept is None or kept[0] is not locale:
-        kept = (
-            locale,
-            get_timezone(),
-            skeleton_pattern("yMMdd", str(locale)),
-            locale.time_formats["short"] if locale is not None else "short",
-        )
+        kept = (locale, str(locale), get_timezone())
         g._page_formats = kept
-    _, zone, day_pattern, time_pattern = kept
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
-    moment = zone.normalize(value.astimezone(zone))
-    day = dates.format_datetime(moment, day_pattern, locale=locale)
-    return f"{day} {dates.format_time(moment, time_pattern, locale=locale)}" if with_time else day
+    return _formatted_moment(value, with_time, kept[1], kept[2])
+
+
+@functools.lru_cache(maxsize=4096)
+def _formatted_moment(value: datetime, with_time: bool, locale: str, zone: tzinfo) -> str:
+    moment = zone.normalize(value.astimezone(zone))  # type: ignore[attr-defined]  # pytz
+    day = dates.format_datetime(moment, skeleton_pattern("yMMdd", locale), locale=locale)
+    if not with_time:
+        return day
+    return f"{day} {dates.format_time(moment, 'short', locale=locale)}"
 
 
 def install_template_gettext(app: Flask) -> None:

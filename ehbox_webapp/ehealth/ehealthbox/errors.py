@@ -8,6 +8,7 @@ Which HTTP answer becomes which class is decided in `rest.py`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from .models import BoxId, RecipientOutcome
@@ -28,6 +29,7 @@ class EhealthboxError(Exception):
         problem: dict[str, Any] | None = None,
         request_id: str | None = None,
         url: str | None = None,
+        recipients: Sequence[Any] = (),
     ):
         self.user_message = message or self.default_message
         super().__init__(self.user_message)
@@ -36,6 +38,8 @@ class EhealthboxError(Exception):
         self.detail = detail
         self.problem = problem or {}
         self.request_id = request_id
+        # The boxes the failure is about, as models (`rest.py` reads them from the problem).
+        self.recipients: list[Any] = list(recipients)
         self.url = url  # what was called, when no answer came (for operators)
 
     def __repr__(self) -> str:
@@ -118,11 +122,7 @@ class InvalidDestination(BadRequest):
 
     default_message = "One of the recipients is not a valid eHealthBox address."
 
-    @property
-    def recipients(self) -> list[BoxId]:
-        from .rest import box_id_from_json  # the mapping of JSON to models lives in rest.py
-
-        return [box_id_from_json(r) for r in self.problem.get("recipients") or []]
+    recipients: list[BoxId]  # the recipients at fault
 
 
 class DigestMismatch(EhealthboxError):
@@ -137,11 +137,7 @@ class RecipientsOutOfOffice(EhealthboxError):
 
     default_message = "Some recipients are out of office. Nothing was sent yet."
 
-    @property
-    def recipients(self) -> list[RecipientOutcome]:
-        from .rest import recipient_outcome_from_json
-
-        return [recipient_outcome_from_json(r) for r in self.problem.get("recipients") or []]
+    recipients: list[RecipientOutcome]  # who is out of office, and their substitutes
 
 
 class Unavailable(EhealthboxError):

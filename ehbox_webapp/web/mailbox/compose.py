@@ -11,6 +11,7 @@ comes back to them after logging in again.
 
 from __future__ import annotations
 
+import functools
 import logging
 from contextlib import ExitStack
 
@@ -140,6 +141,7 @@ def send():
 
 def _publish(form: ComposeForm, draft: Draft) -> SendResult:
     box = mailbox()
+    box.sender_box = functools.partial(boxcache.my_box, box.client)  # kept briefly per user
     try:
         with ExitStack() as files:
             message = build_message(form, draft, files, box)
