@@ -230,9 +230,7 @@ def list_for_user() -> list[Draft]:
     owner = owner_folder(g.user["sub"])
     if not owner.is_dir():
         return []
-    found = [
-        Draft(p, 0) for p in owner.iterdir() if p.is_dir() and PUBLICATION_ID.match(p.name)
-    ]
+    found = [Draft(p, 0) for p in owner.iterdir() if p.is_dir() and PUBLICATION_ID.match(p.name)]
     return sorted((d for d in found if d.exists), key=lambda d: d.changed, reverse=True)
 
 
