@@ -183,3 +183,45 @@ def test_typing_is_autosaved_and_leaving_unsaved_changes_asks_first(page, live_a
     assert page.input_value("input[name='recipients-0-identifier']") == "79031545695"
     assert page.input_value("input[name='title']") == "Nog niet bewaard"
     assert page.js_errors == []
+
+
+def test_ten_messages_are_selected_and_moved_to_the_bin_in_one_action(page, live_app):
+    login_in_browser(page, live_app, "dr-alice")
+    open_folder(page, live_app)
+    rows = page.locator("table.messages tbody tr")
+    ten = [rows.nth(i).get_attribute("data-message-id") for i in range(10)]
+    for message_id in ten:
+        page.check(f"#select-{message_id}")
+    page.click("form.selected button[value=move]")
+    page.locator(".flash", has_text="10 message(s) moved to Bin (received).").wait_for()
+    shown = page.locator("table.messages tbody tr").evaluate_all(
+        "rows => rows.map(r => r.dataset.messageId)"
+    )
+    assert not set(ten) & set(shown)
+    open_folder(page, live_app, "BININBOX")
+    in_bin = page.locator("table.messages tbody tr").evaluate_all(
+        "rows => rows.map(r => r.dataset.messageId)"
+    )
+    assert set(ten) <= set(in_bin)
+    assert page.js_errors == []
+
+
+def test_a_search_finds_a_message_on_page_3_and_says_how_far_it_looked(page, live_app):
+    from ehbox_fixtures import sandbox_of
+
+    client = sandbox_of(live_app).client("dr-alice")
+    wanted = client.list_messages("INBOX", 55, 55).messages[0]  # page 3 holds 51-75
+    total = client.list_messages("INBOX", 1, 1).total
+    login_in_browser(page, live_app, "dr-alice")
+    open_folder(page, live_app)
+    assert page.locator(f"tr[data-message-id='{wanted.message_id}']").count() == 0  # not page 1
+    page.fill("#search-q", wanted.title)
+    page.click("form.search button[type=submit]")
+    page.locator(".search-extent").wait_for()
+    assert (
+        f"searched all {total} messages of this folder"
+        in page.locator(".search-extent").inner_text()
+    )
+    page.click(f"tr[data-message-id='{wanted.message_id}'] td.title a")
+    page.wait_for_url(f"**/box/INBOX/{wanted.message_id}")
+    assert page.js_errors == []
