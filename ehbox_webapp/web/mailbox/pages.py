@@ -11,7 +11,7 @@ import logging
 from datetime import date, datetime
 
 from babel.dates import format_datetime
-from flask import abort, render_template, request
+from flask import abort, g, render_template, request
 from flask_babel import format_decimal, format_number, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -29,10 +29,12 @@ from ...ehealth.ehealthbox import (
 )
 from ...mailbox.failures import failure_of
 from ...mailbox.rules import MESSAGE_ID
+from ..auth import LoginRequired
+from ..caller import ehealthbox
 from ..errors import render_error
 from ..extensions import settings
 from ..i18n import local_day_and_time, skeleton_pattern
-from . import bp
+from . import boxcache, bp
 from .drafts import megabytes
 
 log = logging.getLogger(__name__)
@@ -123,6 +125,7 @@ def filesize(size: int | None) -> str:
 @bp.context_processor
 def mailbox_names() -> dict:
     return {
+        "inbox_unread": _inbox_unread,
         "FOLDER_LABELS": FOLDER_LABELS,
         "SENT_FOLDERS": SENT_FOLDERS,
         "BINS": BINS,
@@ -130,10 +133,24 @@ def mailbox_names() -> dict:
     }
 
 
+_NO_UNREAD = "_mailbox_no_unread"  # on `g`: the eHealthBox just failed, do not ask it again
+
+
+def _inbox_unread() -> int | None:
+    """The header's unread count, asked only when a page shows it; never breaks the page."""
+    if g.get("user") is None or g.get(_NO_UNREAD):
+        return None
+    try:
+        return boxcache.inbox_unread(ehealthbox())
+    except (EhealthboxError, LoginRequired):
+        return None
+
+
 @bp.errorhandler(EhealthboxError)
 def ehealthbox_error(exc: EhealthboxError):
     """A known eHealthBox failure on a page: its user-facing sentence, never a 500."""
     log.info("eHealthBox error on %s %s: %r", request.method, request.path, exc)
+    setattr(g, _NO_UNREAD, True)
     sentence = ehealthbox_sentence(exc)
     if isinstance(exc, Unauthorized):
         # A page, not a redirect: if eHealthBox keeps refusing, a redirect would loop.
