@@ -219,6 +219,7 @@ class ComposeForm(FlaskForm):
     encrypt = BooleanField(_l("Encrypt end to end"))
     add_recipient = SubmitField(_l("Add a recipient row"))
     send = SubmitField(_l("Send"))
+    save_draft = SubmitField(_l("Save draft"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
