@@ -360,10 +360,10 @@ def test_no_web_framework_in_the_client_package():
                 assert not any(n.split(".")[0] in ("flask", "werkzeug") for n in names), path
 
 
-def test_package_exports():
+def test_lazy_package_exports():
     import ehbox_webapp.ehealth.ehealthbox as package
 
     assert package.EhealthboxClient is EhealthboxClient
-    assert set(package.__all__) <= set(dir(package))
+    assert set(package.__all__) == {"OPENAPI_PATH", *package._MODULE_OF} <= set(dir(package))
     with pytest.raises(AttributeError):
         package.NoSuchThing  # noqa: B018

@@ -14,10 +14,14 @@ from typing import Any
 from .models import BoxId, RecipientOutcome
 
 
+def N_(message: str) -> str:  # noqa: N802  (gettext_noop: the pages translate these sentences)
+    return message
+
+
 class EhealthboxError(Exception):
     """Base class: anything the eHealthBox answered that is not a success."""
 
-    default_message = "The eHealthBox could not process the request."
+    default_message = N_("The eHealthBox could not process the request.")
 
     def __init__(
         self,
@@ -50,7 +54,7 @@ class EhealthboxError(Exception):
 
 
 class BadRequest(EhealthboxError):
-    default_message = "The eHealthBox rejected the request as malformed."
+    default_message = N_("The eHealthBox rejected the request as malformed.")
 
     @property
     def invalid_params(self) -> list[dict[str, Any]]:
@@ -58,23 +62,23 @@ class BadRequest(EhealthboxError):
 
 
 class Unauthorized(EhealthboxError):
-    default_message = "Your eHealth session is no longer valid. Please log in again."
+    default_message = N_("Your eHealth session is no longer valid. Please log in again.")
 
 
 class Forbidden(EhealthboxError):
-    default_message = "You are not allowed to do this in the eHealthBox."
+    default_message = N_("You are not allowed to do this in the eHealthBox.")
 
 
 class InvalidBox(Forbidden):
-    default_message = "There is no eHealthBox for your identity, or you have no access to it."
+    default_message = N_("There is no eHealthBox for your identity, or you have no access to it.")
 
 
 class QualityNotAllowed(Forbidden):
-    default_message = "You are not authorised to send messages to this quality."
+    default_message = N_("You are not authorised to send messages to this quality.")
 
 
 class NotFound(EhealthboxError):
-    default_message = "This message no longer exists in that folder."
+    default_message = N_("This message no longer exists in that folder.")
 
 
 class InvalidMessageId(NotFound):
@@ -96,7 +100,7 @@ class MoveNotAllowed(BadRequest):
 class MessageTooLarge(EhealthboxError):
     """801, or refused before sending: `size` and `limit` (bytes) when the client measured."""
 
-    default_message = "The message is larger than the eHealthBox accepts. Send smaller files."
+    default_message = N_("The message is larger than the eHealthBox accepts. Send smaller files.")
 
     def __init__(
         self, message: str | None = None, *, size: int | None = None, limit: int | None = None, **kw
@@ -120,13 +124,13 @@ class MessageTooLarge(EhealthboxError):
 class InvalidDestination(BadRequest):
     """802 to 805: a recipient's identifier, quality, type or subtype is wrong or unknown."""
 
-    default_message = "One of the recipients is not a valid eHealthBox address."
+    default_message = N_("One of the recipients is not a valid eHealthBox address.")
 
     recipients: list[BoxId]  # the recipients at fault
 
 
 class DigestMismatch(EhealthboxError):
-    default_message = (
+    default_message = N_(
         "A file was damaged on its way to the eHealthBox (its checksum does not "
         "match). Please send the message again."
     )
@@ -135,19 +139,19 @@ class DigestMismatch(EhealthboxError):
 class RecipientsOutOfOffice(EhealthboxError):
     """826: nothing was delivered; confirm per recipient (or add substitutes) and resend."""
 
-    default_message = "Some recipients are out of office. Nothing was sent yet."
+    default_message = N_("Some recipients are out of office. Nothing was sent yet.")
 
     recipients: list[RecipientOutcome]  # who is out of office, and their substitutes
 
 
 class Unavailable(EhealthboxError):
-    default_message = "The eHealthBox is not available at the moment. Please try again later."
+    default_message = N_("The eHealthBox is not available at the moment. Please try again later.")
 
 
 class SendOutcomeUnknown(EhealthboxError):
     """The send's answer was lost: resend the same `NewMessage` (same publicationId)."""
 
-    default_message = (
+    default_message = N_(
         "We could not confirm that the message was sent. Sending it again is "
         "safe: it will be delivered only once."
     )
