@@ -138,3 +138,48 @@ def test_an_end_to_end_encrypted_message_in_the_browser(chromium, live_app, tmp_
     finally:
         page.screenshot(path=str(_shot("bram_encrypted")), full_page=True)
         bram.close()
+
+
+def test_a_draft_is_saved_listed_reopened_and_sent_once(page, live_app):
+    from ehbox_fixtures import sandbox_of
+
+    login_in_browser(page, live_app, "dr-alice")
+    start_message_to_bram(page, live_app, "Concept: controle na de ingreep")
+    page.fill("textarea[name='text']", "Graag controle over een week.")
+    page.check("input[name='is_important']")
+    page.click("form.compose [name='save_draft']")
+    page.locator(".flash", has_text="Draft saved.").wait_for()
+
+    page.click("header a:has-text('Drafts')")
+    page.locator("table.drafts").wait_for()
+    page.click("table.drafts td.title a:has-text('Concept: controle na de ingreep')")
+    assert page.input_value("input[name='recipients-0-identifier']") == "79031545695"
+    assert page.input_value("textarea[name='text']") == "Graag controle over een week."
+    assert page.is_checked("input[name='is_important']")
+    send_and_wait(page)
+    assert "Message sent." in page.locator(".flash").first.inner_text()
+
+    page.goto(f"{live_app.url}/box/drafts")
+    assert "Concept: controle na de ingreep" not in page.content()
+    titles = [m.title for m in sandbox_of(live_app).client("nurse-bram").iter_messages("INBOX")]
+    assert titles.count("Concept: controle na de ingreep") == 1
+    assert page.js_errors == []
+
+
+def test_typing_is_autosaved_and_leaving_unsaved_changes_asks_first(page, live_app):
+    login_in_browser(page, live_app, "dr-alice")
+    start_message_to_bram(page, live_app, "Automatisch bewaard in Chromium")
+    page.locator(".autosave-status", has_text="Draft saved.").wait_for()  # the script saved it
+    publication_id = page.input_value("input[name='publication_id']")
+    page.fill("input[name='title']", "Nog niet bewaard")
+    dialogs = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.type), dialog.dismiss()))
+    page.evaluate("document.querySelector('header a.brand').click()")
+    page.wait_for_timeout(500)
+    assert dialogs == ["beforeunload"]  # dismissed: the user stays on the page
+    page.locator(".autosave-status", has_text="Draft saved.").wait_for()  # then it is saved
+    page.goto(f"{live_app.url}/box/compose?draft={publication_id}")  # saved: no question
+    assert dialogs == ["beforeunload"]
+    assert page.input_value("input[name='recipients-0-identifier']") == "79031545695"
+    assert page.input_value("input[name='title']") == "Nog niet bewaard"
+    assert page.js_errors == []

@@ -40,3 +40,20 @@ def sandbox_keystore() -> None:
         raise click.ClickException("sandbox-keystore only runs with EHBOX_ENV=sandbox.")
     path = ensure_sandbox_keystore(settings, ROOT)
     click.echo(f"sandbox keystore: {path}")
+
+
+@ehbox.group("drafts")
+def drafts_group() -> None:
+    """The drafts kept on the server while messages are being composed."""
+
+
+@drafts_group.command("purge")
+def drafts_purge() -> None:
+    """Delete the drafts untouched for the drafts' lifetime (run daily, e.g. from cron)."""
+    from pathlib import Path
+
+    from ..web.mailbox.drafts import DRAFT_LIFETIME, purge_expired
+
+    purged = purge_expired(Path(current_app.instance_path) / "drafts")
+    days = DRAFT_LIFETIME // (24 * 3600)
+    click.echo(f"{purged} draft(s) untouched for {days} days or more deleted.")

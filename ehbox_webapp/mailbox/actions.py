@@ -74,7 +74,8 @@ class Opened:
 
 
 class Mailbox:
-    """One box's use cases. `keys` and `directory` are the ETEE services, when set up."""
+    """One box's use cases. `keys` and `directory` are the ETEE services, when set up;
+    `sender_box`, when given, says the caller's own box without asking the platform."""
 
     def __init__(
         self,
@@ -87,7 +88,7 @@ class Mailbox:
         self.client = client
         self.keys = keys
         self.directory = directory
-        self._sender_box = sender_box
+        self.sender_box = sender_box
 
     def __getattr__(self, name: str) -> Any:  # box_info, acknowledgments, out of office...
         return getattr(self.client, name)
@@ -113,7 +114,7 @@ class Mailbox:
         return self.keys.decryption_keys_for(self.my_box())
 
     def my_box(self) -> BoxId:
-        return self._sender_box() if self._sender_box else self.client.box_info().box_id
+        return self.sender_box() if self.sender_box else self.client.box_info().box_id
 
     def open(self, message_id: str, folder: str) -> Opened:
         """The message; a sealed one with its small fields opened (parts wait for `part`)."""
@@ -142,7 +143,7 @@ class Mailbox:
             return self.client.send(outgoing.message)
         if self.keys is None or self.directory is None:
             raise NoKeystore(self.my_box(), "end-to-end encryption is not set up here")
-        sender = self._sender_box() if self._sender_box else None
+        sender = self.sender_box() if self.sender_box else None
         sending = EncryptedSend(self.client, self.directory, self.keys, sender_box=sender)
         return sending.send(outgoing.message)
 

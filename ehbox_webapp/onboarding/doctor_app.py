@@ -13,7 +13,7 @@ import requests
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from ..config import Settings
-from .doctor import FAIL, OK, WARNING, CheckResult, KeyState, skipped
+from .doctor_report import FAIL, OK, WARNING, CheckResult, KeyState, skipped
 
 
 def start_app_hint(settings: Settings) -> str:

@@ -14,7 +14,6 @@ import requests
 
 from ..config import Settings
 from ..ehealth.iam import TOKEN_EXCHANGE
-from .doctor import FAIL, OK, WARNING, CheckResult, KeyState, skipped
 from .doctor_app import (
     check_app,
     check_published_key,
@@ -22,6 +21,7 @@ from .doctor_app import (
     check_redirect_uri,
     start_app_hint,
 )
+from .doctor_report import FAIL, OK, WARNING, CheckResult, KeyState, skipped
 from .doctor_tokens import check_ehealthbox_api, check_healthcare_assertion, check_m2m_assertion
 
 CLOCK_TOLERANCE = 5  # seconds; assertions live 60 s and eHealth tokens are checked to the second

@@ -9,8 +9,8 @@ import requests
 
 from ..config import Settings
 from ..ehealth.iam import IamClient, IamError, TokenError
-from .doctor import FAIL, OK, WARNING, CheckResult, KeyState, skipped
 from .doctor_app import start_app_hint
+from .doctor_report import FAIL, OK, WARNING, CheckResult, KeyState, skipped
 
 PROBE_SUBJECT_TOKEN = "ehbox-doctor-probe-not-a-token"  # noqa: S105 - deliberately invalid
 # Errors about the subject token, which the realm only examines after it authenticated us.

@@ -147,7 +147,9 @@ def callback():
     session["tokens"] = tokens.to_dict()
     remember_login(claims.get("sid"), claims.get("sub"))
     log.info("login ok")
-    return redirect(pending["next"])
+    # A login from the home page (or with no destination) lands in the inbox, as mail does.
+    target = pending["next"]
+    return redirect(url_for("mailbox.folder", folder="INBOX") if target == "/" else target)
 
 
 def _failure(status: int, code: str, message: str):

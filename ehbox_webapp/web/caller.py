@@ -29,11 +29,6 @@ def ehealthbox() -> EhealthboxClient:
 def mailbox() -> Mailbox:
     """The caller's mailbox: the client, with the site's end-to-end encryption keys."""
     if "mailbox" not in g:
-        from .mailbox.boxcache import my_box  # the box is kept briefly per user
-
         svc = services()
-        client = ehealthbox()
-        # A page's caller has their box kept briefly (boxcache); an API caller asks it.
-        sender_box = (lambda: my_box(client)) if g.get("user") else None
-        g.mailbox = Mailbox(client, keys=svc.keys, directory=svc.directory, sender_box=sender_box)
+        g.mailbox = Mailbox(ehealthbox(), keys=svc.keys, directory=svc.directory)
     return g.mailbox

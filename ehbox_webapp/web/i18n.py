@@ -96,8 +96,12 @@ def choose():
     language = language_of(request.form.get("lang"))
     if language is None:
         abort(400)
+    return remember_language(redirect(safe_next(request.form.get("next"))), language)
+
+
+def remember_language(response: Response, language: str) -> Response:
+    """Keep `language` as the user's choice (session and cookie) on `response`."""
     session["lang"] = language
-    response = redirect(safe_next(request.form.get("next")))
     response.set_cookie(
         COOKIE,
         language,

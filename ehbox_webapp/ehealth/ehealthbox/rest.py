@@ -474,10 +474,17 @@ def error_from_response(status: int, headers: Any, body: Any) -> errors.Ehealthb
     cls = _BY_CODE.get(code or "") or _BY_STATUS.get(status)
     if cls is None:
         cls = errors.Unavailable if status >= 500 or status == 429 else errors.EhealthboxError
+    listed = problem.get("recipients") or []
+    recipients: list[Any] = []
+    if issubclass(cls, errors.InvalidDestination):
+        recipients = [box_id_from_json(r) for r in listed]
+    elif issubclass(cls, errors.RecipientsOutOfOffice):
+        recipients = [recipient_outcome_from_json(r) for r in listed]
     return cls(
         status=status,
         code=code,
         detail=problem.get("detail"),
         problem=problem,
         request_id=headers.get(REQUEST_ID_HEADER) or problem.get("instance"),
+        recipients=recipients,
     )

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
+from urllib.parse import quote
 
 from flask import Response, g, request, send_file
 
+from ...mailbox.rules import is_ascii_number
 from . import faults
 from .api import bp, check_message_id, ctx, folder_param
 from .delivery import mark_read, mark_received
@@ -36,7 +39,7 @@ def box_info() -> Response:
 
 def _index(name: str, default: int) -> int:
     raw = request.args.get(name, str(default))
-    if not raw.isdigit() or int(raw) < 1:
+    if not is_ascii_number(raw, 1):
         raise ApiProblem(
             400,
             f"{name} must be a whole number from 1.",
@@ -118,17 +121,19 @@ def _send_part(part: dict[str, Any]) -> Response:
     store = ctx().store
     path = store.blobs.path(part["blob"])
     # Streamed from disk by the WSGI file wrapper, never read whole.
-    response = send_file(
-        path,
-        mimetype=part["mimeType"],
-        as_attachment=True,
-        download_name=part["downloadFileName"],
-        etag=part["blob"],
-        conditional=True,
-        max_age=0,
-    )
+    # The part goes back under the name and type it was sent with, as the platform keeps them;
+    # only what an HTTP header cannot carry (CR, LF, NUL...) is encoded or left out.
+    mime_type = part["mimeType"]
+    if not _HEADER_SAFE.fullmatch(mime_type or ""):
+        mime_type = "application/octet-stream"
+    response = send_file(path, mimetype=mime_type, etag=part["blob"], conditional=True, max_age=0)
+    name = quote(part["downloadFileName"], safe="")
+    response.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{name}"
     response.headers["Digest"] = f"SHA-256={part['digest']}"
     return response
+
+
+_HEADER_SAFE = re.compile(r"[\x20-\x7e]+")
 
 
 @bp.get("/messages/<message_id>/document")

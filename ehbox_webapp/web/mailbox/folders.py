@@ -7,13 +7,13 @@ from dataclasses import dataclass
 from flask import abort, redirect, render_template, request, url_for
 
 from ...ehealth.ehealthbox import EhealthboxClient, MessagePage, MessageSummary
+from ...mailbox.rules import MAX_PAGE, is_ascii_number
 from ..auth import login_required
 from ..caller import mailbox
 from . import boxcache, bp
 from .pages import FOLDER, FOLDER_LABELS, MESSAGE_ID
 
 PAGE_SIZE = 25
-MAX_PAGE = 10_000  # far beyond any real box; keeps startIndex a sane number
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,7 @@ def folder(folder: str):
 
 def _page_number() -> int:
     raw = request.args.get("page", "1")
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
+    if not is_ascii_number(raw, 1, MAX_PAGE):
         abort(404)
     return int(raw)
 
