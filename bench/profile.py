@@ -62,8 +62,12 @@ def frame_name(frame: str) -> str:
     return f"{name} ({where})"
 
 
-def summarise(raw: Path, top: int) -> str:
-    """The collapsed stacks py-spy wrote (`frame;frame;... count`) as a text summary."""
+def summarise(raw: Path, top: int, rounds: int = 0, rate: int = 0) -> str:
+    """The collapsed stacks py-spy wrote (`frame;frame;... count`) as a text summary.
+
+    With the `rounds` of the four calls made while sampling at `rate`, each kind is
+    also given in milliseconds of GIL time per round (comparable between runs).
+    """
     inclusive: Counter[str] = Counter()
     own: Counter[str] = Counter()
     parts: Counter[str] = Counter()
@@ -88,13 +92,26 @@ def summarise(raw: Path, top: int) -> str:
             own[frame_name(frames[-1])] += n
     if not total:
         return "no samples\n"
-    lines = [f"{total} samples of busy worker threads", ""]
-    lines += [f"{n / total:6.1%}  {what}" for what, n in parts.most_common()]
+    per_round = 1000 / rate / rounds if rounds and rate else 0.0
+    lines = [f"{total} samples of the app worker's threads holding the GIL"]
+    if per_round:
+        lines.append(
+            f"{rounds} rounds of the four calls: {total * per_round:.2f} ms of GIL time a round"
+            f" (list + fetch through /api/v1, folder + message page)"
+        )
+    lines.append("")
+    lines += [
+        f"{n / total:6.1%}  " + (f"{n * per_round:5.2f} ms  " if per_round else "") + what
+        for what, n in parts.most_common()
+    ]
     lines += ["", f"top {top} functions, inclusive (share of samples with it on the stack):"]
     lines += [f"{n / total:6.1%}  {what}" for what, n in inclusive.most_common(top)]
     lines += ["", f"top {top} functions, self (share of samples running it):"]
     lines += [f"{n / total:6.1%}  {what}" for what, n in own.most_common(top)]
     return "\n".join(lines) + "\n"
+
+
+ROUNDS = [0]  # rounds of the four calls done so far (read by main)
 
 
 def load(b: Bench, stop: threading.Event) -> None:
@@ -116,6 +133,7 @@ def load(b: Bench, stop: threading.Event) -> None:
     while not stop.is_set():
         for call in calls:
             call()
+        ROUNDS[0] += 1
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -139,6 +157,7 @@ def main(argv: list[str] | None = None) -> int:
             loader.start()
             time.sleep(3)  # logins and warm-up before sampling starts
             raw = workdir / "profile.raw"
+            rounds_before = ROUNDS[0]
             common = [
                 spy,
                 "record",
@@ -155,6 +174,7 @@ def main(argv: list[str] | None = None) -> int:
                 check=True,
                 capture_output=True,
             )
+            rounds = ROUNDS[0] - rounds_before
             args.svg.parent.mkdir(parents=True, exist_ok=True)
             subprocess.run(  # noqa: S603 - our own command line
                 [*common, "--duration", "10", "--format", "flamegraph", "--output", str(args.svg)],
@@ -168,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
             upstream.stop()
         if args.raw:
             shutil.copyfile(raw, args.raw)
-        summary = summarise(raw, args.top)
+        summary = summarise(raw, args.top, rounds, args.rate)
         args.summary.write_text(summary)
         print(summary)
         print(f"written: {args.summary}, {args.svg}")

@@ -350,3 +350,12 @@ def test_a_token_whose_realm_session_ended_is_the_callers_401_not_an_outage(live
     assert answer.headers["WWW-Authenticate"].startswith('Bearer error="invalid_token"')
     assert answer.headers["Content-Type"].startswith("application/problem+json")
     assert "Log in again" in answer.json()["detail"]
+
+
+def test_a_read_checked_once_is_not_a_pass_for_other_parameters(alice):
+    # Valid reads are remembered (checking them again costs as much as the call); the
+    # same path with other parameters is checked afresh.
+    for _ in range(2):
+        assert alice("GET", "/messages?folder=INBOX&pageSize=5").status_code == 200
+    assert alice("GET", "/messages?folder=INBOX&pageSize=0").status_code == 400
+    assert alice("GET", "/messages?folder=INBOX&pageSize=5&page=x").status_code == 400

@@ -151,11 +151,40 @@ class _Request(FlaskOpenAPIRequest):
         )
 
 
+# Body-less reads found valid, by everything the check reads of them: checking is a pure
+# function of the request, and the same calls come again and again (a client polling its
+# inbox), while openapi-core costs about as much as the rest of the request. Bounded.
+_VALID_READS: dict[tuple[str, ...], None] = {}
+_VALID_READS_MAX = 4096
+
+
+def _read_key(request: Request) -> tuple[str, ...] | None:
+    """What the check of a GET without a body depends on; None for anything else."""
+    if request.method not in ("GET", "HEAD") or request.content_length:
+        return None
+    if "Transfer-Encoding" in request.headers:
+        return None
+    return (
+        request.host_url,
+        request.method,
+        request.path,
+        request.query_string.decode("latin-1"),
+        request.headers.get("Idempotency-Key", ""),
+    )
+
+
 def check_request(request: Request) -> None:
     """Raise an `ApiProblem` for parameters off the document (400) or an unreadable body
     (400, 415); a body's schema faults wait for `body_checked`."""
+    key = _read_key(request)
+    if key is not None and key in _VALID_READS:
+        return
     errors = list(_openapi(request.host_url).iter_request_errors(_Request(request)))
     if not errors:
+        if key is not None:
+            if len(_VALID_READS) >= _VALID_READS_MAX:
+                _VALID_READS.clear()
+            _VALID_READS[key] = None
         return
     params: list[dict[str, str]] = []
     body: list[dict[str, str]] = []
