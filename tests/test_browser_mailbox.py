@@ -225,3 +225,43 @@ def test_a_search_finds_a_message_on_page_3_and_says_how_far_it_looked(page, liv
     page.click(f"tr[data-message-id='{wanted.message_id}'] td.title a")
     page.wait_for_url(f"**/box/INBOX/{wanted.message_id}")
     assert page.js_errors == []
+
+
+def test_an_out_of_office_is_set_a_sender_sees_it_and_it_is_ended(chromium, live_app):
+    from datetime import date, timedelta
+
+    alice = chromium.new_context(viewport={"width": 1280, "height": 900})
+    page = alice.new_page()
+    login_in_browser(page, live_app, "dr-alice")
+    page.click("nav.folders a:has-text('Out of office')")
+    page.fill("input[name='start']", date.today().isoformat())
+    page.fill("input[name='end']", (date.today() + timedelta(days=5)).isoformat())
+    page.select_option("select[name='substitutes-0-type']", "INSS")
+    page.fill("input[name='substitutes-0-identifier']", "90010178911")
+    page.select_option("select[name='substitutes-0-quality']", "DOCTOR")
+    page.click("form.absence [name='add']")
+    page.locator(".flash", has_text="senders are told so").wait_for()
+    assert page.locator("ul.absences li").count() == 1
+
+    bram = chromium.new_context(viewport={"width": 1280, "height": 900})
+    other = bram.new_page()
+    try:
+        login_in_browser(other, live_app, "nurse-bram")
+        other.goto(f"{live_app.url}/box/compose")
+        other.select_option("select[name='recipients-0-type']", "INSS")
+        other.fill("input[name='recipients-0-identifier']", "85071212390")
+        other.select_option("select[name='recipients-0-quality']", "DOCTOR")
+        other.fill("input[name='title']", "Vraag tijdens de afwezigheid")
+        other.fill("textarea[name='text']", "Even iets.")
+        other.click("form.compose [name='send']")
+        other.locator(".form-problems", has_text="out of office").wait_for()
+        assert "90010178911" in other.locator(".substitutes").inner_text()  # the substitute
+
+        page.click("ul.absences button:has-text('End it')")
+        page.locator(".flash", has_text="The out-of-office is ended.").wait_for()
+        assert page.locator("ul.absences li").count() == 0
+        other.click("form.compose [name='send']")
+        other.locator(".flash", has_text="Message sent.").wait_for()
+    finally:
+        bram.close()
+        alice.close()
