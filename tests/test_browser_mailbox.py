@@ -183,3 +183,105 @@ def test_typing_is_autosaved_and_leaving_unsaved_changes_asks_first(page, live_a
     assert page.input_value("input[name='recipients-0-identifier']") == "79031545695"
     assert page.input_value("input[name='title']") == "Nog niet bewaard"
     assert page.js_errors == []
+
+
+def test_ten_messages_are_selected_and_moved_to_the_bin_in_one_action(page, live_app):
+    login_in_browser(page, live_app, "dr-alice")
+    open_folder(page, live_app)
+    rows = page.locator("table.messages tbody tr")
+    ten = [rows.nth(i).get_attribute("data-message-id") for i in range(10)]
+    for message_id in ten:
+        page.check(f"#select-{message_id}")
+    page.click("form.selected button[value=move]")
+    page.locator(".flash", has_text="10 message(s) moved to Bin (received).").wait_for()
+    shown = page.locator("table.messages tbody tr").evaluate_all(
+        "rows => rows.map(r => r.dataset.messageId)"
+    )
+    assert not set(ten) & set(shown)
+    open_folder(page, live_app, "BININBOX")
+    in_bin = page.locator("table.messages tbody tr").evaluate_all(
+        "rows => rows.map(r => r.dataset.messageId)"
+    )
+    assert set(ten) <= set(in_bin)
+    assert page.js_errors == []
+
+
+def test_a_search_finds_a_message_on_page_3_and_says_how_far_it_looked(page, live_app):
+    from ehbox_fixtures import sandbox_of
+
+    client = sandbox_of(live_app).client("dr-alice")
+    wanted = client.list_messages("INBOX", 55, 55).messages[0]  # page 3 holds 51-75
+    total = client.list_messages("INBOX", 1, 1).total
+    login_in_browser(page, live_app, "dr-alice")
+    open_folder(page, live_app)
+    assert page.locator(f"tr[data-message-id='{wanted.message_id}']").count() == 0  # not page 1
+    page.fill("#search-q", wanted.title)
+    page.click("form.search button[type=submit]")
+    page.locator(".search-extent").wait_for()
+    assert (
+        f"searched all {total} messages of this folder"
+        in page.locator(".search-extent").inner_text()
+    )
+    page.click(f"tr[data-message-id='{wanted.message_id}'] td.title a")
+    page.wait_for_url(f"**/box/INBOX/{wanted.message_id}")
+    assert page.js_errors == []
+
+
+def test_an_out_of_office_is_set_a_sender_sees_it_and_it_is_ended(chromium, live_app):
+    from datetime import date, timedelta
+
+    alice = chromium.new_context(viewport={"width": 1280, "height": 900})
+    page = alice.new_page()
+    login_in_browser(page, live_app, "dr-alice")
+    page.click("nav.folders a:has-text('Out of office')")
+    page.fill("input[name='start']", date.today().isoformat())
+    page.fill("input[name='end']", (date.today() + timedelta(days=5)).isoformat())
+    page.select_option("select[name='substitutes-0-type']", "INSS")
+    page.fill("input[name='substitutes-0-identifier']", "90010178911")
+    page.select_option("select[name='substitutes-0-quality']", "DOCTOR")
+    page.click("form.absence [name='add']")
+    page.locator(".flash", has_text="senders are told so").wait_for()
+    assert page.locator("ul.absences li").count() == 1
+
+    bram = chromium.new_context(viewport={"width": 1280, "height": 900})
+    other = bram.new_page()
+    try:
+        login_in_browser(other, live_app, "nurse-bram")
+        other.goto(f"{live_app.url}/box/compose")
+        other.select_option("select[name='recipients-0-type']", "INSS")
+        other.fill("input[name='recipients-0-identifier']", "85071212390")
+        other.select_option("select[name='recipients-0-quality']", "DOCTOR")
+        other.fill("input[name='title']", "Vraag tijdens de afwezigheid")
+        other.fill("textarea[name='text']", "Even iets.")
+        other.click("form.compose [name='send']")
+        other.locator(".form-problems", has_text="out of office").wait_for()
+        assert "90010178911" in other.locator(".substitutes").inner_text()  # the substitute
+
+        page.click("ul.absences button:has-text('End it')")
+        page.locator(".flash", has_text="The out-of-office is ended.").wait_for()
+        assert page.locator("ul.absences li").count() == 0
+        other.click("form.compose [name='send']")
+        other.locator(".flash", has_text="Message sent.").wait_for()
+    finally:
+        bram.close()
+        alice.close()
+
+
+def test_a_recipient_is_picked_by_name_and_shown_by_name_in_the_sent_copy(page, live_app):
+    login_in_browser(page, live_app, "dr-alice")
+    page.goto(f"{live_app.url}/box/compose")
+    options = page.locator("datalist#address-book option").evaluate_all(
+        "options => options.map(o => o.value)"
+    )
+    assert "Bram Janssens, INSS 79031545695, NURSE" in options  # offered as one types
+    page.fill("#find-recipient", "Bram")
+    page.click("form.compose [name='add_found']")
+    assert page.input_value("input[name='recipients-0-identifier']") == "79031545695"
+    page.fill("input[name='title']", "Gekozen bij naam")
+    page.fill("textarea[name='text']", "Hallo Bram.")
+    send_and_wait(page)
+    recipients = page.locator("dd.recipients").inner_text()
+    assert "Bram Janssens" in recipients and "79031545695" in recipients
+    assert "Nurse" in recipients  # the quality in words, the identifier after the name
+    assert "Bram Janssens" in page.locator("tr.receipt").first.inner_text()  # delivery table
+    assert page.js_errors == []

@@ -10,6 +10,7 @@ from .acceptance import acceptance_command
 from .contract import contract_group
 from .doctor import doctor_command
 from .m2m import m2m_group
+from .m2m_ooo import ooo_group  # noqa: F401  (registers `m2m ooo`)
 from .onboarding import onboarding_command
 
 

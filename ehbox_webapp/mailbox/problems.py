@@ -53,6 +53,10 @@ ENGLISH = {
     "move-not-allowed": "messages move only between {allowed}",
     "bad-mime-type": "not a MIME type (type/subtype)",
     "recipient-format": "write it TYPE:ID:QUALITY, e.g. INSS:85071212390:DOCTOR",
+    "end-before-start": "the end is before the start",
+    "in-the-past": "the period is over already",
+    "too-long-period": "at most {max} days",
+    "substitute-is-self": "you cannot be your own substitute",
 }
 
 

@@ -1,4 +1,10 @@
-"""The folder pages: one page of messages, newest first, with counts and the box quota."""
+"""The folder pages: one page of messages, newest first, with counts and the box quota.
+
+With `q` (sender or title) or `inss` (the patient's INSS) the page shows the matches of a
+search through the folder (`mailbox.search`: the platform has none, so the app pages
+through it up to `SEARCH_CAP` messages and says how far it looked). `sort=sender` orders
+the rows shown by sender. `select=all` ticks every row (the no-JavaScript "select all").
+"""
 
 from __future__ import annotations
 
@@ -8,6 +14,7 @@ from flask import abort, redirect, render_template, request, url_for
 
 from ...ehealth.ehealthbox import EhealthboxClient, MessagePage, MessageSummary
 from ...mailbox.rules import MAX_PAGE, is_ascii_number
+from ...mailbox.search import SORTS, Query, search, sort_messages
 from ..auth import login_required
 from ..caller import mailbox
 from . import boxcache, bp
@@ -35,6 +42,10 @@ def index():
 def folder(folder: str):
     page_number = _page_number()
     client = mailbox()
+    query = Query.of(request.args.get("q", ""), "", request.args.get("inss", ""))
+    sort = request.args.get("sort") if request.args.get("sort") in SORTS else "date"
+    if not query.empty:
+        return _search_page(client, folder, query, sort)
     start = (page_number - 1) * PAGE_SIZE + 1
     page = client.list_messages(folder, start, start + PAGE_SIZE - 1)
     if page_number > 1 and not page.messages:
@@ -44,11 +55,34 @@ def folder(folder: str):
     return render_template(
         "mailbox/folder.html",
         folder=folder,
-        messages=messages,
+        messages=sort_messages(messages, sort) if sort != "date" else messages,
+        sort=sort,
+        query=query,
+        found=None,
+        select_all=request.args.get("select") == "all",
         page=page_number,
         last_page=last_page,
         next_after=messages[-1].message_id if messages else None,
         counts=folder_counts(client, page),
+        box=boxcache.box_info(client),
+    )
+
+
+def _search_page(client, folder: str, query: Query, sort: str):
+    found = search(client, folder, query)
+    first = client.list_messages(folder, 1, 1)  # the counts of the folder being shown
+    return render_template(
+        "mailbox/folder.html",
+        folder=folder,
+        messages=sort_messages(found.messages, sort),
+        sort=sort,
+        query=query,
+        found=found,
+        select_all=request.args.get("select") == "all",
+        page=1,
+        last_page=1,
+        next_after=None,
+        counts=folder_counts(client, first),
         box=boxcache.box_info(client),
     )
 
