@@ -318,6 +318,12 @@ def test_every_operation_is_exercised_and_conforms(live_app, alice, checker):
     listed = alice("GET", "/out-of-office").json()["outOfOffices"]
     assert [p["id"] for p in listed] == [period["id"]]
     alice("DELETE", f"/out-of-office/{period['id']}")
+    draft = alice("POST", "/drafts", json={"title": "Later"}).json()["publicationId"]
+    alice("GET", "/drafts")
+    alice("GET", f"/drafts/{draft}")
+    alice("POST", f"/drafts/{draft}", json={"recipients": [BRAM], "title": "Nu", "text": "Hoi"})
+    assert alice("POST", f"/drafts/{draft}/send").json()["publicationId"] == draft
+    alice("DELETE", f"/drafts/{draft}")  # sent, so already gone: a 404, as documented
     assert checker.unseen() == set()
 
 

@@ -9,6 +9,7 @@ before the view runs; security is left to `authenticate` (it also knows the web 
 
 from __future__ import annotations
 
+import copy
 import functools
 import re
 from collections.abc import Callable, Iterator
@@ -55,6 +56,14 @@ def openapi_document() -> dict:
     recipient = new["recipients"]["items"]["properties"]
     recipient["quality"]["enum"] = list(QUALITIES)
     recipient["id"]["minLength"] = 1
+    substitute = copy.deepcopy(new["recipients"]["items"])  # a box, checked as a recipient is
+    del substitute["properties"]["ooOProcessed"]
+    schemas["OutOfOfficeRequest"]["properties"]["substitutes"]["items"] = substitute
+    draft = schemas["DraftMessage"]["properties"]
+    draft["title"]["maxLength"] = rules.TITLE_MAX
+    draft["freeText"]["maxLength"] = rules.FREE_TEXT_MAX
+    draft["receipts"]["items"]["enum"] = list(rules.RECEIPTS)
+    draft["recipients"]["maxItems"] = rules.MAX_RECIPIENTS
     for name in ("MoveRequest", "DeleteRequest"):
         ids = schemas[name]["properties"]["messageIds"]
         ids["maxItems"] = rules.MAX_IDS_PER_CALL

@@ -211,23 +211,24 @@ def owner_folder(sub: str) -> Path:
     return drafts_root() / hashlib.sha256(sub.encode("utf-8")).hexdigest()[:32]
 
 
-def for_user(publication_id: str, limit: int) -> Draft:
+def for_user(publication_id: str, limit: int, sub: str | None = None) -> Draft:
     """The logged-in user's draft for this PublicationId (created on first write).
 
+    `sub`: the user's id when not the page's logged-in user (an API caller).
     Raises ValueError for something that is not a PublicationId we issued: it
     becomes a folder name, so nothing else may get through.
     """
     if not PUBLICATION_ID.match(publication_id or ""):
         raise ValueError("not a PublicationId")
-    owner = owner_folder(g.user["sub"])
+    owner = owner_folder(g.user["sub"] if sub is None else sub)
     purge_expired(drafts_root())
     _make_room(owner, publication_id)
     return Draft(owner / publication_id, limit)
 
 
-def list_for_user() -> list[Draft]:
-    """The logged-in user's drafts, the last changed first."""
-    owner = owner_folder(g.user["sub"])
+def list_for_user(sub: str | None = None) -> list[Draft]:
+    """The logged-in user's (or the user `sub`'s) drafts, the last changed first."""
+    owner = owner_folder(g.user["sub"] if sub is None else sub)
     if not owner.is_dir():
         return []
     found = [Draft(p, 0) for p in owner.iterdir() if p.is_dir() and PUBLICATION_ID.match(p.name)]
