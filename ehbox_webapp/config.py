@@ -92,6 +92,7 @@ class Settings:
     cors_origins: tuple[str, ...] = ()
     redis_url: str = ""
     log_format: str = "json"
+    onboarding_page: bool = True
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -244,6 +245,10 @@ class Settings:
         log_format = get("LOG_FORMAT", "json").lower()
         if log_format not in ("json", "text"):
             raise ConfigError("LOG_FORMAT", f"json or text, not {log_format!r}")
+        # The onboarding page is for the integrator, not for the doctors: off outside the sandbox.
+        onboarding_page = get("ONBOARDING_PAGE", "on" if sandbox else "off").lower()
+        if onboarding_page not in ("on", "off"):
+            raise ConfigError("ONBOARDING_PAGE", f"on or off, not {onboarding_page!r}")
 
         return cls(
             env=env,
@@ -292,6 +297,7 @@ class Settings:
             cors_origins=origins,
             redis_url=redis_url,
             log_format=log_format,
+            onboarding_page=onboarding_page == "on",
         )
 
     def keystore_path(self, root: Path) -> Path:
