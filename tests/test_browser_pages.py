@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from browser_fixtures import SCREENSHOTS, login_in_browser
+from browser_fixtures import SCREENSHOTS, click_settled, login_in_browser
 from conftest import LiveApp, serve
 from ehbox_fixtures import sandbox_of
 from test_mailbox_etee import sealed_pair
@@ -300,9 +300,10 @@ def test_a_refused_send_takes_the_focus_to_the_summary_and_from_there_to_the_fie
     assert field.get_attribute("aria-invalid") == "true"
     described = field.get_attribute("aria-describedby").split()
     assert "recipients-0-identifier-error" in described
-    assert "INSS" in phone.locator("#recipients-0-identifier-error").inner_text()
-    assert phone.locator("#recipients-1-quality").get_attribute("aria-invalid") == "true"
-    assert phone.locator("#title").get_attribute("aria-invalid") is None  # filled in: no error
+    assert "INSZ-nummer" in phone.locator("#recipients-0-identifier-error").inner_text()
+    assert phone.locator("#recipients-1-type").get_attribute("aria-invalid") == "true"
+    assert phone.locator("#patient_inss").get_attribute("aria-invalid") == "true"
+    assert phone.locator("#free_text").get_attribute("aria-invalid") is None  # no error there
     # The summary's first link leads the focus to the first field in error.
     first = summary.locator("a").first
     assert first.inner_text().startswith("Ontvanger 1:")
@@ -366,8 +367,7 @@ def test_annexes_open_in_the_preview_frame(desktop, site):
     show_text = desktop.locator("section.annexes li:has-text('nota.txt') a.show-annex")
     href = show_text.get_attribute("href")
     with desktop.expect_response(lambda response: response.url.endswith(href)) as answer:
-        show_text.focus()  # by keyboard, as a screen-reader user would
-        desktop.keyboard.press("Enter")
+        click_settled(desktop, show_text)
     assert answer.value.headers["content-security-policy"].startswith("sandbox")
     desktop.frame("preview").wait_for_url(f"**{href}")
     assert "Wonde droog" in desktop.frame("preview").content()
