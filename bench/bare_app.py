@@ -1,28 +1,39 @@
-"""The throughput ceiling: a bare Flask handler that returns the inbox JSON, nothing else.
+"""The throughput ceiling: a bare Flask view that makes the app's one upstream call.
 
-Served by the same gunicorn with the same gunicorn.conf.py as the app
-(`bench.bare_app:app`). `BENCH_BARE_JSON` names a file holding the exact body
-the app answered for the same request, so both servers send the same bytes.
+`GET /api/v1/messages` asks the sandbox eHealthBox (`BENCH_UPSTREAM`, the same
+separate server the app calls) for the first page (25) of the inbox, over a
+pooled keep-alive connection from the app's own outgoing session
+(`ehbox_webapp.ehealth.http.build_session`), with an eHealthBox token
+(`BENCH_UPSTREAM_TOKEN`), and writes the answer again as JSON: the least any
+Flask view in front of eHealthBox does. Served by the same gunicorn with the
+same gunicorn.conf.py as the app (`bench.bare_app:app`).
 """
 
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
-from flask import Flask, Response
+from flask import Flask, Response, jsonify
+
+from ehbox_webapp.ehealth.http import build_session
+
+from .harness import BENCH_AGENT, BENCH_FROM
 
 app = Flask(__name__)
-BODY = (
-    Path(os.environ["BENCH_BARE_JSON"]).read_bytes()
-    if "BENCH_BARE_JSON" in os.environ
-    else b'{"messages": []}'
-)
+UPSTREAM = os.environ.get("BENCH_UPSTREAM", "").rstrip("/")
+HEADERS = {
+    "Authorization": f"Bearer {os.environ.get('BENCH_UPSTREAM_TOKEN', '')}",
+    "Accept": "application/json",
+}
+PAGE = {"source": "INBOX", "startIndex": "1", "endIndex": "25"}
+session = build_session(BENCH_AGENT, BENCH_FROM, timeout=30, pool_size=16)
 
 
 @app.get("/api/v1/messages")
 def messages() -> Response:
-    return Response(BODY, mimetype="application/json")
+    answer = session.get(f"{UPSTREAM}/messages", params=PAGE, headers=HEADERS)
+    answer.raise_for_status()
+    return jsonify(answer.json())
 
 
 @app.get("/healthz")

@@ -10,11 +10,11 @@ from typing import Any
 
 import requests
 
-from .harness import Server
+from .harness import EHEALTHBOX_API, Server
 from .identity import DirectTokens, browser, public_client_token
 
 TOKEN_REUSE_SECONDS = 200  # sandbox access tokens live 300 s; the app's margin is 30 s
-EHBOX_API = "/sandbox/ehealthbox/v1"
+EHBOX_API = EHEALTHBOX_API
 
 
 class CallFailed(RuntimeError):
@@ -26,12 +26,22 @@ class Bench:
     server: Server
     instance: Path
     samples: int = 200
+    upstream: Server | None = None  # the eHealthBox's own server, when not the app's
     _direct: DirectTokens | None = None
     _bearers: dict[str, tuple[str, float]] = field(default_factory=dict)
 
     @property
     def url(self) -> str:
         return self.server.url
+
+    @property
+    def ehealthbox_server(self) -> Server:
+        """The server that answers the eHealthBox calls (the app's and the direct ones)."""
+        return self.upstream or self.server
+
+    @property
+    def ehealthbox_url(self) -> str:
+        return self.ehealthbox_server.url
 
     @property
     def direct(self) -> DirectTokens:

@@ -8,19 +8,18 @@ INSTANCE_PATH and, with several workers, REDIS_URL).
 from __future__ import annotations
 
 import os
-import shutil
-import socket
 import subprocess
-import sys
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
 import requests
 
+from ehbox_webapp.sandbox.loopback import free_port, start_gunicorn, start_redis, wait_for
+
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_AGENT = "ehbox-bench/0.1.0"
+EHEALTHBOX_API = "/sandbox/ehealthbox/v1"
 BENCH_FROM = "bench@example.org"
 # Settings the bench decides; never inherited from the caller's environment.
 CONTROLLED = frozenset(
@@ -34,29 +33,9 @@ CONTROLLED = frozenset(
         "ETEE_KEYSTORE",
         "PUBLIC_URL",
         "BENCH_EHEALTH_LATENCY_MS",
+        "EHBOX_API_URL",
     }
 )
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_for(url: str, seconds: float = 60, process: subprocess.Popen | None = None) -> None:
-    """Wait until `url` answers 200 (and fail early if `process` died)."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process is not None and process.poll() is not None:
-            raise RuntimeError(f"the server exited with {process.returncode} before {url} answered")
-        try:
-            if requests.get(url, timeout=2).status_code == 200:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"{url} did not come up within {seconds:.0f} s")
 
 
 def make_keystore(directory: Path) -> Path:
@@ -82,35 +61,8 @@ class Redis:
 
     @classmethod
     def start(cls, workdir: Path) -> Redis | None:
-        server = shutil.which("redis-server")
-        if server is None:
-            return None
-        port = free_port()
-        process = subprocess.Popen(  # noqa: S603 - our own command line
-            [
-                server,
-                "--port",
-                str(port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                str(workdir),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            with socket.socket() as s:
-                if s.connect_ex(("127.0.0.1", port)) == 0:
-                    return cls(f"redis://127.0.0.1:{port}/0", process)
-            time.sleep(0.05)
-        process.terminate()
-        return None
+        started = start_redis(workdir)
+        return cls(*started) if started else None
 
     def stop(self) -> None:
         self.process.terminate()
@@ -139,20 +91,18 @@ class Server:
         instance: Path | None = None,
         redis_url: str = "",
         ready_path: str = "/healthz",
+        port: int | None = None,
+        public_url: str | None = None,
         **extra_env: str,
     ) -> Server:
-        gunicorn = Path(sys.executable).with_name("gunicorn")
-        if not gunicorn.exists():
-            raise RuntimeError(
-                "gunicorn is not installed in this virtualenv (pip install -e '.[bench]')"
-            )
-        port = free_port()
+        """`port` (default: a free one); `public_url` when it is not the server's own URL."""
+        port = port or free_port()
         url = f"http://127.0.0.1:{port}"
         inherited = {k: v for k, v in os.environ.items() if k not in CONTROLLED}
         env = {
             **inherited,
             "EHBOX_ENV": "sandbox",
-            "PUBLIC_URL": url,
+            "PUBLIC_URL": public_url or url,
             "PORT": str(port),
             "WEB_CONCURRENCY": str(workers),
             "LOG_FORMAT": "json",
@@ -167,13 +117,11 @@ class Server:
             env["REDIS_URL"] = redis_url
         log_path = workdir / f"gunicorn-{name}.log"
         log = open(log_path, "wb")  # noqa: SIM115 - closed in stop()
-        process = subprocess.Popen(  # noqa: S603 - our own command line
-            [str(gunicorn), "--config", "gunicorn.conf.py", "--bind", f"127.0.0.1:{port}", target],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=log,
-        )
+        try:
+            process = start_gunicorn(target, port, env, cwd=ROOT, log=log)
+        except FileNotFoundError as exc:
+            log.close()
+            raise RuntimeError(f"{exc} (pip install -e '.[bench]')") from None
         server = cls(url=url, process=process, log_path=log_path, env=env, _log=log)
         try:
             wait_for(url + ready_path, process=process)
@@ -216,3 +164,51 @@ class Server:
             if ppid == self.process.pid:
                 pids.append(int(entry.name))
         return sorted(pids)
+
+
+def start_pair(
+    workdir: Path,
+    name: str,
+    *,
+    workers: int = 1,
+    keystore: Path,
+    instance: Path,
+    redis_url: str = "",
+    upstream_env: dict[str, str] | None = None,
+) -> tuple[Server, Server]:
+    """(eHealthBox, app): the sandbox in a server of its own, the app calling it over HTTP.
+
+    As eHealth runs elsewhere than the app, the app's eHealthBox calls (EHBOX_API_URL)
+    go to another gunicorn serving the same instance folder. That server's public URL
+    is the app's, so the app's own (embedded) realm issues the tokens it accepts; the
+    app's embedded eHealthBox is not used.
+    """
+    app_port = free_port()
+    app_url = f"http://127.0.0.1:{app_port}"
+    upstream = Server.start(
+        "bench.wsgi:app",
+        workdir,
+        f"{name}-ehealthbox",
+        workers=workers,
+        keystore=keystore,
+        instance=instance,
+        redis_url=redis_url,
+        public_url=app_url,
+        **(upstream_env or {}),
+    )
+    try:
+        app = Server.start(
+            "bench.wsgi:app",
+            workdir,
+            name,
+            workers=workers,
+            keystore=keystore,
+            instance=instance,
+            redis_url=redis_url,
+            port=app_port,
+            EHBOX_API_URL=upstream.url + EHEALTHBOX_API,
+        )
+    except BaseException:
+        upstream.stop()
+        raise
+    return upstream, app

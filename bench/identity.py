@@ -1,7 +1,7 @@
 """Who the load generator is: a Bearer token, a logged-in browser, a direct sandbox token.
 
 - `public_client_token`: the public PKCE client's login, step by step, as
-  static/public-client.js does it (and tests/test_api.py's `public_client_token`).
+  static/public-client.js does it (ehbox_webapp/sandbox/loopback.py, as the tests do).
 - `browser_login`: the web login through the sandbox login page (session cookie).
 - `DirectTokens`: tokens for the sandbox eHealthBox itself (aud=sandbox-ehealthbox),
   minted with the sandbox realm key in the instance folder (as tests/ehbox_fixtures.py).
@@ -9,47 +9,20 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import re
-import secrets
 import time
 import uuid
 from dataclasses import dataclass
-from html import unescape
-from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any
-from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
+from urllib.parse import urljoin
 
 import requests
+
+from ehbox_webapp.sandbox import loopback
+from ehbox_webapp.sandbox.loopback import page_forms
 
 from .harness import BENCH_AGENT, BENCH_FROM
 
 EHBOX_AUDIENCE = "sandbox-ehealthbox"
-
-
-class _Forms(HTMLParser):
-    """The forms of a page: action, method and the values of their inputs."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.forms: list[dict[str, Any]] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        values = dict(attrs)
-        if tag == "form":
-            self.forms.append({"action": values.get("action") or "", "fields": {}})
-        elif tag == "input" and self.forms and values.get("name"):
-            kind = values.get("type")
-            if kind not in ("radio", "checkbox", "submit") or "checked" in values:
-                self.forms[-1]["fields"][values["name"]] = values.get("value") or ""
-
-
-def page_forms(html: str) -> list[dict[str, Any]]:
-    parser = _Forms()
-    parser.feed(html)
-    return parser.forms
 
 
 def browser() -> requests.Session:
@@ -62,52 +35,7 @@ def browser() -> requests.Session:
 def public_client_token(base: str, persona: str) -> str:
     """Log `persona` in as the public client; return its access token (for /api/v1)."""
     with browser() as http:
-        page = http.get(f"{base}/public-client/", timeout=30)
-        page.raise_for_status()
-        cfg = {k: unescape(v) for k, v in re.findall(r'data-([a-z-]+)="([^"]*)"', page.text)}
-        verifier = secrets.token_urlsafe(48)
-        challenge = (
-            base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
-            .rstrip(b"=")
-            .decode()
-        )
-        state = secrets.token_urlsafe(16)
-        query = urlencode(
-            {
-                "client_id": cfg["client-id"],
-                "redirect_uri": cfg["redirect-uri"],
-                "response_type": "code",
-                "scope": cfg["scope"],
-                "state": state,
-                "nonce": secrets.token_urlsafe(16),
-                "code_challenge": challenge,
-                "code_challenge_method": "S256",
-            }
-        )
-        login = http.get(f"{cfg['authorization-endpoint']}?{query}", timeout=30)
-        form = page_forms(login.text)[0]
-        answer = http.post(
-            urljoin(login.url, form["action"]),
-            data={**form["fields"], "username": persona},
-            allow_redirects=False,
-            timeout=30,
-        )
-        params = parse_qs(urlsplit(answer.headers["Location"]).query)
-        if params.get("state") != [state]:
-            raise RuntimeError("the public client login came back with another state")
-        tokens = http.post(
-            cfg["token-endpoint"],
-            data={
-                "grant_type": "authorization_code",
-                "client_id": cfg["client-id"],
-                "code": params["code"][0],
-                "redirect_uri": cfg["redirect-uri"],
-                "code_verifier": verifier,
-            },
-            timeout=30,
-        )
-        tokens.raise_for_status()
-        return str(tokens.json()["access_token"])
+        return loopback.public_client_token(http, base, persona)
 
 
 @dataclass

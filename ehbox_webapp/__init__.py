@@ -21,6 +21,9 @@ ROOT = Path(__file__).resolve().parent.parent
 __all__ = ["ConfigError", "Settings", "create_app"]
 
 
+FORM_ALLOWANCE = 256 * 1024
+
+
 def create_app(
     test_config: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
 ) -> Flask:
@@ -49,6 +52,7 @@ def create_app(
     register_errorhandlers(app)
     register_commands(app)
     register_sandbox(app, settings)
+    register_proxies(app, settings)
     return app
 
 
@@ -68,7 +72,9 @@ def register_config(app: Flask, settings: Settings, test_config: Mapping[str, An
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=not settings.is_sandbox,
-        MAX_CONTENT_LENGTH=settings.max_upload_bytes,
+        # The message limit is checked on the message itself; the request may hold a little
+        # more (form fields, multipart framing) so that a message just under it goes through.
+        MAX_CONTENT_LENGTH=settings.max_upload_bytes + FORM_ALLOWANCE,
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
         PREFERRED_URL_SCHEME="http" if settings.is_sandbox else "https",
     )
@@ -108,11 +114,13 @@ def register_i18n(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    from .web import security
+    from .web import caching, limits, security
     from .web.extensions import csrf
 
     csrf.init_app(app)
     security.init_app(app)
+    limits.init_app(app)
+    caching.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:
@@ -168,7 +176,11 @@ def register_sandbox(app: Flask, settings: Settings) -> None:
             m2m_client_id=settings.iam_m2m_client_id,
             ehbox_audience=settings.ehbox_audience,
             backchannel_logout_uri=f"{public}/auth/backchannel-logout",
+            web_client_auth=settings.iam_client_auth,
+            web_client_secret=settings.iam_client_secret,
             max_message_bytes=settings.sandbox_max_message_bytes,
+            access_token_seconds=settings.sandbox_access_token_seconds,
+            refresh_token_seconds=settings.sandbox_refresh_token_seconds,
             organisation_keystore=(settings.keystore_path(ROOT), settings.etee_keystore_password),
             persona_keystores_export=settings.personal_keystores_path(
                 ROOT, Path(app.instance_path)
@@ -178,3 +190,17 @@ def register_sandbox(app: Flask, settings: Settings) -> None:
     )
     app.extensions["sandbox_app"] = sandbox
     app.wsgi_app = DispatcherMiddleware(app.wsgi_app, {SANDBOX_MOUNT: sandbox})
+
+
+def register_proxies(app: Flask, settings: Settings) -> None:
+    """Behind `TRUSTED_PROXIES` proxies, the client's address, scheme and host are the user's.
+
+    Outermost, so the sandbox sees them too. Redirect URIs still come from `PUBLIC_URL`,
+    never from a forwarded header.
+    """
+    if not settings.trusted_proxies:
+        return
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    n = settings.trusted_proxies
+    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)

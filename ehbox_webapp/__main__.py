@@ -13,6 +13,7 @@ import click
 from dotenv import load_dotenv
 
 from . import ROOT
+from .cli import plain_logs
 from .cli.acceptance import acceptance_command
 from .cli.doctor import doctor_command
 from .cli.onboarding import onboarding_command
@@ -21,6 +22,7 @@ from .cli.onboarding import onboarding_command
 @click.group(help="ehbox-webapp commands that need no built app: doctor, onboarding, acceptance.")
 def main() -> None:
     """The command group."""
+    plain_logs()
 
 
 main.add_command(doctor_command)

@@ -28,6 +28,12 @@ ETEE_JWKS_BASE = {
     "production": "https://api.ehealth.fgov.be/etee/v1/pubKeys/cacerts/jwks",
 }
 
+# The eHealthBox's message limit, attachments included (CONFIRMED; docs/ehealth-platform.md).
+PLATFORM_MAX_MESSAGE_MB = 10
+# How the confidential web client authenticates at the healthcare realm: UNKNOWN for
+# I.AM Connect (docs/ehealth-platform.md §1.3), so a setting. M2M is private_key_jwt (CONFIRMED).
+CLIENT_AUTH_METHODS = ("private_key_jwt", "client_secret_basic", "client_secret_post")
+SANDBOX_CLIENT_SECRET = "sandbox-web-client-secret"  # noqa: S105 - the sandbox's registration
 SANDBOX_MOUNT = "/sandbox"
 SANDBOX_EHBOX_AUDIENCE = "sandbox-ehealthbox"
 SANDBOX_CLIENT_ID = "ehbox-webapp"
@@ -66,6 +72,8 @@ class Settings:
     iam_public_client_id: str = SANDBOX_PUBLIC_CLIENT_ID
     iam_m2m_client_id: str = ""
     iam_scopes: str = "openid ehbox"
+    iam_client_auth: str = "private_key_jwt"
+    iam_client_secret: str = field(default="", repr=False)
     etee_keystore: str = SANDBOX_KEYSTORE
     etee_keystore_password: str = SANDBOX_KEYSTORE_PASSWORD
     etee_key_alias: str = "authentication"
@@ -85,14 +93,20 @@ class Settings:
     ehealth_user_agent: str = "ehbox-webapp/0.1.0"
     ehealth_from: str = ""
     http_timeout: float = 15.0
-    max_upload_bytes: int = 25 * 1024 * 1024
-    sandbox_max_message_bytes: int = 20 * 1024 * 1024
+    max_upload_bytes: int = PLATFORM_MAX_MESSAGE_MB * 1024 * 1024
+    sandbox_max_message_bytes: int = PLATFORM_MAX_MESSAGE_MB * 1024 * 1024
     sandbox_public_redirect_uris: tuple[str, ...] = ()
     api_allowed_clients: tuple[str, ...] = ()
     cors_origins: tuple[str, ...] = ()
     redis_url: str = ""
     log_format: str = "json"
     onboarding_page: bool = True
+    trusted_proxies: int = 0
+    rate_limit_login: str = "20/minute"
+    rate_limit_send: str = "30/minute"
+    rate_limit_actions: str = "120/minute"
+    sandbox_access_token_seconds: int = 300
+    sandbox_refresh_token_seconds: int = 1800
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -201,6 +215,18 @@ class Settings:
         if not identifier.isdigit():
             raise ConfigError("ETEE_IDENTIFIER", f"digits only, not {identifier!r}")
 
+        client_auth = get("IAM_CLIENT_AUTH", "private_key_jwt").lower()
+        if client_auth not in CLIENT_AUTH_METHODS:
+            raise ConfigError(
+                "IAM_CLIENT_AUTH", f"one of {', '.join(CLIENT_AUTH_METHODS)}, not {client_auth!r}"
+            )
+        client_secret = get("IAM_CLIENT_SECRET", SANDBOX_CLIENT_SECRET if sandbox else "")
+        if client_auth != "private_key_jwt" and not client_secret:
+            raise ConfigError(
+                "IAM_CLIENT_SECRET",
+                f"the client secret eHealth issued (IAM_CLIENT_AUTH={client_auth})",
+            )
+
         ehbox_api_url = _url(
             "EHBOX_API_URL", setting("EHBOX_API_URL", "the base URL of the eHealthBox REST API")
         )
@@ -212,11 +238,14 @@ class Settings:
         if not 0 < http_timeout <= 300:
             raise ConfigError("HTTP_TIMEOUT", "a number of seconds between 0 and 300")
 
-        def megabytes(name: str, default: str) -> int:
+        def whole(name: str, default: str, low: int, high: int, what: str) -> int:
             value = get(name, default)
-            if not value.isdigit() or not 1 <= int(value) <= 1024:
-                raise ConfigError(name, f"a whole number of megabytes (1-1024), not {value!r}")
-            return int(value) * 1024 * 1024
+            if not value.isdigit() or not low <= int(value) <= high:
+                raise ConfigError(name, f"{what} ({low}-{high}), not {value!r}")
+            return int(value)
+
+        def megabytes(name: str, default: str) -> int:
+            return whole(name, default, 1, 1024, "a whole number of megabytes") * 1024 * 1024
 
         client_id = setting(
             "IAM_CLIENT_ID", "the client id eHealth registered for this app in the healthcare realm"
@@ -250,6 +279,13 @@ class Settings:
         if onboarding_page not in ("on", "off"):
             raise ConfigError("ONBOARDING_PAGE", f"on or off, not {onboarding_page!r}")
 
+        access_seconds = whole(
+            "SANDBOX_ACCESS_TOKEN_SECONDS", "300", 31, 86400, "a number of seconds"
+        )
+        refresh_seconds = whole(
+            "SANDBOX_REFRESH_TOKEN_SECONDS", "1800", access_seconds, 86400, "a number of seconds"
+        )
+
         return cls(
             env=env,
             public_url=public_url,
@@ -260,6 +296,8 @@ class Settings:
             iam_public_client_id=public_client_id,
             iam_m2m_client_id=get("IAM_M2M_CLIENT_ID", defaults.get("IAM_M2M_CLIENT_ID", "")),
             iam_scopes=get("IAM_SCOPES", "openid ehbox"),
+            iam_client_auth=client_auth,
+            iam_client_secret=client_secret,
             etee_keystore=setting(
                 "ETEE_KEYSTORE", "the path of the eHealth PKCS#12 keystore (.p12 or .acc-p12)"
             ),
@@ -290,15 +328,43 @@ class Settings:
                 "EHEALTH_FROM", "an operational contact e-mail address, sent as the From header"
             ),
             http_timeout=http_timeout,
-            max_upload_bytes=megabytes("MAX_UPLOAD_MB", "25"),
-            sandbox_max_message_bytes=megabytes("SANDBOX_MAX_MESSAGE_MB", "20"),
+            max_upload_bytes=megabytes("MAX_UPLOAD_MB", str(PLATFORM_MAX_MESSAGE_MB)),
+            sandbox_max_message_bytes=megabytes(
+                "SANDBOX_MAX_MESSAGE_MB", str(PLATFORM_MAX_MESSAGE_MB)
+            ),
             sandbox_public_redirect_uris=extra_redirects,
             api_allowed_clients=allowed,
             cors_origins=origins,
             redis_url=redis_url,
             log_format=log_format,
             onboarding_page=onboarding_page == "on",
+            trusted_proxies=whole(
+                "TRUSTED_PROXIES", "0", 0, 10, "the number of proxies in front of the app"
+            ),
+            rate_limit_login=_rate("RATE_LIMIT_LOGIN", get("RATE_LIMIT_LOGIN", "20/minute")),
+            rate_limit_send=_rate("RATE_LIMIT_SEND", get("RATE_LIMIT_SEND", "30/minute")),
+            rate_limit_actions=_rate("RATE_LIMIT_ACTIONS", get("RATE_LIMIT_ACTIONS", "120/minute")),
+            sandbox_access_token_seconds=access_seconds,
+            sandbox_refresh_token_seconds=refresh_seconds,
         )
+
+    def setting_for(self, url: str) -> str:
+        """The setting that decides where `url` points, to name in a message.
+
+        In the sandbox the realms and the eHealthBox are served by the app, so their
+        default URLs follow PUBLIC_URL (and PORT): that is the setting to name then.
+        """
+        sandbox = f"{self.public_url}{SANDBOX_MOUNT}"
+        bases = (  # (URL, its setting, its sandbox default)
+            (self.iam_m2m_issuer, "IAM_M2M_ISSUER", f"{sandbox}/auth/realms/M2M"),
+            (self.iam_issuer, "IAM_ISSUER", f"{sandbox}/auth/realms/healthcare"),
+            (self.ehbox_api_url, "EHBOX_API_URL", f"{sandbox}/ehealthbox/v1"),
+            (self.etee_jwks_base, "ETEE_JWKS_BASE", f"{sandbox}{SANDBOX_ETEE_JWKS_PATH}"),
+        )
+        for base, name, default in bases:
+            if base and (url == base or url.startswith((base + "/", base + "?"))):
+                return "PUBLIC_URL" if self.is_sandbox and base == default else name
+        return "PUBLIC_URL"
 
     def keystore_path(self, root: Path) -> Path:
         path = Path(self.etee_keystore)
@@ -318,6 +384,19 @@ class Settings:
         if unknown:
             raise TypeError(f"unknown settings: {sorted(unknown)}")
         return replace(self, **changes)
+
+
+def _rate(variable: str, value: str) -> str:
+    """A rate limit as Flask-Limiter writes it: `20/minute`, `100 per hour;5/second`."""
+    from limits import parse_many
+
+    try:
+        parse_many(value)
+    except ValueError:
+        raise ConfigError(
+            variable, f"a rate such as 20/minute or 100 per hour;5/second, not {value!r}"
+        ) from None
+    return value
 
 
 def _url(variable: str, value: str) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import sys
 import time
 
 _QUERY = re.compile(r"\?[^\s\"']*")
@@ -80,3 +81,19 @@ def install(level: int = logging.INFO, fmt: str = "json") -> None:
     werkzeug.setLevel(logging.WARNING)
     if not any(isinstance(f, RedactingFilter) for f in werkzeug.filters):
         werkzeug.addFilter(RedactingFilter())
+
+
+def install_cli(level: int = logging.ERROR) -> None:
+    """The commands' logging: plain text on stderr, errors only (a command words its own
+    warnings and failures).
+
+    JSON lines are for the server's log collector; in a terminal they would land in the
+    middle of a command's own output.
+    """
+    install(level, "text")
+    root = logging.getLogger()
+    root.setLevel(level)
+    for handler in root.handlers:
+        if type(handler) is logging.StreamHandler:  # ours, not a file's or a test's
+            handler.setStream(sys.stderr)
+            handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))

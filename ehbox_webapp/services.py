@@ -89,6 +89,8 @@ class Services:
             identity=identity,
             timeout=settings.http_timeout,
             jwks=jwks,
+            client_auth=settings.iam_client_auth,
+            client_secret=settings.iam_client_secret,
         )
         m2m = None
         if settings.iam_m2m_client_id:
@@ -135,6 +137,7 @@ class Services:
             token_provider,
             session=self.http,
             timeout=self.settings.http_timeout,
+            max_message_bytes=self.settings.max_upload_bytes,
         )
 
 

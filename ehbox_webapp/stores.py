@@ -11,6 +11,9 @@ import threading
 import time
 from typing import Protocol
 
+SESSION_PREFIX = "session:"  # the web sessions' records: SESSION_PREFIX + session id
+SESSION_TTL = 8 * 3600
+
 
 class SessionStore(Protocol):
     """Where sessions and one-time values live; keys are opaque strings."""
@@ -23,9 +26,6 @@ class SessionStore(Protocol):
 
     def add(self, key: str, value: dict, ttl: int) -> bool:
         """Store only if absent; True when stored (idempotency keys, replay checks)."""
-
-    def incr(self, key: str, ttl: int) -> int:
-        """Add one to a counter that expires `ttl` seconds after its first use (rate limits)."""
 
     def ping(self) -> bool:
         """True when the store answers (readiness)."""
@@ -98,15 +98,6 @@ class MemoryStore:
         for key in [k for k, (exp, _) in self._data.items() if exp <= now]:
             del self._data[key]
 
-    def incr(self, key: str, ttl: int) -> int:
-        with self._lock:
-            now = time.monotonic()
-            value = self._live(key, now)
-            count = (value or {}).get("n", 0) + 1
-            expires = self._data[key][0] if value is not None else now + ttl
-            self._data[key] = (expires, {"n": count})
-            return count
-
     def ping(self) -> bool:
         return True
 
@@ -147,12 +138,6 @@ class RedisStore:
 
     def add(self, key: str, value: dict, ttl: int) -> bool:
         return bool(self._redis.set(self._k(key), json.dumps(value), ex=max(1, int(ttl)), nx=True))
-
-    def incr(self, key: str, ttl: int) -> int:
-        pipe = self._redis.pipeline()
-        pipe.incr(self._k(key))
-        pipe.expire(self._k(key), max(1, int(ttl)), nx=True)
-        return int(pipe.execute()[0])
 
     def ping(self) -> bool:
         try:

@@ -28,6 +28,7 @@ from typing import Any
 
 import pytest
 from conftest import LiveApp, sandbox_environ
+from npm_tools import npm_installed
 from werkzeug.serving import make_server
 
 from ehbox_webapp import create_app
@@ -39,7 +40,6 @@ PUBLIC_CLIENT_ID = SANDBOX_PUBLIC_CLIENT_ID  # the app's IAM_PUBLIC_CLIENT_ID, l
 M2M_CLIENT_ID = "cbe-0899999949"
 EHBOX_AUDIENCE = "ehbox-api"
 START_TIMEOUT = 20.0
-NPM_CI_TIMEOUT = 600
 
 
 @dataclass
@@ -95,23 +95,7 @@ def node_executable() -> str:
     node = shutil.which("node")
     if node is None:
         pytest.skip("node is not installed: the oidc-provider interop tests need Node.js >= 20.19")
-    if not (SERVER_DIR / "node_modules" / "oidc-provider" / "package.json").is_file():
-        npm = shutil.which("npm")
-        if npm is None:
-            pytest.skip(
-                f"{SERVER_DIR / 'node_modules'} is missing and npm is not installed "
-                "to create it (run `npm ci` in tests/oidc_provider)"
-            )
-        result = subprocess.run(
-            [npm, "ci", "--no-audit", "--no-fund"],
-            cwd=SERVER_DIR,  # noqa: S603 - npm from PATH, fixed arguments
-            capture_output=True,
-            text=True,
-            timeout=NPM_CI_TIMEOUT,
-            check=False,
-        )
-        if result.returncode != 0:
-            pytest.fail(f"npm ci in {SERVER_DIR} failed:\n{result.stdout}\n{result.stderr}")
+    npm_installed(SERVER_DIR, "oidc-provider")
     return node
 
 

@@ -248,7 +248,9 @@ def test_an_unreachable_realm_fails_the_token_skips_the_rest_and_still_reports(
     assert result.exit_code == 1, result.output
     assert "Traceback" not in result.output
     assert re.search(r"^\[FAIL\] IAM-1 .*I\.AM Connect is unreachable", result.output, re.M)
-    assert "start it with `make run`" in result.stderr
+    # Where it looked, and the setting that decides it.
+    assert f"hint: I.AM Connect was looked for at {url}/sandbox/auth/realms/" in result.stderr
+    assert f"set by PUBLIC_URL={url}: is the app serving there? `make run`" in result.stderr
     got = verdicts(report)
     assert got["IAM-1"] == "failed" and report["summary"]["skipped"] == len(SCENARIO_IDS) - 1
     assert report["requests"][0]["status"] is None  # recorded, with no answer

@@ -7,75 +7,32 @@ does it: PKCE in the "browser", the token kept by the caller, then /api/v1 with
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import re
-import secrets
 import time
 import uuid
-from html import unescape
-from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 import requests
-from conftest import Browser, page_forms
+from conftest import Browser
 from cryptography.hazmat.primitives.asymmetric import rsa
 from joserfc import jwt
 from joserfc.jwk import RSAKey
 from openapi_check import OpenApiChecker
 
+from ehbox_webapp.sandbox import loopback
 from ehbox_webapp.web.api.openapi import openapi_document
 
 BRAM = {"type": "INSS", "id": "79031545695", "quality": "NURSE"}
 HEADERS = {"Accept": "application/json"}
 
 
-def public_client_token(live, persona: str = "dr-alice") -> str:
-    """Log in as the public client: what the page's JavaScript does, step by step."""
+def public_client_token(live, persona: str = "dr-alice", *, full: bool = False):
+    """Log in as the public client: what the page's JavaScript does, step by step.
+
+    The access token, or with `full` the whole token response.
+    """
     with Browser(live) as browser:
-        page = browser.get(browser.url("/public-client/"))
-        cfg = {k: unescape(v) for k, v in re.findall(r'data-([a-z-]+)="([^"]*)"', page.text)}
-        verifier = secrets.token_urlsafe(48)
-        challenge = (
-            base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
-            .rstrip(b"=")
-            .decode()
-        )
-        state, nonce = secrets.token_urlsafe(16), secrets.token_urlsafe(16)
-        query = urlencode(
-            {
-                "client_id": cfg["client-id"],
-                "redirect_uri": cfg["redirect-uri"],
-                "response_type": "code",
-                "scope": cfg["scope"],
-                "state": state,
-                "nonce": nonce,
-                "code_challenge": challenge,
-                "code_challenge_method": "S256",
-            }
-        )
-        login = browser.get(f"{cfg['authorization-endpoint']}?{query}")
-        form = page_forms(login.text)[0]
-        answer = browser.post(
-            requests.compat.urljoin(login.url, form["action"]),
-            data={**form["fields"], "username": persona},
-            allow_redirects=False,
-        )
-        params = parse_qs(urlsplit(answer.headers["Location"]).query)
-        assert params["state"] == [state]
-        tokens = requests.post(
-            cfg["token-endpoint"],
-            data={
-                "grant_type": "authorization_code",
-                "client_id": cfg["client-id"],
-                "code": params["code"][0],
-                "redirect_uri": cfg["redirect-uri"],
-                "code_verifier": verifier,
-            },
-            timeout=10,
-        )
-        assert tokens.status_code == 200, tokens.text
-        return tokens.json()["access_token"]
+        tokens = loopback.public_client_login(browser, live.url, persona)
+        return tokens if full else tokens["access_token"]
 
 
 @pytest.fixture
@@ -376,3 +333,29 @@ def test_concurrent_first_calls_make_one_token_exchange(live_app, monkeypatch):
     for thread in threads:
         thread.join(10)
     assert len(calls) == 1 and len(set(results)) == 1 and len(results) == 4
+
+
+def test_a_token_whose_realm_session_ended_is_the_callers_401_not_an_outage(live_app):
+    """Logged out at I.AM Connect: the exchange is refused, and the API says 401, not 502."""
+    tokens = public_client_token(live_app, full=True)
+    realm = live_app.sandbox("/auth/realms/healthcare/protocol/openid-connect/logout")
+    ended = requests.get(realm, params={"id_token_hint": tokens["id_token"]}, timeout=10)
+    assert ended.status_code == 200
+    answer = requests.get(
+        f"{live_app.url}/api/v1/box",
+        headers={**HEADERS, "Authorization": f"Bearer {tokens['access_token']}"},
+        timeout=10,
+    )
+    assert answer.status_code == 401, answer.text
+    assert answer.headers["WWW-Authenticate"].startswith('Bearer error="invalid_token"')
+    assert answer.headers["Content-Type"].startswith("application/problem+json")
+    assert "Log in again" in answer.json()["detail"]
+
+
+def test_a_read_checked_once_is_not_a_pass_for_other_parameters(alice):
+    # Valid reads are remembered (checking them again costs as much as the call); the
+    # same path with other parameters is checked afresh.
+    for _ in range(2):
+        assert alice("GET", "/messages?folder=INBOX&pageSize=5").status_code == 200
+    assert alice("GET", "/messages?folder=INBOX&pageSize=0").status_code == 400
+    assert alice("GET", "/messages?folder=INBOX&pageSize=5&page=x").status_code == 400

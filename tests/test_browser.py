@@ -7,8 +7,15 @@ import re
 from browser_fixtures import login_in_browser
 
 
-def test_web_login_shows_who_is_logged_in_and_logs_out(page, live_app):
+def test_web_login_lands_on_the_inbox_with_its_unread_count_and_logs_out(page, live_app):
     login_in_browser(page, live_app, "dr-alice")
+    assert page.url == f"{live_app.url}/box/INBOX"
+    assert page.locator("h1").inner_text() == "Inbox"
+    unread = page.locator("nav.folders .counts[data-folder=INBOX] .unread-count").inner_text()
+    assert int(unread) > 0
+    assert page.title().startswith(f"({unread}) Inbox")  # seen in the tab, among other tabs
+    assert page.locator("header .unread-count").text_content() == f"{unread} unread"
+    page.goto(f"{live_app.url}/")  # who is logged in: the home page
     assert page.locator("h1").inner_text() == "Welcome, Alice Peeters"
     assert page.locator(".ssin").inner_text() == "•••••••••90"
     page.click("header button:has-text('Log out')")

@@ -138,3 +138,130 @@ def test_an_end_to_end_encrypted_message_in_the_browser(chromium, live_app, tmp_
     finally:
         page.screenshot(path=str(_shot("bram_encrypted")), full_page=True)
         bram.close()
+
+
+def test_a_draft_is_saved_listed_reopened_and_sent_once(page, live_app):
+    from ehbox_fixtures import sandbox_of
+
+    login_in_browser(page, live_app, "dr-alice")
+    start_message_to_bram(page, live_app, "Concept: controle na de ingreep")
+    page.fill("textarea[name='text']", "Graag controle over een week.")
+    page.check("input[name='is_important']")
+    page.click("form.compose [name='save_draft']")
+    page.locator(".flash", has_text="Draft saved.").wait_for()
+
+    page.click("header a:has-text('Drafts')")
+    page.locator("table.drafts").wait_for()
+    page.click("table.drafts td.title a:has-text('Concept: controle na de ingreep')")
+    assert page.input_value("input[name='recipients-0-identifier']") == "79031545695"
+    assert page.input_value("textarea[name='text']") == "Graag controle over een week."
+    assert page.is_checked("input[name='is_important']")
+    send_and_wait(page)
+    assert "Message sent." in page.locator(".flash").first.inner_text()
+
+    page.goto(f"{live_app.url}/box/drafts")
+    assert "Concept: controle na de ingreep" not in page.content()
+    titles = [m.title for m in sandbox_of(live_app).client("nurse-bram").iter_messages("INBOX")]
+    assert titles.count("Concept: controle na de ingreep") == 1
+    assert page.js_errors == []
+
+
+def test_typing_is_autosaved_and_leaving_unsaved_changes_asks_first(page, live_app):
+    login_in_browser(page, live_app, "dr-alice")
+    start_message_to_bram(page, live_app, "Automatisch bewaard in Chromium")
+    page.locator(".autosave-status", has_text="Draft saved.").wait_for()  # the script saved it
+    publication_id = page.input_value("input[name='publication_id']")
+    page.fill("input[name='title']", "Nog niet bewaard")
+    dialogs = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.type), dialog.dismiss()))
+    page.evaluate("document.querySelector('header a.brand').click()")
+    page.wait_for_timeout(500)
+    assert dialogs == ["beforeunload"]  # dismissed: the user stays on the page
+    page.locator(".autosave-status", has_text="Draft saved.").wait_for()  # then it is saved
+    page.goto(f"{live_app.url}/box/compose?draft={publication_id}")  # saved: no question
+    assert dialogs == ["beforeunload"]
+    assert page.input_value("input[name='recipients-0-identifier']") == "79031545695"
+    assert page.input_value("input[name='title']") == "Nog niet bewaard"
+    assert page.js_errors == []
+
+
+def test_ten_messages_are_selected_and_moved_to_the_bin_in_one_action(page, live_app):
+    login_in_browser(page, live_app, "dr-alice")
+    open_folder(page, live_app)
+    rows = page.locator("table.messages tbody tr")
+    ten = [rows.nth(i).get_attribute("data-message-id") for i in range(10)]
+    for message_id in ten:
+        page.check(f"#select-{message_id}")
+    page.click("form.selected button[value=move]")
+    page.locator(".flash", has_text="10 message(s) moved to Bin (received).").wait_for()
+    shown = page.locator("table.messages tbody tr").evaluate_all(
+        "rows => rows.map(r => r.dataset.messageId)"
+    )
+    assert not set(ten) & set(shown)
+    open_folder(page, live_app, "BININBOX")
+    in_bin = page.locator("table.messages tbody tr").evaluate_all(
+        "rows => rows.map(r => r.dataset.messageId)"
+    )
+    assert set(ten) <= set(in_bin)
+    assert page.js_errors == []
+
+
+def test_a_search_finds_a_message_on_page_3_and_says_how_far_it_looked(page, live_app):
+    from ehbox_fixtures import sandbox_of
+
+    client = sandbox_of(live_app).client("dr-alice")
+    wanted = client.list_messages("INBOX", 55, 55).messages[0]  # page 3 holds 51-75
+    total = client.list_messages("INBOX", 1, 1).total
+    login_in_browser(page, live_app, "dr-alice")
+    open_folder(page, live_app)
+    assert page.locator(f"tr[data-message-id='{wanted.message_id}']").count() == 0  # not page 1
+    page.fill("#search-q", wanted.title)
+    page.click("form.search button[type=submit]")
+    page.locator(".search-extent").wait_for()
+    assert (
+        f"searched all {total} messages of this folder"
+        in page.locator(".search-extent").inner_text()
+    )
+    page.click(f"tr[data-message-id='{wanted.message_id}'] td.title a")
+    page.wait_for_url(f"**/box/INBOX/{wanted.message_id}")
+    assert page.js_errors == []
+
+
+def test_an_out_of_office_is_set_a_sender_sees_it_and_it_is_ended(chromium, live_app):
+    from datetime import date, timedelta
+
+    alice = chromium.new_context(viewport={"width": 1280, "height": 900})
+    page = alice.new_page()
+    login_in_browser(page, live_app, "dr-alice")
+    page.click("nav.folders a:has-text('Out of office')")
+    page.fill("input[name='start']", date.today().isoformat())
+    page.fill("input[name='end']", (date.today() + timedelta(days=5)).isoformat())
+    page.select_option("select[name='substitutes-0-type']", "INSS")
+    page.fill("input[name='substitutes-0-identifier']", "90010178911")
+    page.select_option("select[name='substitutes-0-quality']", "DOCTOR")
+    page.click("form.absence [name='add']")
+    page.locator(".flash", has_text="senders are told so").wait_for()
+    assert page.locator("ul.absences li").count() == 1
+
+    bram = chromium.new_context(viewport={"width": 1280, "height": 900})
+    other = bram.new_page()
+    try:
+        login_in_browser(other, live_app, "nurse-bram")
+        other.goto(f"{live_app.url}/box/compose")
+        other.select_option("select[name='recipients-0-type']", "INSS")
+        other.fill("input[name='recipients-0-identifier']", "85071212390")
+        other.select_option("select[name='recipients-0-quality']", "DOCTOR")
+        other.fill("input[name='title']", "Vraag tijdens de afwezigheid")
+        other.fill("textarea[name='text']", "Even iets.")
+        other.click("form.compose [name='send']")
+        other.locator(".form-problems", has_text="out of office").wait_for()
+        assert "90010178911" in other.locator(".substitutes").inner_text()  # the substitute
+
+        page.click("ul.absences button:has-text('End it')")
+        page.locator(".flash", has_text="The out-of-office is ended.").wait_for()
+        assert page.locator("ul.absences li").count() == 0
+        other.click("form.compose [name='send']")
+        other.locator(".flash", has_text="Message sent.").wait_for()
+    finally:
+        bram.close()
+        alice.close()

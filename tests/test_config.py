@@ -109,7 +109,7 @@ def test_env_example_lists_every_setting_with_an_explanation():
 
     root = Path(__file__).resolve().parent.parent
     source = (root / "ehbox_webapp" / "config.py").read_text()
-    read = set(re.findall(r'(?:get|setting|megabytes)\("([A-Z][A-Z0-9_]+)"', source))
+    read = set(re.findall(r'(?:get|setting|megabytes|whole)\(\s*"([A-Z][A-Z0-9_]+)"', source))
     example = (root / ".env.example").read_text().splitlines()
     listed = {}
     for i, line in enumerate(example):
@@ -122,3 +122,53 @@ def test_env_example_lists_every_setting_with_an_explanation():
             example[j] for j in range(i - 1, -1, -1) if not re.match(r"^[A-Z]", example[j])
         )
         assert above.startswith("# "), f"{name} has no explanation"
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("TRUSTED_PROXIES", "-1"),
+        ("TRUSTED_PROXIES", "yes"),
+        ("RATE_LIMIT_LOGIN", "twenty a minute"),
+        ("RATE_LIMIT_SEND", "30/fortnight"),
+        ("SANDBOX_ACCESS_TOKEN_SECONDS", "10"),  # inside the 30 s refresh margin
+        ("SANDBOX_REFRESH_TOKEN_SECONDS", "60"),  # shorter than the access token
+    ],
+)
+def test_operations_settings_are_checked(variable, value):
+    with pytest.raises(ConfigError) as caught:
+        Settings.from_env({variable: value})
+    assert caught.value.variable == variable
+
+
+def test_operations_settings_have_safe_defaults():
+    settings = Settings.from_env({})
+    assert settings.trusted_proxies == 0  # forwarded headers are not believed unless told
+    assert settings.rate_limit_login == "20/minute"
+    assert (settings.sandbox_access_token_seconds, settings.sandbox_refresh_token_seconds) == (
+        300,
+        1800,
+    )
+
+
+def test_make_run_installs_the_app_and_its_server_only(tmp_path):
+    """`make run` on a fresh machine: no test tools in the virtualenv a user runs."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    venv = tmp_path / "venv"
+
+    def planned(target: str) -> str:
+        result = subprocess.run(
+            ["make", "-n", target, f"VENV={venv}"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    run = planned("run")
+    assert "install --quiet -e '.[server]'" in run and ".[test]" not in run
+    assert "install --quiet -e '.[test]'" in planned("test")

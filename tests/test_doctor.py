@@ -317,3 +317,16 @@ def test_discovery_features():
     other = run({**full, "issuer": "https://elsewhere.example/realms/x"}).result
     assert other.status == FAIL and other.todo == "set IAM_ISSUER to it"
     assert run(full).skew is not None
+
+
+def test_against_an_app_on_another_port_the_doctor_names_public_url(live_app):
+    """`PORT=5088 make run` and a doctor without PORT: it says where it looked, not just
+    "start the app"."""
+    from ehbox_webapp.sandbox.loopback import free_port
+
+    elsewhere = f"http://127.0.0.1:{free_port()}"
+    result = invoke({**live_app.environ, "PUBLIC_URL": elsewhere})
+    assert result.exit_code == 1
+    line = next(x for x in result.output.splitlines() if " app: " in x)
+    assert line.startswith("FAIL") and f"{elsewhere}/healthz does not answer" in line
+    assert "nothing answers at PUBLIC_URL" in line and "PORT" in line

@@ -579,7 +579,7 @@ def test_the_organisation_sends_encrypted_to_alice_and_reads_encrypted_mail(
     saved = tmp_path / "saved" / summary.message_id
     meta = json.loads((saved / "message.json").read_text())
     assert (saved / meta["files"]["document"]).read_bytes() == answer.document.read_all()
-    assert meta["message"]["patient_inss"] == "56031412372"
+    assert meta["message"]["patientInss"] == "56031412372"
     as_json = json.loads(m2m(live, "get", summary.message_id, "--json").stdout)
     assert as_json["sealed"]["verdict"] == "valid"
     assert as_json["sealed"]["signer"]["identifier"] == ALICE.ssin
@@ -592,7 +592,7 @@ def test_the_organisation_sends_encrypted_to_alice_and_reads_encrypted_mail(
     folder = tmp_path / "polled" / summary.message_id
     meta = json.loads((folder / "message.json").read_text())
     assert (folder / meta["files"]["document"]).read_bytes() == answer.document.read_all()
-    assert meta["message"]["patient_inss"] == "56031412372"
+    assert meta["message"]["patientInss"] == "56031412372"
 
 
 def test_the_organisation_refuses_to_show_what_it_cannot_open(live, sb, services):

@@ -1,8 +1,10 @@
-"""Hardening: security headers, cookies, CSRF, rate limits, size limits, readiness."""
+"""Hardening: security headers, cookies, CSRF, proxies, rate limits, caching, size limits,
+readiness."""
 
 from __future__ import annotations
 
 import json
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
@@ -69,17 +71,132 @@ def test_forged_csrf_token_is_refused(browser):
     assert "Alice Peeters" in browser.get(browser.url("/")).text
 
 
-def test_login_route_is_rate_limited_with_a_clear_page(live_app):
+def test_login_route_is_rate_limited_with_a_login_page_of_its_own(live_app):
     with requests.Session() as session:
         statuses = [
             session.get(f"{live_app.url}/login", allow_redirects=False, timeout=10).status_code
-            for _ in range(22)
+            for _ in range(20)
         ]
-        assert statuses[:20] == [302] * 20
+        assert statuses == [302] * 20
         limited = session.get(f"{live_app.url}/login", allow_redirects=False, timeout=10)
     assert limited.status_code == 429
     assert int(limited.headers["Retry-After"]) > 0
-    assert "Too many requests" in limited.text
+    assert "Too many login attempts" in limited.text
+    assert "More than 20 logins were started from your network address" in limited.text
+    assert "sent twice" not in limited.text  # the send wording is for sends
+
+
+def test_behind_one_proxy_each_user_keeps_their_own_login_limit(make_live_app):
+    """A clinic behind nginx: every request comes from the proxy, X-Forwarded-For names who."""
+    live = make_live_app({"TRUSTED_PROXIES": "1", "RATE_LIMIT_LOGIN": "3/minute"})
+
+    def start_login(user_address: str) -> requests.Response:
+        return requests.get(
+            f"{live.url}/login",
+            headers={"X-Forwarded-For": user_address},
+            allow_redirects=False,
+            timeout=10,
+        )
+
+    assert [start_login("10.1.0.7").status_code for _ in range(3)] == [302] * 3
+    assert start_login("10.1.0.7").status_code == 429  # the first doctor used up hers
+    second = start_login("10.1.0.8")
+    assert second.status_code == 302  # the second doctor, same proxy, still logs in
+    # Redirect URIs come from PUBLIC_URL, never from a forwarded host.
+    forged = requests.get(
+        f"{live.url}/login",
+        headers={"X-Forwarded-For": "10.1.0.9", "X-Forwarded-Host": "evil.example"},
+        allow_redirects=False,
+        timeout=10,
+    )
+    query = parse_qs(urlsplit(forged.headers["Location"]).query)
+    assert query["redirect_uri"] == [f"{live.url}/auth/callback"]
+
+
+def test_without_trusted_proxies_a_forwarded_address_is_not_believed(make_live_app):
+    live = make_live_app({"RATE_LIMIT_LOGIN": "2/minute"})
+    statuses = [
+        requests.get(
+            f"{live.url}/login",
+            headers={"X-Forwarded-For": f"10.9.0.{i}"},  # anyone can send this header
+            allow_redirects=False,
+            timeout=10,
+        ).status_code
+        for i in range(3)
+    ]
+    assert statuses == [302, 302, 429]
+
+
+def test_behind_one_proxy_sends_count_per_user(make_live_app):
+    """Two users behind the same address: one reaching the send limit does not stop the other."""
+    from conftest import Browser
+
+    live = make_live_app({"TRUSTED_PROXIES": "1", "RATE_LIMIT_SEND": "2/minute"})
+
+    def send(browser: Browser, title: str) -> requests.Response:
+        message = {
+            "recipients": [{"type": "INSS", "id": "79031545695", "quality": "NURSE"}],
+            "title": title,
+            "text": "Per persoon geteld",
+        }
+        return browser.post(
+            browser.url("/api/v1/messages"),
+            headers={"Accept": "application/json", "X-CSRFToken": browser.csrf_token("/")},
+            files={"message": (None, json.dumps(message), "application/json")},
+        )
+
+    with Browser(live) as alice, Browser(live) as chloe:
+        for browser, persona in ((alice, "dr-alice"), (chloe, "dr-chloe")):
+            browser.headers["X-Forwarded-For"] = "10.2.0.1"  # one NAT address for the clinic
+            browser.login(persona)
+        assert [send(alice, f"Alice {i}").status_code for i in range(2)] == [201, 201]
+        limited = send(alice, "Alice 3")
+        assert limited.status_code == 429
+        assert limited.headers["Content-Type"].startswith("application/problem+json")
+        assert int(limited.headers["Retry-After"]) > 0
+        assert send(chloe, "Chloé 1").status_code == 201
+
+
+@pytest.mark.parametrize("path", ["/", "/box/", "/box/INBOX", "/box/compose", "/api/v1/box"])
+def test_pages_with_personal_data_are_never_stored_by_a_cache(browser, path):
+    browser.login("dr-alice")
+    response = browser.get(browser.url(path), headers={"Accept": "text/html"})
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "no-store"
+    assert "Cookie" in response.headers["Vary"]
+
+
+def test_a_message_page_and_a_redirect_are_never_stored_by_a_cache(browser):
+    browser.login("dr-alice")
+    headers = {"Accept": "application/json"}
+    newest = browser.get(browser.url("/api/v1/messages?pageSize=1"), headers=headers).json()
+    message_id = newest["messages"][0]["messageId"]
+    page = browser.get(browser.url(f"/box/INBOX/{message_id}"))
+    assert page.status_code == 200 and page.headers["Cache-Control"] == "no-store"
+    assert "Cookie" in page.headers["Vary"]
+    login = browser.get(browser.url("/login"), allow_redirects=False)
+    assert login.status_code == 302 and login.headers["Cache-Control"] == "no-store"
+
+
+def test_static_files_are_cached_long_under_a_content_hash(live_app):
+    import hashlib
+    import re
+    from pathlib import Path
+
+    page = requests.get(live_app.url + "/", timeout=10).text
+    href = re.search(r'href="(/static/style\.css\?v=([0-9a-f]+))"', page)
+    assert href, "the stylesheet's URL carries no content hash"
+    css = (Path(__file__).resolve().parent.parent / "static" / "style.css").read_bytes()
+    assert href.group(2) == hashlib.sha256(css).hexdigest()[: len(href.group(2))]
+    hashed = requests.get(live_app.url + href.group(1), timeout=10)
+    assert hashed.status_code == 200
+    assert hashed.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    bare = requests.get(live_app.url + "/static/style.css", timeout=10)
+    assert bare.headers["Cache-Control"] == "no-cache"  # no hash: revalidate every time
+    stale = requests.get(live_app.url + "/static/style.css?v=000000000000", timeout=10)
+    assert stale.headers["Cache-Control"] == "no-cache"
+    jwks = requests.get(live_app.url + "/.well-known/jwks.json", timeout=10)
+    assert "public" in jwks.headers["Cache-Control"]  # public keys may be cached
 
 
 def test_oversized_request_is_refused_before_anything_is_sent(make_live_app):
@@ -109,7 +226,7 @@ def test_oversized_request_is_refused_before_anything_is_sent(make_live_app):
     ).json()["messages"]
     assert not sent or sent[0]["title"] != "Te groot"  # nothing reached eHealthBox
     response = requests.post(
-        f"{live.url}/auth/backchannel-logout", timeout=10, data={"logout_token": "x" * 1_100_000}
+        f"{live.url}/auth/backchannel-logout", timeout=10, data={"logout_token": "x" * 1_400_000}
     )
     assert response.status_code == 413
 

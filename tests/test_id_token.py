@@ -62,6 +62,8 @@ def test_a_good_id_token_passes(realm):
         ({"iat": None}, "iat"),
         ({"nonce": "another-login"}, "nonce"),
         ({"nonce": None}, "nonce"),
+        ({"sub": None}, "sub"),  # OpenID Connect Core §2: REQUIRED
+        ({"sub": ""}, "sub"),
     ],
 )
 def test_wrong_claims_are_refused(realm, change, reason):
@@ -101,6 +103,59 @@ def test_unknown_kid_refetches_the_jwks_once_then_refuses(realm, monkeypatch):
     with pytest.raises(InvalidToken):
         iam.validate_id_token(token, nonce=NONCE)
     assert len(fetches) - before <= 1
+
+
+def rotate(signer) -> RSAKey:
+    """The realm rolls its key over: it signs and publishes (at /certs) a new one only."""
+    signer.key = RSAKey.import_key(rsa.generate_private_key(65537, 2048))
+    signer.kid = signer.key.thumbprint()
+    return signer.key
+
+
+def counting_fetches(iam, monkeypatch) -> list[str]:
+    fetches: list[str] = []
+    original = iam.jwks._fetch
+    monkeypatch.setattr(iam.jwks, "_fetch", lambda uri: fetches.append(uri) or original(uri))
+    return fetches
+
+
+def test_a_new_kid_after_a_key_rollover_is_fetched_once_and_accepted(realm, monkeypatch):
+    iam, signer = realm
+    iam.validate_id_token(signer.sign(claims(iam)), nonce=NONCE)  # the old key, cached
+    monkeypatch.setattr("ehbox_webapp.ehealth.iam.JWKS_MIN_REFETCH", 0)
+    fetches = counting_fetches(iam, monkeypatch)
+    rotate(signer)
+    assert iam.validate_id_token(signer.sign(claims(iam)), nonce=NONCE)["sub"] == "f1c2"
+    assert len(fetches) == 1
+    iam.validate_id_token(signer.sign(claims(iam)), nonce=NONCE)
+    assert len(fetches) == 1  # known now
+
+
+def test_a_token_without_kid_from_a_rotated_key_is_accepted_after_one_refetch(realm, monkeypatch):
+    iam, signer = realm
+    iam.validate_id_token(signer.sign(claims(iam)), nonce=NONCE)
+    monkeypatch.setattr("ehbox_webapp.ehealth.iam.JWKS_MIN_REFETCH", 0)
+    fetches = counting_fetches(iam, monkeypatch)
+    new_key = rotate(signer)
+    token = jwt.encode({"alg": "RS256"}, claims(iam), new_key)  # no kid, as some realms do
+    assert iam.validate_id_token(token, nonce=NONCE)["name"] == "Alice Peeters"
+    assert len(fetches) == 1
+
+
+def test_refetches_for_failed_tokens_without_kid_are_rate_limited(realm, monkeypatch):
+    iam, signer = realm
+    iam.validate_id_token(signer.sign(claims(iam)), nonce=NONCE)  # fetched just now
+    fetches = counting_fetches(iam, monkeypatch)
+    other = RSAKey.import_key(rsa.generate_private_key(65537, 2048))
+    forged = jwt.encode({"alg": "RS256"}, claims(iam), other)
+    for _ in range(5):
+        with pytest.raises(InvalidToken, match="signature"):
+            iam.validate_id_token(forged, nonce=NONCE)
+    assert fetches == []  # within JWKS_MIN_REFETCH of the last fetch: no new request
+    monkeypatch.setattr("ehbox_webapp.ehealth.iam.JWKS_MIN_REFETCH", 0)
+    with pytest.raises(InvalidToken, match="signature"):
+        iam.validate_id_token(forged, nonce=NONCE)
+    assert len(fetches) == 1  # one look at the realm's current keys, then refused
 
 
 def test_alg_none_is_refused(realm):

@@ -10,9 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import socket
-import subprocess
 import sys
 import time
 import uuid
@@ -23,72 +20,34 @@ import pytest
 import requests
 from conftest import page_forms
 
+from ehbox_webapp.sandbox.loopback import free_port, start_gunicorn, start_redis, wait_for
+
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for(url: str, seconds: float = 30) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(url, timeout=2).status_code == 200:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.2)
-    raise AssertionError(f"{url} did not come up")
 
 
 @pytest.fixture
 def redis_url(tmp_path):
-    server = shutil.which("redis-server")
-    if server is None:
+    started = start_redis(tmp_path)
+    if started is None:
         pytest.skip("redis-server is not installed (apt-get install redis-server)")
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            server,
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(tmp_path),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    url, process = started
     try:
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            with socket.socket() as s:
-                if s.connect_ex(("127.0.0.1", port)) == 0:
-                    break
-            time.sleep(0.05)
-        yield f"redis://127.0.0.1:{port}/0"
+        yield url
     finally:
         process.terminate()
         process.wait(10)
 
 
 @pytest.fixture
-def two_instances(tmp_path, sandbox_keystore, redis_url):
-    gunicorn = Path(sys.executable).with_name("gunicorn")
-    if not gunicorn.exists():
+def start_instances(tmp_path, sandbox_keystore, redis_url):
+    """Start two gunicorn instances on one Redis, with extra settings; stopped at the end."""
+    if not Path(sys.executable).with_name("gunicorn").exists():
         pytest.skip("gunicorn is not installed (pip install '.[server]')")
-    ports = [free_port(), free_port()]
-    public_url = f"http://127.0.0.1:{ports[0]}"  # the address users see
     processes = []
-    try:
+
+    def start(**extra: str) -> list[str]:
+        ports = [free_port(), free_port()]
+        public_url = f"http://127.0.0.1:{ports[0]}"  # the address users see
         for port in ports:
             env = {
                 **os.environ,
@@ -100,30 +59,37 @@ def two_instances(tmp_path, sandbox_keystore, redis_url):
                 "ETEE_KEYSTORE": str(sandbox_keystore),
                 "INSTANCE_PATH": str(tmp_path / "i"),
                 "LOG_FORMAT": "json",
+                **extra,
             }
-            processes.append(
-                subprocess.Popen(
-                    [
-                        str(gunicorn),
-                        "--config",
-                        "gunicorn.conf.py",
-                        "--bind",
-                        f"127.0.0.1:{port}",
-                        "app:app",
-                    ],
-                    cwd=ROOT,
-                    env=env,
-                    stdout=subprocess.DEVNULL,
-                    stderr=open(tmp_path / f"gunicorn-{port}.log", "wb"),  # noqa: SIM115
-                )
-            )
+            log = open(tmp_path / f"gunicorn-{port}.log", "wb")  # noqa: SIM115
+            processes.append(start_gunicorn("app:app", port, env, cwd=ROOT, log=log))
             wait_for(f"http://127.0.0.1:{port}/readyz")
-        yield [f"http://127.0.0.1:{port}" for port in ports]
+        return [f"http://127.0.0.1:{port}" for port in ports]
+
+    try:
+        yield start
     finally:
         for process in processes:
             process.terminate()
         for process in processes:
             process.wait(20)
+
+
+@pytest.fixture
+def two_instances(start_instances):
+    return start_instances()
+
+
+def login(browser: requests.Session, instance: str) -> None:
+    """Log dr-alice in through the sandbox login form."""
+    page = browser.get(f"{instance}/login", timeout=10)
+    form = page_forms(page.text)[0]
+    done = browser.post(
+        requests.compat.urljoin(page.url, form["action"]),
+        data={**form["fields"], "username": "dr-alice"},
+        timeout=10,
+    )
+    assert "Alice Peeters" in done.text, done.text[:300]
 
 
 def on(instance: str, url: str) -> str:
@@ -176,3 +142,43 @@ def test_login_on_one_instance_continues_on_the_other_and_a_retry_is_delivered_o
             f"{second}/api/v1/messages?folder=SENTBOX&pageSize=1", headers=headers, timeout=10
         ).json()["total"]
         assert after == before + 1
+
+
+def test_two_instances_on_one_redis_refresh_a_session_once(start_instances, tmp_path):
+    """8 requests of one session at the refresh margin, spread over both instances."""
+    from test_refresh import (
+        ACCESS_SECONDS,
+        at_once,
+        eight_requests_of_a_page,
+        refreshes_seen_by_the_realm,
+        wait_for_the_refresh_margin,
+    )
+
+    first, second = start_instances(SANDBOX_ACCESS_TOKEN_SECONDS=str(ACCESS_SECONDS))
+    with requests.Session() as browser:
+        login(browser, first)
+        logged_in_at = time.time()
+        assert refreshes_seen_by_the_realm(tmp_path / "i") == 0
+        wait_for_the_refresh_margin(logged_in_at)
+
+        answers = at_once(
+            eight_requests_of_a_page([first, second]), browser.cookies.get("ehbox_session")
+        )
+
+        assert [a.status_code for a in answers] == [200] * 8, [
+            (a.status_code, a.headers.get("Location")) for a in answers
+        ]
+        assert refreshes_seen_by_the_realm(tmp_path / "i") == 1
+        for instance in (second, first):
+            page = browser.get(f"{instance}/box/INBOX", allow_redirects=False, timeout=10)
+            assert page.status_code == 200 and "Alice Peeters" in page.text
+
+
+def test_login_limits_count_on_the_shared_redis_across_instances(start_instances):
+    first, second = start_instances(RATE_LIMIT_LOGIN="2/minute")
+
+    def start_login(instance: str) -> int:
+        return requests.get(f"{instance}/login", allow_redirects=False, timeout=10).status_code
+
+    assert [start_login(first), start_login(second)] == [302, 302]
+    assert start_login(first) == 429 and start_login(second) == 429  # one count, not two

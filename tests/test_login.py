@@ -9,9 +9,10 @@ from conftest import Browser, page_forms
 
 
 def test_persona_logs_in_and_sees_who_they_are(browser):
-    home = browser.login("dr-alice")
-    assert home.status_code == 200
-    assert urlsplit(home.url).path == "/"
+    landed = browser.login("dr-alice")
+    assert landed.status_code == 200
+    assert urlsplit(landed.url).path == "/box/INBOX"  # a mailbox opens on the inbox
+    home = browser.get(browser.url("/"), timeout=10)
     assert "Alice Peeters" in home.text
     assert "•••••••••90" in home.text  # masked SSIN: only the last two digits
     assert "85071212390" not in home.text
@@ -19,7 +20,8 @@ def test_persona_logs_in_and_sees_who_they_are(browser):
 
 
 def test_another_persona_sees_their_own_profile(browser):
-    home = browser.login("nurse-bram")
+    browser.login("nurse-bram")
+    home = browser.get(browser.url("/"), timeout=10)
     assert "Bram Janssens" in home.text and "nurse" in home.text
     assert "Alice" not in home.text
 
@@ -66,7 +68,7 @@ def test_user_lands_where_they_were_going(browser):
 def test_no_open_redirect_after_login(browser, target):
     page = browser.login("dr-alice", next_path=requests.utils.quote(target, safe=""))
     assert urlsplit(page.url).netloc == urlsplit(browser.live.url).netloc
-    assert urlsplit(page.url).path == "/"
+    assert urlsplit(page.url).path == "/box/INBOX"  # refused: the default landing
 
 
 def test_cancelled_login_gives_a_clear_page(browser):

@@ -116,15 +116,15 @@ def test_bad_client_id_is_refused_with_the_rule(live_app, monkeypatch):
 def test_box_info_and_list(live_app):
     info = m2m(live_app, "box-info")
     assert info.exit_code == 0 and "CBE 0899999949 (INSTITUTION)" in info.stdout
-    assert json.loads(m2m(live_app, "box-info", "--json").stdout)["nbr_messages_in_standby"] == 0
+    assert json.loads(m2m(live_app, "box-info", "--json").stdout)["nbrMessagesInStandby"] == 0
     listed = m2m(live_app, "list")
     ids = inbox_ids(live_app)
     assert listed.exit_code == 0 and len(ids) >= 5
     assert all(i in listed.stdout for i in ids) and f"{len(ids)} message(s)" in listed.stdout
     page = json.loads(m2m(live_app, "list", "--start", "2", "--end", "3", "--json").stdout)
-    assert [m["message_id"] for m in page["messages"]] == ids[1:3]
+    assert [m["messageId"] for m in page["messages"]] == ids[1:3]
     everything = json.loads(m2m(live_app, "list", "--all", "--json").stdout)["messages"]
-    assert [m["message_id"] for m in everything] == ids
+    assert [m["messageId"] for m in everything] == ids
     assert m2m(live_app, "list", "--all", "--end", "5").exit_code == 2
     assert m2m(live_app, "list", "--start", "1", "--end", "101").exit_code == 2
 
@@ -146,7 +146,7 @@ def test_get_saves_the_exact_bytes(live_app, tmp_path):
     again = m2m(live_app, "get", summary.message_id, "--save-dir", str(tmp_path))
     assert again.exit_code == 2 and "already exists" in again.stderr
     shown = json.loads(m2m(live_app, "get", summary.message_id, "--json").stdout)
-    assert shown["message"]["message_id"] == summary.message_id
+    assert shown["message"]["messageId"] == summary.message_id
 
 
 def test_errors_are_one_line_without_traceback(live_app):
@@ -295,6 +295,7 @@ def test_poll_once_fetches_everything_and_bins_it(live_app, tmp_path):
     assert first.exit_code == 0, first.output
     assert on_disk(into) == sorted(before) and set(state_of(into)) == set(before)
     assert f"[{len(before)}/{len(before)}] saved" in first.stdout
+    assert "fetching…" not in first.output and "\r" not in first.output  # no counter off a TTY
     assert inbox_ids(live_app) == [] and set(before) <= set(inbox_ids(live_app, folder="BININBOX"))
     for message_id in before:
         meta = json.loads((into / message_id / files.METADATA).read_text())
@@ -479,23 +480,6 @@ def test_one_poller_per_directory_and_one_box_per_state(live_app, tmp_path):
     assert other.exit_code == 2 and "use another directory" in other.stderr
 
 
-@pytest.mark.parametrize(
-    "name, expected",
-    [
-        ("../../etc/passwd", "passwd"),
-        ("..\\..\\boot.ini", "boot.ini"),
-        ("message.json", "message.json"),
-        (".bashrc", "bashrc"),
-        ("CON.txt", "_CON.txt"),
-        ("a\x00b<c>.pdf", "a_b_c_.pdf"),
-        ("", "file"),
-        ("..", "file"),
-    ],
-)
-def test_safe_filename(name, expected):
-    assert files.safe_filename(name) == expected
-
-
 def test_sender_file_names_never_escape_the_message_folder():
     from ehbox_webapp.ehealth.ehealthbox import (
         Annex,
@@ -520,3 +504,147 @@ def test_sender_file_names_never_escape_the_message_folder():
     assert annexes == ["annex-01_same.pdf", "annex-02_same.pdf"]
     with pytest.raises(ValueError):
         files.message_dir_name("../x")
+
+
+# --- where the CLI looked ----------------------------------------------------------------------
+def cli(tmp_path: Path, keystore: Path, *args: str, **settings: str):
+    """The command as an operator types it (`flask --app app ehbox ...`), in its own process."""
+    import subprocess
+    import sys
+
+    env = {
+        **os.environ,
+        "EHBOX_ENV": "sandbox",
+        "ETEE_KEYSTORE": str(keystore),
+        "INSTANCE_PATH": str(tmp_path / "cli-instance"),
+        "HTTP_TIMEOUT": "3",
+        "LOG_FORMAT": "json",  # the server's format: the CLI still logs plain text
+        **settings,
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "app", "ehbox", *args],
+        cwd=Path(__file__).resolve().parent.parent,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def free_url() -> str:
+    from ehbox_webapp.sandbox.loopback import free_port
+
+    return f"http://127.0.0.1:{free_port()}"  # nothing listens there
+
+
+def one_error_line(result) -> str:
+    assert result.returncode != 0, result.stdout
+    assert "Traceback" not in result.stderr and '{"ts"' not in result.stderr + result.stdout
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    return lines[0]
+
+
+def test_against_a_stopped_app_the_cli_names_the_url_and_the_setting(tmp_path, sandbox_keystore):
+    stopped = free_url()
+    line = one_error_line(cli(tmp_path, sandbox_keystore, "m2m", "list", PUBLIC_URL=stopped))
+    assert line.startswith("error: I.AM Connect (M2M realm): I.AM Connect is unreachable at ")
+    assert f"{stopped}/sandbox/auth/realms/M2M/.well-known/openid-configuration" in line
+    assert f"set by PUBLIC_URL={stopped}" in line
+
+
+def test_on_a_wrong_port_the_cli_names_the_port_it_tried(live_app, tmp_path, sandbox_keystore):
+    """`PORT=5088 make run`, then the CLI without PORT: it says where it looked and why."""
+    serving = int(live_app.url.rsplit(":", 1)[1])
+    wrong = free_url()
+    assert not wrong.endswith(f":{serving}")
+    line = one_error_line(
+        cli(tmp_path, sandbox_keystore, "m2m", "box-info", PORT=wrong.rsplit(":", 1)[1])
+    )
+    assert f"at {wrong.replace('127.0.0.1', 'localhost')}/sandbox/auth/realms/M2M/" in line
+    assert "set by PUBLIC_URL=" in line and "PORT" in line
+
+
+def test_with_a_wrong_issuer_the_cli_names_the_issuer_setting(live_app, tmp_path, sandbox_keystore):
+    wrong = f"{live_app.url}/sandbox/auth/realms/Nope"
+    line = one_error_line(
+        cli(
+            tmp_path,
+            sandbox_keystore,
+            "m2m",
+            "list",
+            PUBLIC_URL=live_app.url,
+            IAM_M2M_ISSUER=wrong,
+        )
+    )
+    assert f"I.AM Connect answered 404 at {wrong}/.well-known/openid-configuration" in line
+    assert line.endswith("(set by IAM_M2M_ISSUER)")
+
+
+def test_an_unreachable_ehealthbox_names_its_url_and_setting(live_app, tmp_path, sandbox_keystore):
+    nowhere = free_url() + "/ehealthbox/v1"
+    line = one_error_line(
+        cli(
+            tmp_path,
+            sandbox_keystore,
+            "m2m",
+            "box-info",
+            PUBLIC_URL=live_app.url,
+            EHBOX_API_URL=nowhere,
+        )
+    )
+    assert line.startswith("error: eHealthBox: ")
+    assert f"Tried {nowhere}/boxInfo (set by EHBOX_API_URL)." in line
+
+
+def test_the_cli_logs_plain_text_to_stderr_never_json_in_its_output(
+    live_app, tmp_path, sandbox_keystore
+):
+    listed = cli(tmp_path, sandbox_keystore, "m2m", "list", PUBLIC_URL=live_app.url)
+    assert listed.returncode == 0, listed.stderr
+    assert listed.stdout.strip().splitlines()[-1].endswith("(flags: N new, ! important, @ annex)")
+    for line in (listed.stdout + listed.stderr).splitlines():
+        assert not line.startswith("{"), line  # no JSON log line among the command's output
+
+
+def test_on_a_terminal_poll_shows_a_live_counter(live_app, tmp_path, sandbox_keystore):
+    """In a terminal, a counter line rewritten in place, wiped before each result line."""
+    import pty
+    import subprocess
+    import sys
+
+    send_to_org(live_app, "Eerste")
+    send_to_org(live_app, "Tweede")
+    total = len(inbox_ids(live_app))
+    master, slave = pty.openpty()
+    env = {
+        **os.environ,
+        "EHBOX_ENV": "sandbox",
+        "PUBLIC_URL": live_app.url,
+        "ETEE_KEYSTORE": str(sandbox_keystore),
+        "INSTANCE_PATH": str(tmp_path / "cli-instance"),
+    }
+    command = [sys.executable, "-m", "flask", "--app", "app", "ehbox", "m2m", "poll"]
+    process = subprocess.Popen(
+        [*command, "--into", str(tmp_path / "mail"), "--interval", "1", "--once"],
+        cwd=Path(__file__).resolve().parent.parent,
+        env=env,
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+    )
+    os.close(slave)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:  # the command ended and closed the terminal
+            break
+        if not chunk:
+            break
+        seen += chunk
+    os.close(master)
+    assert process.wait(30) == 0, seen.decode(errors="replace")
+    text = seen.decode()
+    assert f"\r\x1b[K[{total}/{total}] fetching…" in text
+    assert f"[{total}/{total}] saved" in text

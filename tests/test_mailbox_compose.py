@@ -268,7 +268,7 @@ def test_uploads_over_the_limit_are_refused_before_sending(make_live_app):
     too_big = compose_and_send(
         alice,
         {**to(BRAM), "title": "Groot"},
-        files=[("document", ("groot.pdf", b"x" * (1024 * 1024 + 1), "application/pdf"))],
+        files=[("document", ("groot.pdf", b"x" * (1024 * 1024 + 300_000), "application/pdf"))],
     )
     assert too_big.status_code == 413
     assert "The files of one message may add up to 1 MB at most. Nothing was sent." in too_big.text
@@ -318,3 +318,20 @@ def test_drafts_expire(tmp_path):
     os.utime(fresh / "meta.json", (future, future))
     assert purge_expired(tmp_path, now=future) == 1
     assert fresh.exists() and not old.exists()
+
+
+def test_a_send_over_the_rate_limit_keeps_the_form_and_the_files(make_live_app):
+    live = make_live_app({"RATE_LIMIT_SEND": "1/minute"})
+    with Browser(live) as alice:
+        alice.login("dr-alice")
+        first = compose_and_send(alice, {**to(BRAM), "title": "Eerste", "text": "..."})
+        assert "Message sent." in first.text
+        page = compose_and_send(
+            alice, {**to(BRAM), "title": "Tweede", "free_text": "Nog getypt"}, files=[REPORT]
+        )
+    assert page.status_code == 429 and int(page.headers["Retry-After"]) > 0
+    assert "You did this more than 1 times in 60 seconds." in page.text
+    assert "Kept: verslag.pdf" in page.text
+    fields = form_fields(page.text, "/box/compose")
+    assert fields["title"] == "Tweede" and fields["free_text"] == "Nog getypt"
+    assert "Tweede" not in inbox_titles(sandbox_of(live), "nurse-bram")

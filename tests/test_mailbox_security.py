@@ -20,6 +20,7 @@ from ehbox_webapp.ehealth.ehealthbox import (
     NewMessage,
     TableRow,
 )
+from ehbox_webapp.mailbox.names import safe_filename
 from ehbox_webapp.pdf import make_pdf
 from ehbox_webapp.web.downloads import content_disposition, safe_mime_type
 
@@ -62,14 +63,9 @@ def test_message_data_is_escaped_on_the_list_and_message_pages(live_app):
     table_id, document_id = message_ids(inbox)[:2]
 
     page = bram.get(bram.url(f"/box/INBOX/{document_id}")).text
-    assert_escaped(
-        page,
-        f"Titel {SCRIPT}",
-        f"{SCRIPT}.pdf",
-        f"Bijlage {IMG}",
-        f"{IMG}.txt",
-        f"Vrije tekst {SCRIPT} {IMG}",
-    )
+    assert_escaped(page, f"Titel {SCRIPT}", f"Bijlage {IMG}", f"Vrije tekst {SCRIPT} {IMG}")
+    for name in (f"{SCRIPT}.pdf", f"{IMG}.txt"):  # file names are made safe on the way in
+        assert name not in page and str(escape(safe_filename(name))) in page
     page = bram.get(bram.url(f"/box/INBOX/{table_id}")).text
     assert_escaped(
         page, f"Tabel {IMG}", f"Labo {SCRIPT}", f"K+ {SCRIPT}", f"6,4 {IMG}", f"Tekst {SCRIPT}"

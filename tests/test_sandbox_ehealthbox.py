@@ -426,11 +426,11 @@ def test_move_and_delete_report_unknown_ids(sandbox):
         "/messages/move",
         json={"source": "SENTBOX", "destination": "BINSENTBOX", "messageIds": ["AAAAAAAAAAAAA"]},
     )
-    assert answer.json() == {"notMoved": ["AAAAAAAAAAAAA"]}
+    assert answer.json() == {"notMoved": ["AAAAAAAAAAAAA"], "code": "813"}
     mine = sandbox.raw("GET", "/messages", who="nurse-bram").json()["messages"][0]["messageId"]
     # Another box's message cannot be touched.
     answer = sandbox.raw("POST", "/messages/delete", json={"source": "INBOX", "messageIds": [mine]})
-    assert answer.json() == {"notDeleted": [mine]}
+    assert answer.json() == {"notDeleted": [mine], "code": "815"}
 
 
 # --- downloads and history --------------------------------------------------------------------

@@ -156,5 +156,7 @@ def test_realm_key_written_at_once_by_many_is_the_same_everywhere(tmp_path) -> N
     for thread in threads:
         thread.join(60)
     assert len(kids) == 8 and len(set(kids)) == 1
-    assert (tmp_path / KEY_FILE).stat().st_mode & 0o777 == 0o600
-    assert sorted(p.name for p in tmp_path.iterdir()) == [KEY_FILE]
+    # The signing key and the refresh-token key, each private, and no half-written file left.
+    files = sorted(p.name for p in tmp_path.iterdir())
+    assert files == sorted([KEY_FILE, "sandbox-realm-refresh.key"])
+    assert all((tmp_path / name).stat().st_mode & 0o777 == 0o600 for name in files)

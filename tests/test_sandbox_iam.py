@@ -337,7 +337,12 @@ def test_discovery_describes_the_realm_in_keycloak_layout(sandbox: Sandbox, real
     assert set(document["grant_types_supported"]) == grants
     assert document["response_types_supported"] == ["code"]
     assert document["code_challenge_methods_supported"] == ["S256"]
-    assert document["token_endpoint_auth_methods_supported"] == ["private_key_jwt", "none"]
+    assert document["token_endpoint_auth_methods_supported"] == [
+        "private_key_jwt",
+        "client_secret_basic",
+        "client_secret_post",
+        "none",
+    ]
     assert document["token_endpoint_auth_signing_alg_values_supported"] == ["RS256"]
     assert document["id_token_signing_alg_values_supported"] == ["RS256"]
     assert document["subject_types_supported"] == ["public"]
@@ -874,13 +879,14 @@ def test_exchange_of_a_tampered_or_foreign_subject_token_is_refused(sandbox: San
     # A token of the other realm, and an ID token, are no subject tokens here.
     m2m = m2m_token(sandbox).json()["access_token"]
     assert_oauth_error(exchange(sandbox, m2m), "invalid_request")
-    assert_oauth_error(exchange(sandbox, sandbox.tokens()["id_token"]), "invalid_request")
+    # An ID token verifies but is no access token: Keycloak's invalid_token.
+    assert_oauth_error(exchange(sandbox, sandbox.tokens()["id_token"]), "invalid_token")
 
 
 def test_exchange_after_logout_is_refused(sandbox: Sandbox):
     tokens = sandbox.tokens()
     sandbox.logout(tokens["id_token"])
-    assert_oauth_error(exchange(sandbox, tokens["access_token"]), "invalid_request")
+    assert_oauth_error(exchange(sandbox, tokens["access_token"]), "invalid_token")
 
 
 # -- introspection and persistence ---------------------------------------------------------------

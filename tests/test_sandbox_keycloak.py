@@ -362,3 +362,12 @@ def test_token_and_userinfo_allow_credentialed_calls_from_web_origins(browser: B
         timeout=10,
     )
     assert "Access-Control-Allow-Origin" not in foreign.headers
+
+
+def test_the_realms_default_scope_is_granted_without_being_asked(browser: Browser):
+    """eHealth's sample asks for `openid` only; Keycloak adds the client's default scopes."""
+    answer, verifier = browser.login(scope="openid")
+    tokens = browser.redeem(query_of(answer)["code"], verifier)
+    assert tokens["scope"] == "openid ehbox" and payload(tokens["access_token"])["scope"] == (
+        "openid ehbox"
+    )

@@ -16,11 +16,6 @@ def test_values_expire_and_one_time_values_are_one_time():
     assert store.get("a") is None
 
 
-def test_counters_count_within_their_window():
-    store = MemoryStore()
-    assert [store.incr("rate", ttl=60) for _ in range(3)] == [1, 2, 3]
-
-
 def test_a_flood_of_sessions_cannot_grow_memory_without_end():
     store = MemoryStore(max_entries=20_000)
     for i in range(50_000):

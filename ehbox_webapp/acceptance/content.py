@@ -8,16 +8,11 @@ content), so everything here is built from the run id and kept in memory only.
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from ..ehealth.ehealthbox import (
-    Attachment,
-    ContentSpecification,
-    CustomMeta,
-    FreeInformation,
-    NewMessage,
-    Recipient,
-)
+from ..ehealth.ehealthbox import Attachment, CustomMeta, NewMessage, Recipient
+from ..mailbox.outgoing import Upload, outgoing_message
+from ..mailbox.rules import RECEIPTS
 from ..pdf import make_pdf
 
 APPLICATION_NAME = "ehbox-acceptance"  # ContentSpecification.ApplicationName: 1-25 characters
@@ -51,27 +46,27 @@ class TestContent:
         return [self.title, self.annex_title, self.free_text, self.annex_text]
 
     def message(self, recipients: list[Recipient]) -> NewMessage:
-        """The message of the run: PDF document, text annex, free text, every receipt."""
+        """The message of the run: PDF document, text annex, free text, every receipt.
+
+        Built by the mailbox's input model, as the pages, the API and the CLI build theirs;
+        only the run's own markers (application name, custom meta) are added after.
+        """
         # The message title is the document's title on the wire (SOAP Document/Title).
-        document = Attachment(
-            make_pdf(self.title, [self.free_text]), "acceptance-test.pdf", "application/pdf"
-        )
-        annex = Attachment(
-            self.annex_text.encode("utf-8"), "acceptance-annex.txt", "text/plain", self.annex_title
-        )
-        return NewMessage(
-            recipients=recipients,
-            title=self.title,
-            document=document,
-            annexes=[annex],
-            free_information=FreeInformation(text=self.free_text),
-            content_specification=ContentSpecification(
-                publication_receipt=True,
-                received_receipt=True,
-                read_receipt=True,
-                application_name=APPLICATION_NAME,
-            ),
-            custom_metas=[CustomMeta(RUN_META, self.run_id)],
+        pdf = make_pdf(self.title, [self.free_text])
+        annex = self.annex_text.encode("utf-8")
+        message = outgoing_message(
+            {
+                "recipients": [_values(r) for r in recipients],
+                "title": self.title,
+                "freeText": self.free_text,
+                "receipts": list(RECEIPTS),
+            },
+            document=Upload(pdf, "acceptance-test.pdf", "application/pdf"),
+            annexes=[Upload(annex, "acceptance-annex.txt", "text/plain", self.annex_title)],
+        ).message
+        spec = replace(message.content_specification, application_name=APPLICATION_NAME)
+        return replace(
+            message, content_specification=spec, custom_metas=[CustomMeta(RUN_META, self.run_id)]
         )
 
     def too_large(self, recipients: list[Recipient], size: int) -> NewMessage:
@@ -81,7 +76,18 @@ class TestContent:
         return NewMessage(recipients=recipients, title=self.title, document=document)
 
     def to_unknown(self, recipient: Recipient) -> NewMessage:
-        return NewMessage(recipients=[recipient], title=self.title, text=self.free_text)
+        """A valid message to a box that does not exist (the platform's 802, not our rules)."""
+        values = {"recipients": [_values(recipient)], "title": self.title, "text": self.free_text}
+        return outgoing_message(values).message
+
+
+def _values(recipient: Recipient) -> dict[str, object]:
+    return {
+        "type": recipient.type,
+        "id": recipient.id,
+        "quality": recipient.quality,
+        "subType": recipient.sub_type,
+    }
 
 
 class GeneratedFile(io.RawIOBase):

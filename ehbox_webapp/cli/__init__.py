@@ -7,16 +7,27 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from .acceptance import acceptance_command
+from .contract import contract_group
 from .doctor import doctor_command
 from .m2m import m2m_group
+from .m2m_ooo import ooo_group  # noqa: F401  (registers `m2m ooo`)
 from .onboarding import onboarding_command
 
-ehbox = AppGroup("ehbox", help="eHealthBox web app commands.")
+
+def plain_logs() -> None:
+    """Commands log plain text to stderr (errors only); JSON lines are for the server."""
+    from ..logs import install_cli
+
+    install_cli()
+
+
+ehbox = AppGroup("ehbox", help="eHealthBox web app commands.", callback=plain_logs)
 # Plain click commands (no app context needed): `python -m ehbox_webapp` runs them without the app.
 ehbox.add_command(doctor_command)
 ehbox.add_command(onboarding_command)
 ehbox.add_command(m2m_group)
 ehbox.add_command(acceptance_command)
+ehbox.add_command(contract_group)
 
 
 @ehbox.command("sandbox-keystore")
@@ -30,3 +41,20 @@ def sandbox_keystore() -> None:
         raise click.ClickException("sandbox-keystore only runs with EHBOX_ENV=sandbox.")
     path = ensure_sandbox_keystore(settings, ROOT)
     click.echo(f"sandbox keystore: {path}")
+
+
+@ehbox.group("drafts")
+def drafts_group() -> None:
+    """The drafts kept on the server while messages are being composed."""
+
+
+@drafts_group.command("purge")
+def drafts_purge() -> None:
+    """Delete the drafts untouched for the drafts' lifetime (run daily, e.g. from cron)."""
+    from pathlib import Path
+
+    from ..web.mailbox.drafts import DRAFT_LIFETIME, purge_expired
+
+    purged = purge_expired(Path(current_app.instance_path) / "drafts")
+    days = DRAFT_LIFETIME // (24 * 3600)
+    click.echo(f"{purged} draft(s) untouched for {days} days or more deleted.")

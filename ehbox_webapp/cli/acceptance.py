@@ -17,6 +17,7 @@ you only, and delete it afterwards.
 from __future__ import annotations
 
 import stat
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,8 @@ from ..ehealth.ehealthbox.identifiers import is_valid_inss
 from ..ehealth.keystore import SigningIdentity
 from ..m2m.send import MessageProblem, parse_recipient
 from .doctor import command_settings
+from .messages import setting_hint
+from .progress import Counter
 
 MARKS = {PASSED: "[ok]  ", FAILED: "[FAIL]", "skipped": "[skip]"}
 UNKNOWN_LIMIT = (
@@ -142,11 +145,20 @@ def _inss(value: str) -> str:
     return value
 
 
-def _progress(result: ScenarioResult) -> None:
-    line = f"{MARKS[result.verdict]} {result.id} {result.title} ({result.seconds:.2f} s)"
-    if result.verdict != PASSED:
-        line += f": {result.detail}"
-    click.echo(line)
+def _progress(counter: Counter) -> Callable[[ScenarioResult], None]:
+    """One line per scenario as it finishes; on a terminal, a counter while the next runs."""
+    done = 0
+
+    def show(result: ScenarioResult) -> None:
+        nonlocal done
+        done += 1
+        line = f"{MARKS[result.verdict]} {result.id} {result.title} ({result.seconds:.2f} s)"
+        if result.verdict != PASSED:
+            line += f": {result.detail}"
+        counter.echo(line)
+        counter.show(f"{done} scenario(s) done, running the next…")
+
+    return show
 
 
 @click.command("acceptance")
@@ -221,16 +233,21 @@ def acceptance_command(output_dir: Path | None, **choices: Any) -> None:
         f"eHealthBox acceptance run in {settings.env}, as {options.run_as}: "
         f"{settings.ehbox_api_url}"
     )
-    run = run_acceptance(settings, identity, options, progress=_progress)
+    counter = Counter()
+    try:
+        run = run_acceptance(settings, identity, options, progress=_progress(counter))
+    finally:
+        counter.clear()
     _finish(run, directory)
 
 
 def _finish(run: Run, directory: Path) -> None:
     totals = summary(run)
-    if run.verdict("IAM-1") == FAILED and run.settings.is_sandbox:
+    if run.verdict("IAM-1") == FAILED:
+        settings = run.settings
+        issuer = settings.iam_m2m_issuer if run.options.run_as == M2M else settings.iam_issuer
         click.echo(
-            "hint: in the sandbox the realms and the eHealthBox are served by the app: "
-            "start it with `make run`, at PUBLIC_URL",
+            f"hint: I.AM Connect was looked for at {issuer}{setting_hint(settings, issuer)}",
             err=True,
         )
     try:

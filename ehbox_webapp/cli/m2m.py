@@ -24,6 +24,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from ..config import Settings
 from ..ehealth.ehealthbox import (
     FOLDERS,
     EhealthboxError,
@@ -45,6 +46,9 @@ from ..m2m.send import RECEIPTS, MessageProblem, build_message, resend_command
 from ..m2m.signals import StopOnSignals
 from ..m2m.state import PollError, directory_lock
 from ..m2m.tokens import M2mTokenProvider, token_claims
+from ..mailbox.shape import sealed_json, to_json
+from .messages import where
+from .progress import Counter
 
 META = "ehbox.m2m"
 COMMAND = ("flask", "--app", "app", "ehbox", "m2m")
@@ -79,7 +83,7 @@ def warn(message: str) -> None:
 
 
 def echo_json(data: Any) -> None:
-    click.echo(json.dumps(files.to_jsonable(data), indent=2, ensure_ascii=False))
+    click.echo(json.dumps(to_json(data), indent=2, ensure_ascii=False))
 
 
 def handle_errors(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -98,13 +102,17 @@ def handle_errors(command: Callable[..., Any]) -> Callable[..., Any]:
         except EhealthboxError as exc:
             if isinstance(exc, Unauthorized) and (provider := _meta().get("provider")):
                 provider.invalidate()  # the next command starts with a fresh token
-            fail(describe_error(exc))
+            fail(describe_error(exc) + where(_settings(), exc))
         except IamError as exc:
-            fail(f"I.AM Connect (M2M realm): {exc}")
+            fail(f"I.AM Connect (M2M realm): {exc}{where(_settings(), exc)}")
         except OSError as exc:
             fail(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "))
 
     return wrapper
+
+
+def _settings() -> Settings:
+    return current_app.config["SETTINGS"]
 
 
 def box_client() -> tuple[Any, M2mTokenProvider]:
@@ -162,7 +170,7 @@ def box_info_command(as_json: bool) -> None:
     for warning in render.box_warnings(info):
         warn(warning)
     if as_json:
-        echo_json(dict(files.to_jsonable(info), usage=round(info.usage, 4)))
+        echo_json(dict(to_json(info), usage=round(info.usage, 4)))
     else:
         click.echo("\n".join(render.box_lines(info)))
 
@@ -239,7 +247,7 @@ def _get_encrypted(
     client: Any, message: Any, folder: str, save_dir: Path | None, as_json: bool
 ) -> None:
     """`get` of an encrypted message: unseal every field, show the signer and the verdict."""
-    opened = encrypted.open_message(current_app.extensions["ehbox"], client, message, folder)
+    opened = encrypted.open_message(client, message, folder)
     saved = None
     if save_dir is not None and opened.ok:
         save_dir.mkdir(parents=True, exist_ok=True)
@@ -250,13 +258,13 @@ def _get_encrypted(
     if as_json:
         echo_json(
             {
-                "message": encrypted.shown_message(opened),
-                "sealed": encrypted.opened_json(opened),
+                "message": opened.shown(),
+                "sealed": sealed_json(opened),
                 "savedTo": str(saved) if saved else None,
             }
         )
     else:
-        click.echo("\n".join(render.message_lines(encrypted.shown_message(opened))))
+        click.echo("\n".join(render.message_lines(opened.shown())))
         click.echo("\n".join(encrypted.opened_lines(opened)))
         if saved is not None:
             click.echo(f"saved to:    {saved}{os.sep} ({', '.join(sorted(os.listdir(saved)))})")
@@ -285,7 +293,7 @@ def _get_encrypted(
 @click.option("--free-text", help="Free information shown with the message.")
 @click.option("--patient", metavar="INSS", help="The patient's INSS.")
 @click.option("--important", is_flag=True)
-@click.option("--receipt", multiple=True, type=click.Choice(RECEIPTS, case_sensitive=False))
+@click.option("--receipt", multiple=True, type=click.Choice(tuple(RECEIPTS), case_sensitive=False))
 @click.option("--publication-id", help="Resend a message whose outcome was unknown.")
 @click.option(
     "--ooo-processed",
@@ -296,7 +304,8 @@ def _get_encrypted(
 def send_command(**params: Any) -> None:
     """Send a message from the organisation's box."""
     with ExitStack() as opened:  # the files are closed once the message is sent
-        message = build_message(
+        client, _ = box_client()
+        outgoing = build_message(
             recipients=params["to"],
             title=params["title"],
             document=params["document"],
@@ -308,16 +317,13 @@ def send_command(**params: Any) -> None:
             receipts=params["receipt"],
             publication_id=params["publication_id"],
             ooo_processed=params["ooo_processed"],
+            encrypted=params["encrypted"],
             opened=opened,
         )
-        client, _ = box_client()
-        if params["encrypted"]:
+        if outgoing.encrypted:
             warn(encrypted.CLEAR_FIELDS_WARNING)
         try:
-            if params["encrypted"]:
-                result = encrypted.send(current_app.extensions["ehbox"], client, message)
-            else:
-                result = client.send(message)
+            result = client.send(outgoing)
         except SendOutcomeUnknown as exc:
             client_id = _meta().get("client_id")
             prefix = [*COMMAND, *(["--client-id", client_id] if client_id else [])]
@@ -335,7 +341,7 @@ def send_command(**params: Any) -> None:
         except InvalidDestination as exc:
             named = "; ".join(str(r) for r in exc.recipients)
             fail(describe_error(exc) + (f" Recipients at fault: {named}" if named else ""))
-    lines, warnings = render.send_lines(result, len(message.recipients))
+    lines, warnings = render.send_lines(result, len(outgoing.message.recipients))
     click.echo("\n".join(lines))
     for warning in warnings:
         warn(warning)
@@ -417,27 +423,32 @@ def poll_command(into: Path, interval: float, once: bool, folder: str, keep: boo
     stop = threading.Event()
     into.mkdir(parents=True, exist_ok=True, mode=0o700)
     with directory_lock(into), StopOnSignals(stop):
+        counter = Counter()
         poller = Poller(
             client,
             into,
             client_id=provider.client.client_id,
             folder=folder.upper(),
             keep=keep,
-            echo=click.echo,
-            warn=warn,
+            echo=counter.echo,
+            warn=lambda message: (counter.clear(), warn(message)),
+            on_progress=lambda done, total: counter.show(f"[{done}/{total}] fetching…"),
+            explain=lambda exc: f"{exc}{where(_settings(), exc)}",
             stop=stop,
             on_unauthorized=provider.invalidate,
-            save_encrypted=encrypted.poll_saver(current_app.extensions["ehbox"], client),
+            save_encrypted=encrypted.poll_saver(client),
         )
         try:
             report = poller.run(interval, once=once)
         except KeyboardInterrupt:
+            counter.clear()
             click.echo(
                 "aborted: the message being written was discarded and will be fetched "
                 "again; the state is saved",
                 err=True,
             )
             raise click.exceptions.Exit(130) from None
+    counter.clear()
     if stop.is_set():
         click.echo("stopped: the state is saved; run the same command to resume", err=True)
     elif once and not report.ok:

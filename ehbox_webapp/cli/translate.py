@@ -24,7 +24,7 @@ from flask.cli import AppGroup
 ROOT = Path(__file__).resolve().parent.parent.parent
 TRANSLATIONS = ROOT / "ehbox_webapp" / "translations"
 BABEL_CFG = ROOT / "babel.cfg"
-KEYWORDS = ("_l", "lazy_gettext")  # besides pybabel's own: _, gettext, ngettext...
+KEYWORDS = ("_l", "lazy_gettext", "N_")  # besides pybabel's own: _, gettext, ngettext...
 
 translate = AppGroup("translate", help="Translation and localization commands.")
 

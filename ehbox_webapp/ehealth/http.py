@@ -7,6 +7,13 @@ platform must never hang a web worker.
 
 Only idempotent calls may go through :func:`call_with_retries`: retrying a
 request whose answer was lost would repeat its effect.
+
+Why not urllib3's `Retry` (which does honour `Retry-After` and status lists): the
+caller decides per call whether it may be repeated (a send never is, its download is),
+a retry must fit a total time budget (`max_total`, so a page never waits past its own
+timeout), a read timeout may or may not be retried, and each retry is logged with the
+eHealth request id. `Retry` has no time budget and retries inside the adapter, out of
+the caller's sight; a loop of thirty lines keeps all of that visible and testable.
 """
 
 from __future__ import annotations

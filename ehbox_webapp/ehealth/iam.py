@@ -21,7 +21,7 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote_plus, urlencode
 
 import requests
 from authlib.common.urls import add_params_to_qs
@@ -50,11 +50,22 @@ class IamError(Exception):
 
 
 class RealmUnavailable(IamError):
-    """The realm did not answer, or answered with something that is not OAuth."""
+    """The realm did not answer, or answered with something that is not OAuth.
+
+    `url` is what was called, so that an operator can see where the app looked.
+    """
+
+    def __init__(self, message: str, url: str | None = None):
+        self.url = url
+        super().__init__(message)
 
 
 class TokenError(IamError):
     """The token endpoint refused a request (RFC 6749 §5.2)."""
+
+    # The grant or the subject token is no longer good (revoked, expired, session ended):
+    # the caller's to fix by logging in again, not an outage.
+    CALLERS_ERRORS = frozenset({"invalid_grant", "invalid_token"})
 
     def __init__(self, error: str, description: str = "", status: int | None = None):
         self.error = error
@@ -64,6 +75,11 @@ class TokenError(IamError):
             f"I.AM Connect refused the request: {error}"
             + (f" ({description})" if description else "")
         )
+
+    @property
+    def callers_fault(self) -> bool:
+        """True when the token or grant sent is no longer accepted (log in again)."""
+        return self.error in self.CALLERS_ERRORS
 
 
 class InvalidToken(IamError):
@@ -183,8 +199,28 @@ class PrivateKeyJwt:
         return uri, headers, body
 
 
+class ClientSecretBasic:
+    """`client_secret_basic` as RFC 6749 §2.3.1 has it: id and secret form-encoded first.
+
+    authlib's built-in method sends them raw, which a secret holding `:`, `%` or `+`
+    does not survive (Keycloak's own secrets are alphanumeric: the same bytes either way).
+    """
+
+    name = "client_secret_basic"
+
+    def __call__(self, auth, method, uri, headers, body):
+        text = f"{quote_plus(auth.client_id)}:{quote_plus(auth.client_secret)}"
+        headers["Authorization"] = "Basic " + base64.b64encode(text.encode()).decode()
+        return uri, headers, body
+
+
 class JwksCache:
-    """A realm's signing keys: cached, re-fetched once when an unknown `kid` shows up."""
+    """A realm's signing keys: cached, re-fetched when an unknown `kid` shows up.
+
+    A token without `kid` whose signature fails may also have been signed by a key
+    published since (`keyset(..., retry=True)`). Either way the JWKS is fetched at
+    most once per JWKS_MIN_REFETCH seconds, so forged tokens cannot hammer the realm.
+    """
 
     def __init__(self, http: requests.Session, timeout: float):
         self._http = http
@@ -192,15 +228,19 @@ class JwksCache:
         self._lock = threading.Lock()
         self._keys: dict[str, tuple[KeySet, float, float]] = {}  # uri -> keys, fetched, expires
 
-    def keyset(self, uri: str, kid: str | None = None) -> KeySet:
+    def keyset(self, uri: str, kid: str | None = None, *, retry: bool = False) -> KeySet | None:
+        """The realm's keys. With `retry`: fresh keys, or None if fetched too recently."""
         with self._lock:
             entry = self._keys.get(uri)
             now = time.monotonic()
             stale = entry is None or entry[2] <= now
             unknown = entry is not None and kid is not None and not _has_kid(entry[0], kid)
-            if stale or (unknown and now - entry[1] >= JWKS_MIN_REFETCH):
+            may_refetch = entry is not None and now - entry[1] >= JWKS_MIN_REFETCH
+            if stale or ((unknown or retry) and may_refetch):
                 entry = (self._fetch(uri), now, now + JWKS_TTL)
                 self._keys[uri] = entry
+            elif retry:
+                return None
             return entry[0]
 
     def _fetch(self, uri: str) -> KeySet:
@@ -221,21 +261,32 @@ def _get_json(http: requests.Session, uri: str, timeout: float, what: str) -> di
         response = http.get(uri, timeout=timeout, headers={"Accept": "application/json"})
     except requests.RequestException as exc:
         raise RealmUnavailable(
-            f"I.AM Connect is unreachable ({what}: {type(exc).__name__})."
+            f"I.AM Connect is unreachable at {uri} ({what}: {type(exc).__name__}).", uri
         ) from None
     if response.status_code != 200:
-        raise RealmUnavailable(f"I.AM Connect answered {response.status_code} for {what}.")
+        raise RealmUnavailable(
+            f"I.AM Connect answered {response.status_code} at {uri} ({what}).", uri
+        )
     try:
         data = response.json()
     except ValueError:
-        raise RealmUnavailable(f"I.AM Connect did not answer JSON for {what}.") from None
+        raise RealmUnavailable(
+            f"I.AM Connect did not answer JSON at {uri} ({what}).", uri
+        ) from None
     if not isinstance(data, dict):
-        raise RealmUnavailable(f"I.AM Connect answered an unexpected document for {what}.")
+        raise RealmUnavailable(
+            f"I.AM Connect answered an unexpected document at {uri} ({what}).", uri
+        )
     return data
 
 
 class IamClient:
-    """One client of one realm (healthcare or M2M)."""
+    """One client of one realm (healthcare or M2M).
+
+    It authenticates with `private_key_jwt` signed by `identity` (the default), with
+    `client_secret_basic` or `client_secret_post` and `client_secret`, or not at all
+    (a public client: no identity, no secret).
+    """
 
     def __init__(
         self,
@@ -246,9 +297,15 @@ class IamClient:
         identity: SigningIdentity | None = None,
         timeout: float = 15.0,
         jwks: JwksCache | None = None,
+        client_auth: str = "private_key_jwt",
+        client_secret: str = "",
     ):
+        if client_auth != "private_key_jwt" and not client_secret:
+            raise ValueError(f"{client_auth} needs a client secret")
         self.issuer = issuer.rstrip("/")
         self.client_id = client_id
+        self.client_auth = client_auth
+        self._client_secret = client_secret
         self.identity = identity
         self.http = http
         self.timeout = timeout
@@ -268,8 +325,9 @@ class IamClient:
                 data = _get_json(self.http, url, self.timeout, "discovery")
                 if data.get("issuer") != self.issuer:
                     raise RealmUnavailable(
-                        f"The discovery document names issuer {data.get('issuer')!r}, "
-                        f"not the configured {self.issuer!r}."
+                        f"The discovery document at {url} names issuer {data.get('issuer')!r}, "
+                        f"not the configured {self.issuer!r}.",
+                        url,
                     )
                 self._metadata, self._metadata_expires = data, time.monotonic() + DISCOVERY_TTL
             return self._metadata
@@ -281,11 +339,20 @@ class IamClient:
         return url
 
     def _oauth(self, **kwargs: Any) -> OAuth2Session:
+        if self.client_auth != "private_key_jwt":
+            method: Any = (
+                ClientSecretBasic()
+                if self.client_auth == "client_secret_basic"
+                else "client_secret_post"
+            )
+            kwargs["client_secret"] = self._client_secret
+        elif self.identity is not None:
+            method = PrivateKeyJwt(self.identity, self.issuer)
+        else:
+            method = "none"
         session = OAuth2Session(
             self.client_id,
-            token_endpoint_auth_method=(
-                PrivateKeyJwt(self.identity, self.issuer) if self.identity else "none"
-            ),
+            token_endpoint_auth_method=method,
             code_challenge_method="S256",
             **kwargs,
         )
@@ -345,10 +412,13 @@ class IamClient:
             raise TokenError(exc.error or "invalid_request", exc.description or "") from None
         except requests.RequestException as exc:
             raise RealmUnavailable(
-                f"I.AM Connect is unreachable (token endpoint: {type(exc).__name__})."
+                f"I.AM Connect is unreachable at {url} (token endpoint: {type(exc).__name__}).",
+                url,
             ) from None
         except ValueError:
-            raise RealmUnavailable("The token endpoint did not answer JSON.") from None
+            raise RealmUnavailable(
+                f"The token endpoint at {url} did not answer JSON.", url
+            ) from None
         return TokenSet.from_response(dict(data))
 
     # -- validation ------------------------------------------------------
@@ -365,18 +435,27 @@ class IamClient:
             raise InvalidToken(f"not a JWT: {exc}") from None
         if header.get("alg") not in algorithms:
             raise InvalidToken(f"algorithm {header.get('alg')!r} is not accepted")
-        keys = self.jwks.keyset(self.endpoint("jwks_uri"), header.get("kid"))
+        uri, kid = self.endpoint("jwks_uri"), header.get("kid")
+        keys = self.jwks.keyset(uri, kid)
         try:
             return jwt.decode(token, keys, algorithms=algorithms).claims
         except (JoseError, ValueError) as exc:
-            raise InvalidToken(
-                f"bad signature or unreadable token ({type(exc).__name__})"
-            ) from None
+            failure = InvalidToken(f"bad signature or unreadable token ({type(exc).__name__})")
+        # No kid to tell a rotated key: one (rate-limited) look at the realm's current keys.
+        fresh = self.jwks.keyset(uri, retry=True) if kid is None else None
+        if fresh is None:
+            raise failure
+        try:
+            return jwt.decode(token, fresh, algorithms=algorithms).claims
+        except (JoseError, ValueError):
+            raise failure from None
 
     def validate_id_token(self, id_token: str, *, nonce: str, leeway: int = 30) -> dict:
         """OpenID Connect Core §3.1.3.7: signature, iss, aud, azp, exp, iat, nonce."""
         claims = self.decode(id_token, self._algorithms("id_token_signing_alg_values_supported"))
         check_claims(claims, issuer=self.issuer, audience=self.client_id, leeway=leeway)
+        if not isinstance(claims.get("sub"), str) or not claims["sub"]:
+            raise InvalidToken("the ID token has no sub (OpenID Connect Core §2: REQUIRED)")
         aud = claims["aud"] if isinstance(claims["aud"], list) else [claims["aud"]]
         if len(aud) > 1 and claims.get("azp") != self.client_id:
             raise InvalidToken("the ID token was issued to another party (azp)")
@@ -491,7 +570,9 @@ class TokenExchanger:
     The cache is in process by default; pass a shared `store` (anything with
     `get(key)` and `set(key, value, ttl)`, e.g. the Redis store) so that several
     instances reuse one exchange. The subject token is never a cache key: its
-    SHA-256 is.
+    SHA-256 is. With a shared store, each process also keeps what it exchanged or
+    read, until the same moment the store forgets it: a user's next call costs no
+    round trip to the store (nothing removes an exchanged token earlier).
     """
 
     def __init__(
@@ -528,18 +609,27 @@ class TokenExchanger:
         return None if cached is None or cached.expires_within(self.margin) else cached
 
     def _get(self, key: str) -> TokenSet | None:
+        with self._lock:
+            kept = self._cache.get(key)
+        if kept is not None and not kept.expires_within(self.margin):
+            return kept
         if self.store is not None:
             data = self.store.get(key)
-            return TokenSet.from_dict(data) if data else None
-        with self._lock:
-            return self._cache.get(key)
+            if data:
+                tokens = TokenSet.from_dict(data)
+                self._keep(key, tokens)
+                return tokens
+            return None
+        return kept
 
     def _put(self, key: str, tokens: TokenSet) -> None:
         if self.store is not None:
             ttl = int(tokens.expires_at - time.time() - self.margin)
             if ttl > 0:
                 self.store.set(key, tokens.to_dict(), ttl)
-            return
+        self._keep(key, tokens)
+
+    def _keep(self, key: str, tokens: TokenSet) -> None:
         with self._lock:
             if len(self._cache) >= self.max_entries:
                 now = time.time()

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..ehealth.ehealthbox import EhealthboxClient, EhealthboxError, Unauthorized
+from ..ehealth.ehealthbox import EhealthboxError, Unauthorized
 from ..ehealth.iam import IamClient
+from ..mailbox.actions import Mailbox
 from ..services import Services
 from .client_id import check_client_id
 from .tokens import CACHE_FILE, M2mTokenProvider, TokenFileCache
@@ -25,8 +26,8 @@ def organisation_box(
     *,
     client_id: str | None = None,
     instance_path: Path | None = None,
-) -> tuple[EhealthboxClient, M2mTokenProvider]:
-    """The eHealthBox client of the organisation, and its token provider.
+) -> tuple[Mailbox, M2mTokenProvider]:
+    """The mailbox of the organisation (names made safe on the way in), and its token provider.
 
     `client_id` overrides IAM_M2M_CLIENT_ID; `instance_path`, when given (and the
     platform has POSIX file modes), holds the 0600 token cache file.
@@ -54,7 +55,8 @@ def organisation_box(
     if instance_path is not None and TokenFileCache.supported():
         cache = TokenFileCache(Path(instance_path) / CACHE_FILE)
     provider = M2mTokenProvider(iam, audience=settings.ehbox_audience or None, file_cache=cache)
-    return services.ehealthbox(provider), provider
+    box = Mailbox(services.ehealthbox(provider), keys=services.keys, directory=services.directory)
+    return box, provider
 
 
 def describe_error(exc: EhealthboxError) -> str:

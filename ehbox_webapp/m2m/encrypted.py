@@ -1,4 +1,7 @@
-"""End-to-end encryption for the organisation's box: `send --encrypted`, and `get` that unseals.
+"""End-to-end encryption for the organisation's box, as the CLI shows it: `get`, `poll`.
+
+Sealing a send is the mailbox's (`Mailbox.send`); this module opens what `get` and `poll`
+show and save.
 
 The organisation seals with its own keystore (ETEE_KEYSTORE) and opens with the encryption keys
 of ETEE_KEYSTORE, ETEE_NEXT_KEYSTORE and ETEE_PREVIOUS_KEYSTORES (`Services.keys`); recipients'
@@ -10,48 +13,30 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
-from ..ehealth.ehealthbox import EhealthboxClient, Message, NewMessage, SendResult
+from ..ehealth.ehealthbox import Message
 from ..ehealth.ehealthbox.sealing import (
     CLEAR_FIELDS_WARNING,
-    EncryptedSend,
     OpenedMessage,
     client_fetch,
     unseal_message,
 )
 from ..ehealth.etee.errors import EteeError
-from ..services import Services
+from ..mailbox.actions import Mailbox
 from . import files
 
 __all__ = [
     "CLEAR_FIELDS_WARNING",
     "open_message",
-    "opened_json",
     "opened_lines",
-    "send",
-    "shown_message",
     "write_opened",
 ]
 
 
-def send(services: Services, client: EhealthboxClient, message: NewMessage) -> SendResult:
-    """Look up every key (recipients', then the organisation's own), seal and send."""
-    return EncryptedSend(client, services.directory, services.keys).send(message)  # type: ignore[arg-type]
-
-
-def open_message(
-    services: Services, client: EhealthboxClient, message: Message, folder: str
-) -> OpenedMessage:
+def open_message(box: Mailbox, message: Message, folder: str) -> OpenedMessage:
     """Every field of an encrypted message opened with the organisation's keys."""
-    box = client.box_info().box_id
-    keys = services.keys.decryption_keys_for(box)  # type: ignore[union-attr]
-    return unseal_message(message, client_fetch(client, message.message_id, folder), keys)
-
-
-def shown_message(opened: OpenedMessage) -> Message:
-    """The message with its opened values in place of the seals (None where a field failed)."""
-    return opened.shown()
+    keys = box.decryption_keys()
+    return unseal_message(message, client_fetch(box, message.message_id, folder), keys)  # type: ignore[arg-type]
 
 
 def opened_lines(opened: OpenedMessage) -> list[str]:
@@ -68,18 +53,6 @@ def opened_lines(opened: OpenedMessage) -> list[str]:
     ]
     lines += [f"  {p.field}: {p.kind}: {p.reason}" for p in opened.problems]
     return lines
-
-
-def opened_json(opened: OpenedMessage) -> dict[str, Any]:
-    signer = opened.signer
-    return {
-        "verdict": opened.verdict,
-        "description": opened.describe(),
-        "signer": files.to_jsonable(signer) if signer else None,
-        "signingTime": opened.signing_time.isoformat() if opened.signing_time else None,
-        "problems": [files.to_jsonable(p) for p in opened.problems],
-        "warnings": list(opened.warnings),
-    }
 
 
 class _Opened:
@@ -118,18 +91,18 @@ def write_opened(opened: OpenedMessage, folder: str, parent: Path, fetched_at: d
         raise ValueError("a message that cannot be opened is not saved")
     return files.write_message(
         _OpenedParts(opened),  # type: ignore[arg-type]
-        shown_message(opened),
+        opened.shown(),
         folder,
         parent,
         fetched_at,
     )
 
 
-def poll_saver(services: Services, client: EhealthboxClient):
+def poll_saver(box: Mailbox):
     """For `Poller(save_encrypted=...)`: open with the organisation's keys, then save."""
 
     def save(message: Message, folder: str, into: Path) -> Path:
-        opened = open_message(services, client, message, folder)
+        opened = open_message(box, message, folder)
         if not opened.ok:
             raise EteeError(opened.describe())
         return write_opened(opened, folder, into, datetime.now(UTC))

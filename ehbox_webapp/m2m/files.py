@@ -14,46 +14,24 @@ leftover `.tmp-*` folder is a write that was cut short, and is swept away.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import re
 import shutil
 import tempfile
-import unicodedata
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from ..ehealth.ehealthbox import EhealthboxClient, Message
+from ..mailbox.names import safe_filename
+from ..mailbox.shape import to_json
 
 METADATA = "message.json"
 TMP_PREFIX = ".tmp-"
 MAX_NAME = 120
 # eHealthBox message ids are 13 characters [A-Za-z0-9] (XSD); allow some room, nothing else.
 _MESSAGE_ID = re.compile(r"[A-Za-z0-9]{1,64}")
-_UNSAFE = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*]+')
-_WINDOWS_RESERVED = {
-    "CON",
-    "PRN",
-    "AUX",
-    "NUL",
-    *(f"COM{i}" for i in range(1, 10)),
-    *(f"LPT{i}" for i in range(1, 10)),
-}
-
-
-def to_jsonable(value: Any) -> Any:
-    """Models (dataclasses, tuples, dates) as plain JSON values, field names unchanged."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, list | tuple):
-        return [to_jsonable(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): to_jsonable(v) for k, v in value.items()}
-    return value
 
 
 def message_dir_name(message_id: str) -> str:
@@ -63,28 +41,15 @@ def message_dir_name(message_id: str) -> str:
     return message_id
 
 
-def safe_filename(name: str | None, fallback: str = "file") -> str:
-    """A file name that is one harmless path component, whatever the sender wrote."""
-    name = unicodedata.normalize("NFC", name or "")
-    name = re.split(r"[/\\]", name)[-1]  # the last component only, for either separator
-    name = _UNSAFE.sub("_", name).strip().lstrip(".").strip()
-    stem, dot, ext = name.rpartition(".")
-    if not dot:
-        stem, ext = name, ""
-    if stem.upper() in _WINDOWS_RESERVED or not stem:
-        stem = fallback if not stem else f"_{stem}"
-    ext = ext[:16]
-    stem = stem[: MAX_NAME - len(ext) - 1]
-    return f"{stem}.{ext}" if ext else stem
-
-
 def part_filenames(message: Message) -> tuple[str | None, list[str]]:
     """The on-disk names of the document and of each annex (prefixed, so all distinct)."""
     document = None
     if message.document is not None:
-        document = "document_" + safe_filename(message.document.download_file_name, "document")
+        document = "document_" + safe_filename(
+            message.document.download_file_name, "document", MAX_NAME
+        )
     annexes = [
-        f"annex-{a.index:02d}_" + safe_filename(a.download_file_name, "annex")
+        f"annex-{a.index:02d}_" + safe_filename(a.download_file_name, "annex", MAX_NAME)
         for a in message.annexes
     ]
     return document, annexes
@@ -98,7 +63,7 @@ def metadata(
         "folder": folder,
         "fetchedAt": fetched_at.isoformat(),
         "files": files,
-        "message": to_jsonable(message),
+        "message": to_json(message),
     }
 
 

@@ -102,10 +102,14 @@ class Poller:
         stop: threading.Event | None = None,
         on_unauthorized: Callable[[], None] | None = None,
         save_encrypted: Callable[[Message, str, Path], Path] | None = None,
+        on_progress: Callable[[int, int], None] | None = None,
+        explain: Callable[[Exception], str] = str,
     ):
         """`save_encrypted(message, folder, into)` opens and saves an end-to-end encrypted
         message (raising when it cannot be opened); without it such a message is skipped,
-        never saved as sealed bytes someone would take for the content."""
+        never saved as sealed bytes someone would take for the content.
+        `on_progress(number, total)` is called before each new message is fetched;
+        `explain(error)` words an outage (the CLI adds the URL's setting)."""
         if folder not in BINS:
             raise PollError(f"poll reads {' or '.join(BINS)}, not {folder}")
         self.client, self.into, self.folder, self.keep = client, Path(into), folder, keep
@@ -114,6 +118,8 @@ class Poller:
         self.stop = stop or threading.Event()
         self.on_unauthorized = on_unauthorized
         self.save_encrypted = save_encrypted
+        self.on_progress = on_progress
+        self.explain = explain
         self.into.mkdir(parents=True, exist_ok=True, mode=0o700)
         self.state = PollState.load(self.into / STATE_FILE, client_id, folder)
 
@@ -135,6 +141,8 @@ class Poller:
             if self.stop.is_set():
                 report.stopped = True
                 break
+            if self.on_progress is not None:
+                self.on_progress(number, len(new))
             if self._fetch(summary.message_id, f"[{number}/{len(new)}]", report):
                 pending.append(summary.message_id)
             if len(pending) >= MOVE_BATCH:
@@ -234,7 +242,7 @@ class Poller:
             except (Unavailable, RealmUnavailable) as exc:
                 if once:
                     raise
-                self.warn(f"poll failed: {exc} (retrying in {interval:g} s)")
+                self.warn(f"poll failed: {self.explain(exc)} (retrying in {interval:g} s)")
                 report = CycleReport(failed=["*"])
             else:
                 self.echo(f"{_now():%Y-%m-%d %H:%M:%S} {report.line(self.bin_folder)}")

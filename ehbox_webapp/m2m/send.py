@@ -1,45 +1,60 @@
-"""Messages built from command-line values, checked before anything is sent.
+"""Messages from command-line values: the options into the mailbox's input model.
 
-Recipients are written `TYPE:ID:QUALITY` (e.g. `INSS:85071212390:DOCTOR`,
-`CBE:0899999949:INSTITUTION`, `NIHII-HOSPITAL:71000436:HOSPITAL`) and checked with
-the eHealthBox identifier rules (`ehealth/ehealthbox/identifiers.py`).
+Recipients are written `TYPE[-SUBTYPE]:ID:QUALITY` (e.g. `INSS:85071212390:DOCTOR`,
+`CBE:0899999949:INSTITUTION`, `NIHII-HOSPITAL:71000436:HOSPITAL`); everything else is
+checked by the mailbox's rules (`ehbox_webapp/mailbox/outgoing.py`), which this module
+only feeds and words.
 """
 
 from __future__ import annotations
 
 import mimetypes
-import re
 import shlex
 from collections.abc import Iterable, Sequence
 from contextlib import ExitStack
 from pathlib import Path
+from typing import Any
 
-from ..ehealth.ehealthbox import (
-    Attachment,
-    ContentSpecification,
-    FreeInformation,
-    NewMessage,
-    Recipient,
-)
-from ..ehealth.ehealthbox.identifiers import (
-    QUALITIES,
-    clean,
-    expected_type,
-    is_valid_inss,
-    validate_recipient,
-)
+from ..ehealth.ehealthbox import Recipient
+from ..mailbox.outgoing import Outgoing, Upload, outgoing_message, recipient
+from ..mailbox.problems import Invalid, Problem, english
+from ..mailbox.rules import RECEIPTS
 
-RECEIPTS = ("published", "received", "read")
-# PublicationId: 1 to 13 characters (XSD); we accept what new_publication_id makes.
-_PUBLICATION_ID = re.compile(r"[A-Za-z0-9]{1,13}")
+__all__ = ["RECEIPTS", "MessageProblem", "build_message", "parse_recipient", "resend_command"]
+
+# The option each field of the input model comes from, to word a problem for the terminal.
+OPTION_OF = {
+    "recipients": "--to",
+    "title": "--title",
+    "text": "--text",
+    "document": "--document",
+    "freeText": "--free-text",
+    "patientInss": "--patient",
+    "publicationId": "--publication-id",
+    "receipts": "--receipt",
+    "annexes": "--annex",
+}
 
 
 class MessageProblem(ValueError):
     """A value on the command line that would make an invalid message; says which."""
 
 
-def parse_recipient(value: str) -> Recipient:
-    """`TYPE[-SUBTYPE]:ID:QUALITY` as a checked :class:`Recipient`."""
+def describe(problems: Iterable[Problem], recipients: Sequence[str] = ()) -> str:
+    """The problems as one line, each under the option it came from."""
+    parts = []
+    for problem in problems:
+        head, _, rest = problem.field.partition("[")
+        option = OPTION_OF.get(head.split(".")[0], problem.field)
+        if head == "recipients" and rest:
+            index = int(rest.split("]")[0])
+            given = recipients[index] if index < len(recipients) else ""
+            option = f"recipient {given!r}" if given else "--to"
+        parts.append(f"{option}: {english(problem)}")
+    return "; ".join(parts)
+
+
+def _recipient_values(value: str) -> dict[str, Any]:
     parts = value.split(":")
     if len(parts) != 3 or not all(p.strip() for p in parts):
         raise MessageProblem(
@@ -48,31 +63,25 @@ def parse_recipient(value: str) -> Recipient:
         )
     kind, identifier, quality = (p.strip() for p in parts)
     box_type, _, sub_type = kind.upper().partition("-")
-    quality = quality.upper()
-    identifier = identifier if identifier.upper() == "ALL" else clean(identifier)
-    if not sub_type and quality in QUALITIES:
-        # The subtype is implied by the quality (NIHII-HOSPITAL for HOSPITAL): fill it in.
-        sub_type = expected_type(quality)[1] or ""
-    problems = validate_recipient(box_type, identifier, quality, sub_type or None)
-    if problems:
-        raise MessageProblem(f"recipient {value!r}: " + " ".join(problems))
-    return Recipient(identifier, box_type, quality, sub_type or None)
+    return {"type": box_type, "id": identifier, "quality": quality, "subType": sub_type or None}
 
 
-def check_publication_id(value: str) -> str:
-    if not _PUBLICATION_ID.fullmatch(value):
-        raise MessageProblem(f"publication id {value!r}: 1 to 13 letters or digits")
-    return value
+def parse_recipient(value: str) -> Recipient:
+    """`TYPE[-SUBTYPE]:ID:QUALITY` as a checked :class:`Recipient`."""
+    try:
+        return recipient(_recipient_values(value))
+    except Invalid as exc:
+        raise MessageProblem(describe(exc.problems, [value])) from None
 
 
-def attachment(path: Path, opened: ExitStack | None = None) -> Attachment:
+def attachment(path: Path, opened: ExitStack | None = None) -> Upload:
     """A file to send, as a stream (rewound when the same message is resent); `opened`,
     when given, closes the file when the caller is done with the message."""
     mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
     handle = path.open("rb")
     if opened is not None:
         opened.enter_context(handle)
-    return Attachment(handle, path.name, mime, title=path.name)
+    return Upload(handle, path.name, mime, title=path.name)
 
 
 def build_message(
@@ -88,41 +97,29 @@ def build_message(
     receipts: Iterable[str] = (),
     publication_id: str | None = None,
     ooo_processed: bool = False,
+    encrypted: bool = False,
     opened: ExitStack | None = None,
-) -> NewMessage:
-    """The :class:`NewMessage` the `send` command's options describe, or MessageProblem."""
-    boxes = [parse_recipient(r) for r in recipients]
-    if ooo_processed:
-        boxes = [Recipient(b.id, b.type, b.quality, b.sub_type, ooo_processed=True) for b in boxes]
-    if not boxes:
-        raise MessageProblem("at least one --to recipient is needed")
-    if not title.strip() or len(title) > 400:
-        raise MessageProblem("--title: 1 to 400 characters (never encrypted: no patient data)")
-    if (document is None) == (text is None):
-        raise MessageProblem("give exactly one of --document FILE or --text TEXT")
-    if patient is not None and not is_valid_inss(clean(patient)):
-        raise MessageProblem(
-            f"--patient {patient!r}: an INSS has 11 digits with valid check digits"
+) -> Outgoing:
+    """The message the `send` command's options describe, or MessageProblem."""
+    values = {
+        "recipients": [{**_recipient_values(r), "ooOProcessed": ooo_processed} for r in recipients],
+        "title": title,
+        "text": text,
+        "freeText": free_text,
+        "patientInss": patient,
+        "important": important,
+        "encrypted": encrypted,
+        "receipts": [r.lower() for r in receipts],
+        "publicationId": publication_id,
+    }
+    try:
+        return outgoing_message(
+            values,
+            document=attachment(document, opened) if document is not None else None,
+            annexes=[attachment(a, opened) for a in annexes],
         )
-    receipts = {r.lower() for r in receipts}
-    spec = ContentSpecification(
-        is_important=important,
-        publication_receipt="published" in receipts,
-        received_receipt="received" in receipts,
-        read_receipt="read" in receipts,
-    )
-    extra = {"publication_id": check_publication_id(publication_id)} if publication_id else {}
-    return NewMessage(
-        recipients=boxes,
-        title=title,
-        document=attachment(document, opened) if document is not None else None,
-        text=text,
-        annexes=[attachment(a, opened) for a in annexes],
-        free_information=FreeInformation(text=free_text) if free_text else None,
-        patient_inss=clean(patient) if patient else None,
-        content_specification=spec,
-        **extra,
-    )
+    except Invalid as exc:
+        raise MessageProblem(describe(exc.problems, recipients)) from None
 
 
 def resend_command(prefix: Sequence[str], params: dict, publication_id: str) -> str:

@@ -9,7 +9,6 @@ Never shows the keystore password or any token.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -27,39 +26,12 @@ from ..ehealth.keystore import (
     WrongPassword,
     certificate_identity,
 )
+from .doctor_net import network_checks
+from .doctor_report import FAIL, OK, WARNING, CheckResult, KeyState, exit_code, skipped
 
-OK, WARNING, FAIL = "ok", "warning", "FAIL"
+__all__ = ["FAIL", "OK", "WARNING", "CheckResult", "KeyState", "exit_code", "run_checks"]
+
 EXPIRY_WARNING_DAYS = 30
-
-
-@dataclass(frozen=True)
-class CheckResult:
-    """One line of the doctor's report."""
-
-    status: str  # ok | warning | FAIL
-    check: str
-    found: str
-    todo: str = ""
-
-    def line(self) -> str:
-        todo = f" — {self.todo}" if self.todo else ""
-        return f"{self.status:<7}  {self.check}: {self.found}{todo}"
-
-    def to_dict(self) -> dict[str, str]:
-        return asdict(self)
-
-
-@dataclass
-class KeyState:
-    """What the keystore checks learned, for the checks that sign or compare keys."""
-
-    identity: SigningIdentity | None = None  # the key, even when its certificate is not valid
-    valid: bool = False  # the certificate is valid now: assertions can be signed with it
-    reason: str = "the keystore did not open"
-
-
-def skipped(check: str, reason: str) -> CheckResult:
-    return CheckResult(WARNING, check, f"not checked: {reason}")
 
 
 def _open(
@@ -234,8 +206,6 @@ def run_checks(
     now: datetime | None = None,
 ) -> list[CheckResult]:
     """Every check, in order; never raises for a configuration problem."""
-    from .doctor_net import network_checks
-
     first = CheckResult(
         OK,
         "settings",
@@ -252,8 +222,3 @@ def run_checks(
         settings.ehealth_user_agent, settings.ehealth_from, timeout=settings.http_timeout
     )
     return [first, *results, *network_checks(settings, keys, session)]
-
-
-def exit_code(results: list[CheckResult]) -> int:
-    """1 when any check failed, else 0 (warnings do not fail)."""
-    return 1 if any(r.status == FAIL for r in results) else 0

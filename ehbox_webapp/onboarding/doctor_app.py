@@ -13,13 +13,16 @@ import requests
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from ..config import Settings
-from .doctor import FAIL, OK, WARNING, CheckResult, KeyState, skipped
+from .doctor_report import FAIL, OK, WARNING, CheckResult, KeyState, skipped
 
 
 def start_app_hint(settings: Settings) -> str:
     """Where the sandbox's realms and API come from, for the "what to do" of a failure."""
     if settings.is_sandbox:
-        return " (the sandbox is served by the app: start it with `make run`)"
+        return (
+            f" (the sandbox is served by the app at PUBLIC_URL={settings.public_url}: start it "
+            "there with `make run`, or set PUBLIC_URL/PORT to where it runs)"
+        )
     return ""
 
 
@@ -66,8 +69,9 @@ def check_app(settings: Settings, http: requests.Session) -> CheckResult:
             FAIL,
             "app",
             found,
-            "start the app with `make run`, then run the "
-            "doctor again: the sandbox realms and eHealthBox are served by it",
+            "nothing answers at PUBLIC_URL: start the app there with `make run`, or set "
+            "PUBLIC_URL (or PORT) to where it runs; the sandbox realms and eHealthBox are "
+            "served by it",
         )
     # The doctor may run before the deployment, or where PUBLIC_URL is not reachable.
     return CheckResult(WARNING, "app", found, "is the app deployed at PUBLIC_URL?")

@@ -14,7 +14,6 @@ import requests
 
 from ..config import Settings
 from ..ehealth.iam import TOKEN_EXCHANGE
-from .doctor import FAIL, OK, WARNING, CheckResult, KeyState, skipped
 from .doctor_app import (
     check_app,
     check_published_key,
@@ -22,6 +21,7 @@ from .doctor_app import (
     check_redirect_uri,
     start_app_hint,
 )
+from .doctor_report import FAIL, OK, WARNING, CheckResult, KeyState, skipped
 from .doctor_tokens import check_ehealthbox_api, check_healthcare_assertion, check_m2m_assertion
 
 CLOCK_TOLERANCE = 5  # seconds; assertions live 60 s and eHealth tokens are checked to the second
@@ -140,7 +140,6 @@ def check_clock(realms: list[Realm]) -> CheckResult:
 # What each realm's discovery document must offer: (field, value, what, essential).
 HEALTHCARE_NEEDS = [
     ("code_challenge_methods_supported", "S256", "PKCE S256", True),
-    ("token_endpoint_auth_methods_supported", "private_key_jwt", "private_key_jwt", True),
     ("token_endpoint_auth_signing_alg_values_supported", "RS256", "RS256", True),
 ]
 M2M_NEEDS = [
@@ -148,6 +147,12 @@ M2M_NEEDS = [
     ("token_endpoint_auth_methods_supported", "private_key_jwt", "private_key_jwt", True),
     ("token_endpoint_auth_signing_alg_values_supported", "RS256", "RS256", True),
 ]
+
+
+def _client_auth_need(settings: Settings) -> tuple[str, str, str, bool]:
+    """The healthcare realm must offer the client authentication IAM_CLIENT_AUTH chose."""
+    method = settings.iam_client_auth
+    return ("token_endpoint_auth_methods_supported", method, method, True)
 
 
 def network_checks(settings: Settings, keys: KeyState, http: requests.Session) -> list[CheckResult]:
@@ -162,7 +167,7 @@ def network_checks(settings: Settings, keys: KeyState, http: requests.Session) -
         settings.iam_issuer,
         settings,
         http,
-        [*HEALTHCARE_NEEDS, exchange],
+        [*HEALTHCARE_NEEDS, _client_auth_need(settings), exchange],
     )
     realms = [healthcare]
     if settings.iam_m2m_client_id:

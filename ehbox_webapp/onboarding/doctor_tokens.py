@@ -9,8 +9,8 @@ import requests
 
 from ..config import Settings
 from ..ehealth.iam import IamClient, IamError, TokenError
-from .doctor import FAIL, OK, WARNING, CheckResult, KeyState, skipped
 from .doctor_app import start_app_hint
+from .doctor_report import FAIL, OK, WARNING, CheckResult, KeyState, skipped
 
 PROBE_SUBJECT_TOKEN = "ehbox-doctor-probe-not-a-token"  # noqa: S105 - deliberately invalid
 # Errors about the subject token, which the realm only examines after it authenticated us.
@@ -18,17 +18,30 @@ SUBJECT_TOKEN_ERRORS = ("invalid_grant", "invalid_request", "invalid_token")
 
 
 def _client(
-    settings: Settings, keys: KeyState, issuer: str, client_id: str, http: requests.Session
+    settings: Settings,
+    keys: KeyState,
+    issuer: str,
+    client_id: str,
+    http: requests.Session,
+    *,
+    client_auth: str = "private_key_jwt",
 ) -> IamClient:
+    secret = settings.iam_client_secret if client_auth != "private_key_jwt" else ""
     return IamClient(
-        issuer, client_id, http=http, identity=keys.identity, timeout=settings.http_timeout
+        issuer,
+        client_id,
+        http=http,
+        identity=keys.identity,
+        timeout=settings.http_timeout,
+        client_auth=client_auth,
+        client_secret=secret,
     )
 
 
 def check_healthcare_assertion(
     settings: Settings, keys: KeyState, realm_ok: bool, http: requests.Session
 ) -> CheckResult:
-    """Is our private_key_jwt assertion accepted by the healthcare realm's token endpoint?
+    """Is our client authentication (IAM_CLIENT_AUTH) accepted by the healthcare realm?
 
     Without a user there is no grant a healthcare client can complete, so we send an RFC 8693
     token exchange with a subject token that cannot be valid. The token endpoint (Keycloak,
@@ -36,17 +49,19 @@ def check_healthcare_assertion(
     means our assertion was refused; `invalid_grant` / `invalid_request` are about the subject
     token, so the assertion was accepted. No token can come out of it.
     """
-    check = "client assertion (healthcare)"
+    method = settings.iam_client_auth
+    secret = method != "private_key_jwt"
+    check = f"client {'secret' if secret else 'assertion'} (healthcare)"
+    what = "client secret" if secret else "assertion"
     if not realm_ok:
         return skipped(check, "the healthcare realm did not answer")
-    if keys.identity is None or not keys.valid:
+    if not secret and (keys.identity is None or not keys.valid):
         return skipped(check, keys.reason)
     client_id = settings.iam_client_id
     audience = settings.ehbox_audience or client_id
+    client = _client(settings, keys, settings.iam_issuer, client_id, http, client_auth=method)
     try:
-        _client(settings, keys, settings.iam_issuer, client_id, http).exchange_token(
-            PROBE_SUBJECT_TOKEN, audience
-        )
+        client.exchange_token(PROBE_SUBJECT_TOKEN, audience)
     except TokenError as exc:
         said = f"{exc.error}" + (f" ({exc.description})" if exc.description else "")
         needed = FAIL if settings.ehbox_audience else WARNING
@@ -54,15 +69,18 @@ def check_healthcare_assertion(
             return CheckResult(
                 FAIL,
                 check,
-                f"the realm refused {client_id}'s assertion: {said}",
-                "check IAM_CLIENT_ID, and that the client is registered with "
+                f"the realm refused {client_id}'s {what}: {said}",
+                "check IAM_CLIENT_ID and IAM_CLIENT_SECRET, and that eHealth registered the "
+                f"client for {method}"
+                if secret
+                else "check IAM_CLIENT_ID, and that the client is registered with "
                 "this certificate's JWKS URL (form section 5.4)",
             )
         if exc.error in SUBJECT_TOKEN_ERRORS:
             return CheckResult(
                 OK,
                 check,
-                f"accepted for {client_id} (the realm then refused "
+                f"{method} accepted for {client_id} (the realm then refused "
                 f"the deliberately invalid subject token: {exc.error})",
             )
         if exc.error == "unauthorized_client":

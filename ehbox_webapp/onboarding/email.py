@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from ..config import Settings
 from . import procedure as P
-from .forms import Registration, jwks_url
+from .forms import Registration, client_auth_asked, jwks_url
 from .options import OnboardingOptions
 
 TO = (P.MAIL_TO,)
@@ -69,9 +69,14 @@ def _methods(reg: Registration, settings: Settings) -> list[str]:
             exchange,
         ]
     elif reg.use_case == "confidential":
+        asked = (
+            signed
+            if settings.iam_client_auth == "private_key_jwt"
+            else f"client authentication {client_auth_asked(settings)}"
+        )
         methods = [
             login + "; the access token goes from the browser side to our server side",
-            signed,
+            asked,
             exchange,
             "refresh tokens while the user's session lasts",
         ]

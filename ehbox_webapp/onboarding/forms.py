@@ -134,6 +134,18 @@ def jwks_url(settings: Settings) -> tuple[str, str]:
     )
 
 
+def client_auth_asked(settings: Settings) -> str:
+    """The web client's authentication (IAM_CLIENT_AUTH), as the notes and the e-mail word it.
+
+    The procedure does not say how a confidential healthcare client authenticates
+    (UNKNOWN, docs/ehealth-platform.md §1.3): the output says which method was asked.
+    """
+    if settings.iam_client_auth == "private_key_jwt":
+        return "private_key_jwt (RS256, signed with the ETEE certificate of the JWKS URL)"
+    where = "HTTP Basic header" if settings.iam_client_auth == "client_secret_basic" else "form"
+    return f"{settings.iam_client_auth} (a client secret issued by eHealth, sent in the {where})"
+
+
 def _credentials(settings: Settings, m2m: bool) -> tuple[FormField, ...]:
     url, source = jwks_url(settings)
     type_problems: tuple[Problem, ...] = ()
@@ -267,7 +279,20 @@ def _notes(settings: Settings, use_case: str) -> list[str]:
             f"logs out to {settings.post_logout_redirect_uri} and receives back-channel "
             f"logouts at {settings.public_url}/auth/backchannel-logout."
         )
-    if use_case != "public" and settings.etee_key_alias:
+    secret = use_case == "confidential" and settings.iam_client_auth != "private_key_jwt"
+    if use_case == "confidential":
+        notes.append(
+            "Not in the procedure (UNKNOWN for the healthcare realm): the client "
+            f"authentication asked of eHealth is {client_auth_asked(settings)} "
+            "(IAM_CLIENT_AUTH)."
+            + (
+                " Put the secret eHealth issues in IAM_CLIENT_SECRET, never in the "
+                "repository; `ehbox doctor` checks that the realm accepts it."
+                if secret
+                else ""
+            )
+        )
+    if use_case != "public" and settings.etee_key_alias and not secret:
         notes.append(
             "The client assertion (private_key_jwt, RS256) is signed with the ETEE "
             f"keystore entry '{settings.etee_key_alias}'; `ehbox doctor` checks that "

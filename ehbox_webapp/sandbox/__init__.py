@@ -8,7 +8,7 @@ reaches the sandbox over HTTP, exactly as it reaches eHealth. Only
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from flask import Flask
@@ -33,7 +33,10 @@ class SandboxSettings:
     m2m_client_id: str  # organisation client (use case 2.2.3), M2M realm
     ehbox_audience: str  # the eHealthBox API's client id: token-exchange target
     backchannel_logout_uri: str = ""
-    max_message_bytes: int = 20 * 1024 * 1024
+    # How the web client is registered: private_key_jwt (its JWKS URL), or with a secret.
+    web_client_auth: str = "private_key_jwt"
+    web_client_secret: str = field(default="", repr=False)
+    max_message_bytes: int = 10 * 1024 * 1024  # eHealth's limit, attachments included
     access_token_seconds: int = 300
     refresh_token_seconds: int = 1800
     # ETEE key directory (sandbox/etee): the app's keystore (path, password), whose certificates

@@ -22,13 +22,15 @@ from flask import (
 from flask_babel import gettext as _
 
 from ..ehealth.iam import IamError, InvalidToken, TokenError, TokenSet
+from ..refresh import REFRESH_MARGIN, LoginAgain, SessionRefresher
+from ..stores import SESSION_TTL
 from .backchannel import remember_login
 from .extensions import services, settings
+from .limits import login_limit
 
 bp = Blueprint("auth", __name__)
 log = logging.getLogger(__name__)
 
-REFRESH_MARGIN = 30  # seconds before expiry at which the access token is refreshed
 PROFILE_CLAIMS = (
     "sub",
     "sid",
@@ -60,6 +62,7 @@ def safe_next(value: str | None) -> str:
 
 
 @bp.get("/login")
+@login_limit
 def login():
     next_url = safe_next(request.args.get("next"))
     iam = services().iam
@@ -74,6 +77,7 @@ def login():
 
 
 @bp.get("/auth/callback")
+@login_limit
 def callback():
     pending = session.pop("login", None)
     state = request.args.get("state", "")
@@ -143,7 +147,9 @@ def callback():
     session["tokens"] = tokens.to_dict()
     remember_login(claims.get("sid"), claims.get("sub"))
     log.info("login ok")
-    return redirect(pending["next"])
+    # A login from the home page (or with no destination) lands in the inbox, as mail does.
+    target = pending["next"]
+    return redirect(url_for("mailbox.folder", folder="INBOX") if target == "/" else target)
 
 
 def _failure(status: int, code: str, message: str):
@@ -174,7 +180,8 @@ def current_user() -> dict | None:
 def access_token() -> str:
     """The user's access token, refreshed when it is about to expire.
 
-    Raises :class:`LoginRequired` when there is none or the refresh fails.
+    One refresh per session at a time (`ehbox_webapp.refresh`). Raises
+    :class:`LoginRequired` when there is none or the refresh was refused.
     """
     data = session.get("tokens")
     if not data:
@@ -182,18 +189,18 @@ def access_token() -> str:
     tokens = TokenSet.from_dict(data)
     if not tokens.expires_within(REFRESH_MARGIN):
         return tokens.access_token
-    if not tokens.refresh_token:
-        session.clear()
-        raise LoginRequired(request.full_path.rstrip("?"))
+    refresher = SessionRefresher(
+        services().store, services().iam, SESSION_TTL, timeout=settings().http_timeout
+    )
     try:
-        fresh = services().iam.refresh(tokens.refresh_token)
-    except IamError as exc:
-        log.info("refresh failed (%s): asking the user to log in again", type(exc).__name__)
+        fresh = refresher.fresh_tokens(session.sid, tokens)
+    except LoginAgain as exc:
+        log.info("token refresh impossible (%s): asking the user to log in again", exc)
         session.clear()
         raise LoginRequired(request.full_path.rstrip("?")) from None
-    if not fresh.id_token:
-        fresh = TokenSet(**{**fresh.to_dict(), "id_token": tokens.id_token})
-    session["tokens"] = fresh.to_dict()
+    if fresh.access_token != tokens.access_token:
+        session["tokens"] = fresh.to_dict()
+        session.loaded_tokens = session["tokens"]  # what the store holds now
     return fresh.access_token
 
 

@@ -27,9 +27,12 @@ from urllib.parse import quote
 from flask import Response, stream_with_context
 
 from ..ehealth.ehealthbox import Download, EhealthboxError
+from ..ehealth.ehealthbox.opening import OpenedPart
+from ..mailbox.names import essence, safe_filename, safe_mime_type
 
 log = logging.getLogger(__name__)
 
+HEADER_NAME_MAX = 150  # enough to recognise a file; keeps the header small
 # Shown inline in the message page's sandboxed frame; SVG is not among the images (it can script).
 INLINE_TYPES = frozenset(
     {"application/pdf", "text/plain", "image/png", "image/jpeg", "image/gif", "image/webp"}
@@ -37,13 +40,6 @@ INLINE_TYPES = frozenset(
 # A sandboxed, script-less document: even a hostile PDF or text file cannot act as
 # this origin. frame-ancestors lets the message page (same origin) frame it, nothing else.
 SANDBOX_CSP = "sandbox; default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'self'"
-FALLBACK_TYPE = "application/octet-stream"
-MAX_FILENAME = 150  # enough to recognise a file; keeps the header small
-
-_MIME = re.compile(
-    r"^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}"
-    r"(\s*;\s*[A-Za-z0-9!#$&^_.+-]+=(\"[^\"\\\r\n]*\"|[A-Za-z0-9!#$&^_.+-]+))*$"
-)
 # Letters that Unicode does not decompose into an ASCII letter plus accents.
 _NOT_DECOMPOSABLE = str.maketrans(
     {
@@ -60,7 +56,6 @@ _NOT_DECOMPOSABLE = str.maketrans(
         "œ": "oe",
     }
 )
-_UNSAFE_CHARS = re.compile(r'[\x00-\x1f\x7f"\\/:*?<>|;%`$]+')
 
 
 def stream_download(download: Download, *, inline: bool = False) -> Response:
@@ -83,6 +78,15 @@ def stream_download(download: Download, *, inline: bool = False) -> Response:
     # close the upstream connection when the response is closed, whatever happened.
     response.call_on_close(download.close)
     return response
+
+
+def part_download(part: Download | OpenedPart, *, inline: bool = False) -> Response:
+    """A streamed part, or one already opened (a sealed part, opened whole)."""
+    if isinstance(part, OpenedPart):
+        return content_download(
+            part.content, part.download_file_name, part.mime_type, inline=inline
+        )
+    return stream_download(part, inline=inline)
 
 
 def content_download(
@@ -130,37 +134,6 @@ def _chunks(download: Download) -> Iterator[bytes]:
         download.close()
 
 
-def essence(mime_type: str) -> str:
-    """`type/subtype` in lower case, without parameters."""
-    return mime_type.split(";", 1)[0].strip().lower()
-
-
-def safe_mime_type(value: str | None) -> str:
-    """The stored type if it is a well-formed MIME type, else application/octet-stream."""
-    value = (value or "").strip()
-    return value if _MIME.match(value) else FALLBACK_TYPE
-
-
-def safe_filename(
-    name: str | None, default: str = "download", max_length: int = MAX_FILENAME
-) -> str:
-    """A file name fit for a download: no path, no control or reserved characters.
-
-    Keeps letters of any script (é, ü, ł stay), so the UTF-8 `filename*` reads as
-    sent. Longer than `max_length`, the stem is shortened and the extension kept.
-    """
-    name = (name or "").replace("\\", "/").rsplit("/", 1)[-1]
-    name = unicodedata.normalize("NFC", name)
-    name = "".join(" " if unicodedata.category(c).startswith(("C", "Z")) else c for c in name)
-    name = _UNSAFE_CHARS.sub("_", name)
-    name = re.sub(r"\s+", " ", name).strip(" ._") or default
-    if len(name) > max_length:
-        _, dot, ext = name.rpartition(".")
-        keep = f".{ext}" if dot and 0 < len(ext) <= 10 else ""
-        name = name[: max_length - len(keep)].rstrip(" .") + keep
-    return name
-
-
 def ascii_filename(name: str, default: str = "download") -> str:
     """The `filename=` fallback for old clients: plain ASCII letters, digits and `._-`."""
     decomposed = unicodedata.normalize("NFKD", name.translate(_NOT_DECOMPOSABLE))
@@ -171,6 +144,6 @@ def ascii_filename(name: str, default: str = "download") -> str:
 
 def content_disposition(filename: str | None, *, inline: bool = False) -> str:
     """An RFC 6266 Content-Disposition with both `filename` (ASCII) and `filename*` (UTF-8)."""
-    name = safe_filename(filename)
+    name = safe_filename(filename, "download", HEADER_NAME_MAX)
     kind = "inline" if inline else "attachment"
     return f"{kind}; filename=\"{ascii_filename(name)}\"; filename*=UTF-8''{quote(name, safe='')}"

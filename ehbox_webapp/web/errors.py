@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, jsonify, make_response, render_template, request
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from ..ehealth.iam import IamError
+from ..ehealth.iam import IamError, TokenError
+from .auth import LoginRequired, handle_login_required
 
 log = logging.getLogger(__name__)
 
@@ -103,6 +104,10 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(IamError)
     def iam_error(exc: IamError):
+        if isinstance(exc, TokenError) and exc.callers_fault:
+            # The session's token is no longer accepted (its realm session ended): log in again.
+            log.info("I.AM Connect no longer accepts the session's token: %s", exc.error)
+            return handle_login_required(LoginRequired(request.full_path.rstrip("?")))
         log.error("I.AM Connect error on %s: %s", request.path, exc)
         return render_error(
             502,
@@ -120,8 +125,12 @@ def init_app(app: Flask) -> None:
             log.error("%s on %s %s", exc.code, request.method, request.path)
         title, detail, english = http_error_texts(exc)
         if wants_problem():
-            return problem(exc.code or 500, exc.name, english)
-        return render_error(exc.code or 500, title, detail)
+            response = problem(exc.code or 500, exc.name, english)
+        else:
+            response = make_response(render_error(exc.code or 500, title, detail))
+        if exc.code == 405:  # RFC 9110: a 405 lists the methods the resource has
+            response.headers["Allow"] = dict(exc.get_headers()).get("Allow", "")
+        return response
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):

@@ -18,12 +18,14 @@ The catalogs are `ehbox_webapp/translations/<lang>/LC_MESSAGES/messages.po`;
 from __future__ import annotations
 
 import functools
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 
-from babel import Locale
+from babel import Locale, dates
 from babel.dates import match_skeleton
-from flask import Blueprint, Flask, Response, abort, current_app, redirect, request, session
-from flask_babel import Babel, get_locale
+from babel.support import NullTranslations, Translations
+from flask import Blueprint, Flask, Response, abort, current_app, g, redirect, request, session
+from flask_babel import Babel, get_locale, get_timezone, get_translations
 
 from .auth import safe_next
 
@@ -94,8 +96,12 @@ def choose():
     language = language_of(request.form.get("lang"))
     if language is None:
         abort(400)
+    return remember_language(redirect(safe_next(request.form.get("next"))), language)
+
+
+def remember_language(response: Response, language: str) -> Response:
+    """Keep `language` as the user's choice (session and cookie) on `response`."""
     session["lang"] = language
-    response = redirect(safe_next(request.form.get("next")))
     response.set_cookie(
         COOKIE,
         language,
@@ -118,11 +124,68 @@ def vary_on_language(response: Response) -> Response:
     return response
 
 
+def page_translations() -> Translations | NullTranslations:
+    """The page's catalog, looked up once per request and locale (not once per string).
+
+    Flask-Babel's template callables find the request's domain, locale and catalog
+    again for every `_()` in a template (a folder page has about 35); the catalog
+    only changes with the locale, which `force_locale` may switch for a while, so
+    it is kept with the locale object it was found for.
+    """
+    kept = g.get("_page_translations")
+    locale = get_locale()
+    if kept is not None and kept[0] is locale:
+        return kept[1]
+    translations = get_translations()
+    g._page_translations = (locale, translations)
+    return translations
+
+
+def local_day_and_time(value: datetime, with_time: bool = True) -> str:
+    """A moment in the users' time zone: the day (full year) and, `with_time`, the time.
+
+    What `flask_babel.to_user_timezone` and `format_time(..., "short")` give. The
+    locale and time zone are looked up once per request (and locale: `force_locale`
+    may switch it), and each moment is formatted once per locale and zone: a mailbox
+    shows the same messages' dates on every view, and Babel's formatting of one date
+    costs more than the rest of its table row.
+    """
+    locale = get_locale()
+    kept = g.get("_page_formats")
+    if kept is None or kept[0] is not locale:
+        kept = (locale, str(locale), get_timezone())
+        g._page_formats = kept
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return _formatted_moment(value, with_time, kept[1], kept[2])
+
+
+@functools.lru_cache(maxsize=4096)
+def _formatted_moment(value: datetime, with_time: bool, locale: str, zone: tzinfo) -> str:
+    moment = zone.normalize(value.astimezone(zone))  # type: ignore[attr-defined]  # pytz
+    day = dates.format_datetime(moment, skeleton_pattern("yMMdd", locale), locale=locale)
+    if not with_time:
+        return day
+    return f"{day} {dates.format_time(moment, 'short', locale=locale)}"
+
+
+def install_template_gettext(app: Flask) -> None:
+    """`_()`, `ngettext()` and `{% trans %}` in templates, through `page_translations`."""
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: page_translations().ugettext(s),
+        ngettext=lambda s, p, n: page_translations().ungettext(s, p, n),
+        newstyle=True,
+        pgettext=lambda c, s: page_translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: page_translations().unpgettext(c, s, p, n),
+    )
+
+
 def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LANGUAGE)
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "Europe/Brussels")  # the users' time zone
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS))
     babel.init_app(app, locale_selector=select_locale)
+    install_template_gettext(app)
     # {% trans %} blocks: line breaks and indentation are not part of the message.
     app.jinja_env.policies["ext.i18n.trimmed"] = True
     app.context_processor(language_context)

@@ -14,9 +14,7 @@ from flask import Flask, Request, Response
 from flask.sessions import SessionInterface, SessionMixin
 from werkzeug.datastructures import CallbackDict
 
-from ..stores import SessionStore
-
-SESSION_TTL = 8 * 3600
+from ..stores import SESSION_PREFIX, SESSION_TTL, SessionStore
 
 
 class ServerSession(CallbackDict, SessionMixin):
@@ -31,6 +29,7 @@ class ServerSession(CallbackDict, SessionMixin):
         self.new = new
         self.modified = False
         self.previous_sid: str | None = None
+        self.loaded_tokens = (initial or {}).get("tokens")  # as read at the request's start
 
     def regenerate(self) -> None:
         """Give the session a new id (at login); the old one stops working."""
@@ -47,7 +46,7 @@ def _new_sid() -> str:
 class ServerSessionInterface(SessionInterface):
     """Flask session interface backed by a :class:`SessionStore`."""
 
-    prefix = "session:"
+    prefix = SESSION_PREFIX
 
     def __init__(self, store: SessionStore, ttl: int = SESSION_TTL):
         self.store = store
@@ -75,7 +74,16 @@ class ServerSessionInterface(SessionInterface):
                 response.delete_cookie(name, domain=domain, path=path)
             return
         if session.modified or session.previous_sid:
-            self.store.set(self.prefix + session.sid, dict(session), self.ttl)
+            data = dict(session)
+            if not session.new and not session.previous_sid:
+                stored = self.store.get(self.prefix + session.sid)
+                if stored is None:  # ended meanwhile (logout elsewhere): not brought back
+                    response.delete_cookie(name, domain=domain, path=path)
+                    return
+                if data.get("tokens") == session.loaded_tokens and stored.get("tokens"):
+                    # Refreshed by a request beside this one: keep the newer tokens.
+                    data["tokens"] = stored["tokens"]
+            self.store.set(self.prefix + session.sid, data, self.ttl)
         elif not self.should_set_cookie(app, session):
             return
         response.set_cookie(

@@ -25,6 +25,7 @@ from ..http import NO_RETRY, MultipartBody, RetryPolicy, call_with_retries
 from . import errors, rest
 from .models import (
     MAX_IDS_PER_CALL,
+    MAX_MESSAGE_BYTES,
     AcknowledgmentStatus,
     BoxId,
     BoxInfo,
@@ -93,7 +94,9 @@ class EhealthboxClient:
     pooling); `timeout` applies to connecting and to each wait for data;
     `retries` is the number of extra attempts of a read (GET, DELETE) on 429,
     502, 503, 504 (honouring Retry-After) and on connection errors. Sends,
-    moves and deletes of messages are never retried.
+    moves and deletes of messages are never retried. A message heavier than
+    `max_message_bytes` is refused before anything is sent (None: let the
+    platform decide, as the acceptance run does to see its 801).
     """
 
     def __init__(
@@ -104,8 +107,10 @@ class EhealthboxClient:
         session: requests.Session,
         timeout: float = 15,
         retries: int = 3,
+        max_message_bytes: int | None = MAX_MESSAGE_BYTES,
     ):
         self.base_url = base_url.rstrip("/")
+        self.max_message_bytes = max_message_bytes
         self._token = token_provider
         self._session = session
         self.timeout = timeout
@@ -145,7 +150,7 @@ class EhealthboxClient:
             response = call_with_retries(send, self._reads if idempotent else NO_RETRY)
         except (requests.ConnectionError, requests.Timeout) as exc:
             log.warning("eHealthBox %s %s failed: %s", method, path, type(exc).__name__)
-            raise errors.Unavailable() from exc
+            raise errors.Unavailable(url=url) from exc
         if response.status_code >= 400:
             raise self._error(response)
         return response
@@ -233,6 +238,9 @@ class EhealthboxClient:
     # --- sending -----------------------------------------------------------------------------
     def send(self, message: NewMessage) -> SendResult:
         """Publish a message. Never retried here: see :class:`SendOutcomeUnknown`."""
+        limit = self.max_message_bytes
+        if limit is not None and message.content_size > limit:
+            raise errors.MessageTooLarge.before_sending(message.content_size, limit)
         meta = json.dumps(rest.new_message_to_json(message)).encode("utf-8")
         parts: list[tuple[str, str | None, str, Callable[[], Any], int]] = [
             (rest.MESSAGE_PART, None, "application/json", lambda: iter((meta,)), len(meta))
@@ -250,7 +258,8 @@ class EhealthboxClient:
             if _never_sent(exc):
                 raise errors.Unavailable(
                     "The eHealthBox could not be reached. The message was "
-                    "not sent; please try again."
+                    "not sent; please try again.",
+                    url=self.base_url + rest.MESSAGES,
                 ) from exc
             log.warning(
                 "eHealthBox send %s: outcome unknown (%s)",

@@ -9,7 +9,9 @@ Messages are user-facing sentences that name the field at fault.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 BOX_TYPES = ("INSS", "NIHII", "CBE", "EHP")
 
@@ -87,7 +89,7 @@ BROADCAST_ID = "ALL"  # every box of a quality; publishing to it needs special r
 # eHealthBox status code per field at fault (docs/ehealth-platform.md §3.6).
 CODE_BY_FIELD = {"id": "802", "quality": "803", "type": "804", "subType": "805"}
 
-_DIGITS = re.compile(r"^\d+$")
+_DIGITS = re.compile(r"^[0-9]+$")  # ASCII only: `\d` takes any Unicode digit
 
 
 def clean(identifier: str) -> str:
@@ -140,6 +142,8 @@ class RecipientProblem:
 
     field: str
     message: str
+    kind: str = ""  # a stable code for the entry points to word: `check-digits`, ...
+    values: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def code(self) -> str:
@@ -165,12 +169,20 @@ def check_recipient(
     problems: list[RecipientProblem] = []
     if quality not in QUALITIES:
         problems.append(
-            RecipientProblem("quality", f"The quality “{quality}” is not an eHealthBox quality.")
+            RecipientProblem(
+                "quality",
+                f"The quality “{quality}” is not an eHealthBox quality.",
+                "unknown-quality",
+                {"quality": quality},
+            )
         )
     if box_type not in BOX_TYPES:
         problems.append(
             RecipientProblem(
-                "type", f"The identifier type “{box_type}” is not one of {', '.join(BOX_TYPES)}."
+                "type",
+                f"The identifier type “{box_type}” is not one of {', '.join(BOX_TYPES)}.",
+                "unknown-type",
+                {"type": box_type, "allowed": BOX_TYPES},
             )
         )
     if problems:
@@ -183,20 +195,32 @@ def check_recipient(
                 "type",
                 f"The quality {quality} needs an identifier of type "
                 f"{' or '.join(types)}, not {box_type}.",
+                "type-for-quality",
+                {"quality": quality, "allowed": types, "type": box_type},
             )
         )
         return problems
     if (sub_type or None) != wanted_sub:
         wanted = f"the subtype {wanted_sub}" if wanted_sub else "no subtype"
         problems.append(
-            RecipientProblem("subType", f"The quality {quality} needs {wanted}, not “{sub_type}”.")
+            RecipientProblem(
+                "subType",
+                f"The quality {quality} needs {wanted}, not “{sub_type}”.",
+                "sub-type-for-quality" if wanted_sub else "no-sub-type-for-quality",
+                {"quality": quality, "wanted": wanted_sub, "given": sub_type},
+            )
         )
 
     if identifier == BROADCAST_ID:
         return problems
     if box_type == "INSS" and not is_valid_inss(identifier):
         problems.append(
-            RecipientProblem("id", "The INSS number must have 11 digits with valid check digits.")
+            RecipientProblem(
+                "id",
+                "The INSS number must have 11 digits with valid check digits.",
+                "check-digits",
+                {"type": "INSS", "length": 11},
+            )
         )
     elif box_type == "NIHII":
         length = 11 if quality in PERSON_QUALITIES else 8
@@ -206,6 +230,8 @@ def check_recipient(
                     "id",
                     f"The NIHII number for {quality} must have {length} digits "
                     "with valid check digits.",
+                    "check-digits",
+                    {"type": "NIHII", "length": length, "quality": quality},
                 )
             )
     elif box_type == "CBE" and not is_valid_cbe(identifier):
@@ -214,10 +240,19 @@ def check_recipient(
                 "id",
                 "The CBE number must have 10 digits, start with 0 or 1, "
                 "and have valid check digits.",
+                "check-digits",
+                {"type": "CBE", "length": 10},
             )
         )
     elif box_type == "EHP" and not is_valid_ehp(identifier):
-        problems.append(RecipientProblem("id", "The EHP number must have 10 digits."))
+        problems.append(
+            RecipientProblem(
+                "id",
+                "The EHP number must have 10 digits.",
+                "check-digits",
+                {"type": "EHP", "length": 10},
+            )
+        )
     return problems
 
 

@@ -40,6 +40,11 @@ def new_publication_id() -> str:
     return "".join(secrets.choice(_ALPHANUMERIC) for _ in range(13))
 
 
+# The largest message the eHealthBox accepts, attachments included: 10 MB (CONFIRMED,
+# eHealth's eHealthBox service page; above it the platform answers 801).
+MAX_MESSAGE_BYTES = 10 * 1024 * 1024
+
+
 @dataclass(frozen=True)
 class BoxId:
     """An eHealthBox address: identifier, type, optional subtype, and quality."""
@@ -334,6 +339,12 @@ class NewMessage:
     @property
     def text_bytes(self) -> bytes:
         return (self.text or "").encode("utf-8")
+
+    @property
+    def content_size(self) -> int:
+        """The bytes the platform weighs against its limit: the document and every annex."""
+        document = self.document.size if self.document is not None else len(self.text_bytes)
+        return document + sum(annex.size for annex in self.annexes)
 
     @property
     def text_digest(self) -> str:

@@ -39,6 +39,26 @@ from .models import (
     TableRow,
 )
 
+# --- which function maps which operation of openapi.yaml ------------------------------------
+# Read by `flask ehbox contract diff`, which names these functions next to every difference
+# it finds; `error_from_response` maps the error answers of every operation.
+OPERATIONS: dict[str, tuple[str, ...]] = {
+    "getBoxInfo": ("box_info_from_json",),
+    "getMessagesList": ("list_query", "page_from_json", "summary_from_json"),
+    "sendMessage": ("new_message_to_json", "binary_parts", "send_result_from_json"),
+    "getFullMessage": ("message_path", "message_from_json"),
+    "getDocument": ("document_path", "download_filename", "download_digest"),
+    "getAnnex": ("annex_path", "download_filename", "download_digest"),
+    "getMessageAcknowledgmentsStatus": ("acknowledgments_path", "ack_statuses_from_json"),
+    "getMessageHistory": (),  # modelled, not used by the client
+    "moveMessage": ("move_to_json", "not_moved_from_json"),
+    "deleteMessage": ("delete_to_json", "not_deleted_from_json"),
+    "getOoOList": ("out_of_offices_from_json", "out_of_office_from_json"),
+    "insertOoO": ("out_of_office_to_json", "out_of_office_from_json"),
+    "deleteOoO": ("out_of_office_path",),
+}
+ERRORS_FUNCTION = "error_from_response"
+
 # --- paths and parameters -------------------------------------------------------------------
 BOX_INFO = "/boxInfo"
 MESSAGES = "/messages"
@@ -418,13 +438,21 @@ def download_digest(headers: Any) -> str | None:
 
 
 # --- errors -----------------------------------------------------------------------------------
+# 806-815 are INFERRED from the sister service eJustBox (docs/ehealth-platform.md §3.6).
+# 813 (not all moved) and 815 (not all deleted) come with a successful answer: the ids
+# left behind are in its `notMoved` / `notDeleted` list, which `move`/`delete` return.
 _BY_CODE: dict[str, type[errors.EhealthboxError]] = {
     "801": errors.MessageTooLarge,
     "802": errors.InvalidDestination,
     "803": errors.InvalidDestination,
     "804": errors.InvalidDestination,
     "805": errors.InvalidDestination,
+    "806": errors.InvalidMessageId,
+    "807": errors.InvalidPaging,
+    "808": errors.InvalidPaging,
+    "809": errors.NotTheSender,
     "810": errors.InvalidBox,
+    "812": errors.MoveNotAllowed,
     "814": errors.QualityNotAllowed,
     "816": errors.DigestMismatch,
     "826": errors.RecipientsOutOfOffice,
@@ -446,10 +474,17 @@ def error_from_response(status: int, headers: Any, body: Any) -> errors.Ehealthb
     cls = _BY_CODE.get(code or "") or _BY_STATUS.get(status)
     if cls is None:
         cls = errors.Unavailable if status >= 500 or status == 429 else errors.EhealthboxError
+    listed = problem.get("recipients") or []
+    recipients: list[Any] = []
+    if issubclass(cls, errors.InvalidDestination):
+        recipients = [box_id_from_json(r) for r in listed]
+    elif issubclass(cls, errors.RecipientsOutOfOffice):
+        recipients = [recipient_outcome_from_json(r) for r in listed]
     return cls(
         status=status,
         code=code,
         detail=problem.get("detail"),
         problem=problem,
         request_id=headers.get(REQUEST_ID_HEADER) or problem.get("instance"),
+        recipients=recipients,
     )

@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 import requests
+from cachetools import TTLCache
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -40,6 +41,7 @@ __all__ = [
 ]
 
 DEFAULT_TTL = 3600.0  # certificates change when renewed, about every three years
+CACHE_SIZE = 4096  # identifiers kept at once; the oldest go first beyond that
 
 # eHealth's NIHII organisation types (IdentifierType.java, notes §2.3): the eHealthBox Type is
 # NIHII with this SubType, the ETEE type is "NIHII-<SubType>".
@@ -135,8 +137,10 @@ class EteeDirectory:
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._session, self.timeout, self.ttl, self._clock = session, timeout, ttl, clock
-        self._cache: dict[tuple[str, str, str | None], tuple[float, list[x509.Certificate]]] = {}
-        self._lock = threading.Lock()
+        self._cache: TTLCache[tuple[str, str, str | None], list[x509.Certificate]] = TTLCache(
+            maxsize=CACHE_SIZE, ttl=ttl, timer=clock
+        )
+        self._lock = threading.Lock()  # cachetools' caches are not thread-safe
 
     def forget(self) -> None:
         with self._lock:
@@ -159,12 +163,12 @@ class EteeDirectory:
         key = (identifier_type, identifier, application_id)
         with self._lock:
             cached = self._cache.get(key)
-        if cached is not None and cached[0] > self._clock():
-            return list(cached[1])
+        if cached is not None:
+            return list(cached)
         who = recipient if recipient is not None else f"{identifier_type} {identifier}"
         certificates = self._fetch(key, who)
         with self._lock:
-            self._cache[key] = (self._clock() + self.ttl, certificates)
+            self._cache[key] = certificates
         return list(certificates)
 
     def _fetch(self, key: tuple[str, str, str | None], who: object) -> list[x509.Certificate]:

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ...ehealth.ehealthbox.identifiers import BROADCAST_ID, RecipientProblem, check_recipient
+from ...mailbox.rules import TITLE_MAX
 from .problems import ApiProblem
 from .store import STANDBY, Store, box_json, box_key, iso
 
@@ -146,7 +147,7 @@ def record_receipt(
         conn,
         store,
         sender_key,
-        title=f"{ack_type}: {original}"[:400],
+        title=f"{ack_type}: {original}"[:TITLE_MAX],
         text=ACK_TEXT[ack_type],
         now=now,
         ack=ack,

@@ -52,8 +52,18 @@ class Fault:
         return problem
 
 
+ARMED_SQL = "SELECT 1 FROM faults WHERE operation IN (?, '*') AND times_left > 0 LIMIT 1"
+
+
 def take(store: Store, operation: str) -> Fault | None:
-    """The next fault for this operation, counted as used; None when there is none."""
+    """The next fault for this operation, counted as used; None when there is none.
+
+    Every call asks, so the common case is a plain read: the write transaction that
+    counts a fault as used is opened only when one is armed for this operation.
+    """
+    with store.connect() as conn:
+        if conn.execute(ARMED_SQL, (operation,)).fetchone() is None:
+            return None
     with store.write() as conn:
         row = conn.execute(
             "SELECT * FROM faults WHERE operation IN (?, '*') AND times_left > 0 "

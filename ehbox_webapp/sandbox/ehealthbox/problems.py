@@ -2,7 +2,9 @@
 
 Generic problems use the Belgif REST guide's `urn:problem-type:belgif:*` types
 (eHealth's REST APIs follow that guide, docs/ehealth-platform.md §1.9);
-eHealthBox business errors add `code`, the eHealthBox status code.
+eHealthBox business errors add `code`, the eHealthBox status code. The consultation
+codes 806-815 are INFERRED from the sister service eJustBox (same 801-816 family;
+docs/ehealth-platform.md §3.6); the HTTP statuses they travel with are modelled.
 """
 
 from __future__ import annotations
@@ -30,7 +32,24 @@ CODES: dict[str, tuple[int, str, str]] = {
     "803": (422, "urn:problem-type:ehealthbox:invalidQuality", "Invalid quality"),
     "804": (422, "urn:problem-type:ehealthbox:invalidType", "Invalid type"),
     "805": (422, "urn:problem-type:ehealthbox:invalidSubType", "Invalid subtype"),
+    "806": (404, "urn:problem-type:ehealthbox:invalidMessageId", "Invalid MessageId"),
+    "807": (
+        400,
+        "urn:problem-type:ehealthbox:invalidIndexes",
+        "EndIndex is smaller than StartIndex",
+    ),
+    "808": (400, "urn:problem-type:ehealthbox:tooManyMessages", "More than 100 messages asked"),
+    "809": (
+        403,
+        "urn:problem-type:ehealthbox:notTheSender",
+        "MessageId invalid for the acknowledgment status: the caller is not the sender",
+    ),
     "810": (403, "urn:problem-type:ehealthbox:invalidBox", "Invalid BoxId or no access to it"),
+    "812": (
+        400,
+        "urn:problem-type:ehealthbox:moveNotAllowed",
+        "Messages cannot move between INBOX and SENTBOX",
+    ),
     "814": (
         403,
         "urn:problem-type:ehealthbox:qualityNotAllowed",

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
+from urllib.parse import quote
 
 from flask import Response, g, request, send_file
 
+from ...mailbox.rules import is_ascii_number
 from . import faults
 from .api import bp, check_message_id, ctx, folder_param
 from .delivery import mark_read, mark_received
@@ -36,7 +39,7 @@ def box_info() -> Response:
 
 def _index(name: str, default: int) -> int:
     raw = request.args.get(name, str(default))
-    if not raw.isdigit() or int(raw) < 1:
+    if not is_ascii_number(raw, 1):
         raise ApiProblem(
             400,
             f"{name} must be a whole number from 1.",
@@ -54,6 +57,7 @@ def list_messages() -> Response:
         raise ApiProblem(
             400,
             f"A page holds 1 to {MAX_PAGE} messages (endIndex - startIndex + 1).",
+            code="807" if end < start else "808",
             invalidParams=[
                 {
                     "in": "query",
@@ -63,12 +67,15 @@ def list_messages() -> Response:
             ],
         )
     faults.before(store, "list")
-    with store.write() as conn:
+    with store.read() as conn:
         rows = store.page(conn, g.box_key, folder, start, end)
-        if folder == "INBOX":  # listing is "receiving" (RECEIVED receipts)
-            mark_received(conn, store, rows, now_us())
         total, unread = store.counts(conn, g.box_key, folder)
         box = store.box(conn, g.box_key)
+    # Listing is "receiving" (RECEIVED receipts): a write, only when the page holds
+    # messages not received yet (mark_received changes only those).
+    if folder == "INBOX" and any(r["received_us"] is None for r in rows):
+        with store.write() as conn:
+            mark_received(conn, store, rows, now_us())
     return json_response(
         {
             "source": folder,
@@ -86,7 +93,7 @@ def _copy(message_id: str, folders: tuple[str, ...]) -> Any:
     with store.connect() as conn:
         row = store.copy(conn, g.box_key, folders, check_message_id(message_id))
     if row is None:
-        raise ApiProblem(404, f"No message {message_id} in {' or '.join(folders)}.")
+        raise ApiProblem(404, f"No message {message_id} in {' or '.join(folders)}.", code="806")
     return row
 
 
@@ -96,13 +103,17 @@ def get_message(message_id: str) -> Response:
     folder = folder_param()
     check_message_id(message_id)
     faults.before(store, "get")
-    with store.write() as conn:
+    with store.connect() as conn:
         row = store.copy(conn, g.box_key, (folder,), message_id)
-        if row is None:
-            raise ApiProblem(404, f"No message {message_id} in {folder}.")
-        if folder in INBOX_SIDE:  # reading is what triggers the READ receipt
+    if row is None:
+        raise ApiProblem(404, f"No message {message_id} in {folder}.", code="806")
+    # Reading is what triggers the READ receipt: a write, only for a message not read yet.
+    if folder in INBOX_SIDE and (row["read_us"] is None or row["received_us"] is None):
+        with store.write() as conn:
             mark_read(conn, store, row, now_us())
             row = store.copy(conn, g.box_key, (folder,), message_id)
+        if row is None:  # moved or deleted meanwhile
+            raise ApiProblem(404, f"No message {message_id} in {folder}.", code="806")
     return json_response(full_message(row))
 
 
@@ -110,17 +121,19 @@ def _send_part(part: dict[str, Any]) -> Response:
     store = ctx().store
     path = store.blobs.path(part["blob"])
     # Streamed from disk by the WSGI file wrapper, never read whole.
-    response = send_file(
-        path,
-        mimetype=part["mimeType"],
-        as_attachment=True,
-        download_name=part["downloadFileName"],
-        etag=part["blob"],
-        conditional=True,
-        max_age=0,
-    )
+    # The part goes back under the name and type it was sent with, as the platform keeps them;
+    # only what an HTTP header cannot carry (CR, LF, NUL...) is encoded or left out.
+    mime_type = part["mimeType"]
+    if not _HEADER_SAFE.fullmatch(mime_type or ""):
+        mime_type = "application/octet-stream"
+    response = send_file(path, mimetype=mime_type, etag=part["blob"], conditional=True, max_age=0)
+    name = quote(part["downloadFileName"], safe="")
+    response.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{name}"
     response.headers["Digest"] = f"SHA-256={part['digest']}"
     return response
+
+
+_HEADER_SAFE = re.compile(r"[\x20-\x7e]+")
 
 
 @bp.get("/messages/<message_id>/document")
@@ -149,7 +162,15 @@ def download_annex(message_id: str, index: int) -> Response:
 @bp.get("/messages/<message_id>/acknowledgments")
 def acknowledgments(message_id: str) -> Response:
     faults.before(ctx().store, "acknowledgments")
-    row = _copy(message_id, SENT_SIDE)
+    store = ctx().store
+    with store.connect() as conn:
+        row = store.copy(conn, g.box_key, SENT_SIDE, check_message_id(message_id))
+        received = row is None and store.copy(conn, g.box_key, INBOX_SIDE, message_id)
+    if received:  # in this box, but sent by someone else
+        raise ApiProblem(
+            403, f"Message {message_id} was not sent by this box: no receipts.", code="809"
+        )
+    row = row or _copy(message_id, SENT_SIDE)
     with ctx().store.connect() as conn:
         rows = conn.execute(
             "SELECT * FROM receipts WHERE content_id=? ORDER BY rowid", (row["content_id"],)

@@ -40,8 +40,11 @@ def _ids(data: dict[str, Any]) -> list[str]:
             "messageIds must list 1 to 100 message ids.", ("messageIds", "a list of 1 to 100 ids")
         )
     if len(ids) > MAX_IDS:
-        raise bad_request(
-            f"At most {MAX_IDS} messages per call.", ("messageIds", f"at most {MAX_IDS} ids")
+        raise ApiProblem(
+            400,
+            f"At most {MAX_IDS} messages per call.",
+            code="808",
+            invalidParams=[{"in": "body", "name": "messageIds", "reason": f"at most {MAX_IDS}"}],
         )
     return ids
 
@@ -56,6 +59,13 @@ def _folder(data: dict[str, Any], name: str) -> str:
 def move_messages() -> Response:
     data = _body()
     source, destination, ids = _folder(data, "source"), _folder(data, "destination"), _ids(data)
+    if {source, destination} == {"INBOX", "SENTBOX"}:
+        raise ApiProblem(
+            400,
+            "Messages cannot move between INBOX and SENTBOX.",
+            code="812",
+            invalidParams=[{"in": "body", "name": "destination", "reason": "the bin of source"}],
+        )
     if (source, destination) not in ALLOWED_MOVES:
         raise bad_request(
             f"Messages cannot move from {source} to {destination}: only "
@@ -73,7 +83,7 @@ def move_messages() -> Response:
             )
             if cursor.rowcount == 0:
                 not_moved.append(message_id)
-    return json_response({"notMoved": not_moved})
+    return json_response(_partial({"notMoved": not_moved}, not_moved, "813"))
 
 
 @bp.post("/messages/delete")
@@ -92,7 +102,12 @@ def delete_messages() -> Response:
             if cursor.rowcount == 0:
                 not_deleted.append(message_id)
         release_standby(conn, store, g.box_key)  # freed space lets waiting mail in
-    return json_response({"notDeleted": not_deleted})
+    return json_response(_partial({"notDeleted": not_deleted}, not_deleted, "815"))
+
+
+def _partial(body: dict[str, Any], left: list[str], code: str) -> dict[str, Any]:
+    """A move or delete that did not do everything says so with its code (813, 815)."""
+    return {**body, "code": code} if left else body
 
 
 @bp.get("/outOfOffices")

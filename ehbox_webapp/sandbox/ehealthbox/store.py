@@ -19,9 +19,11 @@ future write path can forget to.
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import sqlite3
 import string
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -146,6 +148,7 @@ class Store:
         self.db_path = db_path
         self.blobs = BlobStore(blob_dir)
         self.default_max_size = default_max_size
+        self._local = threading.local()
         db_path.parent.mkdir(parents=True, exist_ok=True)
         with self.first_start():
             with self.connect() as conn:
@@ -169,16 +172,48 @@ class Store:
             )
             conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
-    @contextmanager
-    def connect(self) -> Iterator[sqlite3.Connection]:
-        """A short-lived connection in autocommit mode (one per request is cheap)."""
+    def _open(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.db_path, timeout=10, isolation_level=None)
         conn.row_factory = sqlite3.Row
         conn.execute("PRAGMA busy_timeout=10000")
+        return conn
+
+    @contextmanager
+    def connect(self) -> Iterator[sqlite3.Connection]:
+        """A connection in autocommit mode: the calling thread's own, kept between calls.
+
+        Opening a connection costs more than most of the sandbox's queries, so each
+        server thread keeps one (per process: a forked worker opens its own). A
+        connection asked for while the thread's is in use (nested) is a fresh one,
+        closed after. No transaction outlives the block.
+        """
+        local = self._local
+        conn = getattr(local, "conn", None)
+        if conn is None or local.pid != os.getpid():
+            conn = local.conn = self._open()
+            local.pid, local.busy = os.getpid(), False
+        if local.busy:
+            nested = self._open()
+            try:
+                yield nested
+            finally:
+                nested.close()
+            return
+        local.busy = True
         try:
             yield conn
         finally:
-            conn.close()
+            local.busy = False
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+
+    @contextmanager
+    def read(self) -> Iterator[sqlite3.Connection]:
+        """A read transaction (one consistent snapshot; takes no write lock)."""
+        with self.connect() as conn:
+            conn.execute("BEGIN DEFERRED")
+            yield conn
+            conn.execute("COMMIT")
 
     @contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:

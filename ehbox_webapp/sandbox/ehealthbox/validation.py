@@ -6,10 +6,12 @@ import re
 from typing import Any
 
 from ...ehealth.ehealthbox.identifiers import is_valid_inss
+from ...mailbox.rules import FILENAME_MAX, PUBLICATION_ID_MAX, TITLE_MAX
 from .problems import bad_request
 from .sealed import MAX_SEALED_TEXT, is_sealed_text
 
-PUBLICATION_ID = re.compile(r"^[\x21-\x7e]{1,13}$")  # 1-13 visible ASCII characters
+# The platform takes 1-13 visible ASCII characters (the app sends letters and digits only).
+PUBLICATION_ID = re.compile(rf"^[\x21-\x7e]{{1,{PUBLICATION_ID_MAX}}}$")
 SENDABLE_TYPES = ("DOCUMENT", "NEWS")  # ACKNOWLEDGMENT and ERROR come from the platform
 BOOLEAN_FLAGS = (
     "isImportant",
@@ -44,13 +46,13 @@ class _Checker:
         elif not isinstance(value, str) or not low <= len(value) <= high:
             self.fail(f"{where}{key}", f"a text of {low} to {high} characters")
 
-    def part(self, data: Any, where: str, *, allow_text: bool, title_high: int = 400) -> None:
+    def part(self, data: Any, where: str, *, allow_text: bool, title_high: int = TITLE_MAX) -> None:
         """A document or annex: names, MIME type, digest and where its bytes are."""
         if not isinstance(data, dict):
             self.fail(where.rstrip("."), "an object")
             return
         self.text(data, "title", where, high=title_high)
-        self.text(data, "downloadFileName", where, high=255)
+        self.text(data, "downloadFileName", where, high=FILENAME_MAX)
         self.text(data, "mimeType", where, high=255)
         self.text(data, "digest", where, high=255)
         has_ref, has_text = "contentRef" in data, "textContent" in data
@@ -118,7 +120,7 @@ def check_message(msg: Any) -> dict[str, Any]:
                 annex,
                 f"content.annexes[{i}].",
                 allow_text=False,
-                title_high=MAX_SEALED_TEXT if sealed else 400,
+                title_high=MAX_SEALED_TEXT if sealed else TITLE_MAX,
             )
     _free_information(c, content.get("freeInformations"))
     inss = content.get("patientInss")
@@ -164,7 +166,7 @@ def _free_information(c: _Checker, info: Any) -> None:
     if not isinstance(table, dict) or not isinstance(table.get("rows"), list):
         c.fail(f"{where}.table", "an object with a title and rows")
         return
-    c.text(table, "title", f"{where}.table.", high=400, required=False)
+    c.text(table, "title", f"{where}.table.", high=TITLE_MAX, required=False)
     for i, row in enumerate(table["rows"]):
         if not (
             isinstance(row, dict)

@@ -1,17 +1,23 @@
-"""Client authentication at the token-side endpoints: `private_key_jwt`, or none for public clients.
+"""Client authentication at the token-side endpoints: `private_key_jwt`, a secret, or none.
 
 The confidential clients authenticate as eHealth's M2M samples do (notes §1.4): an
 RS256 JWT with `iss` = `sub` = client id, `aud` = the realm URL, a short `exp` and
-a fresh `jti`, verified against the client's registered JWKS URL.
+a fresh `jti`, verified against the client's registered JWKS URL. The web client may
+instead be registered with a secret (how I.AM Connect registers it is UNKNOWN), sent
+in the Basic header (RFC 6749 §2.3.1, form-encoded) or in the form.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hmac
 import json
 import logging
 import threading
 import time
 from collections.abc import Iterable, Mapping
+from urllib.parse import unquote_plus
 
 import requests
 from joserfc import jws
@@ -82,9 +88,18 @@ class ClientAuthenticator:
         self.store = store
         self.jwks = jwks or JwksCache()
 
-    def authenticate(self, realm: str, form: Mapping[str, str], audiences: Iterable[str]) -> Client:
+    def authenticate(
+        self,
+        realm: str,
+        form: Mapping[str, str],
+        audiences: Iterable[str],
+        authorization: str | None = None,
+    ) -> Client:
         """The authenticated client, or OAuthError(invalid_client)."""
         client_id = form.get("client_id")
+        basic = _basic_credentials(authorization)
+        if basic is not None or "client_secret" in form:
+            return self._with_secret(realm, form, basic)
         assertion = form.get("client_assertion")
         if form.get("client_assertion_type") or assertion:
             if form.get("client_assertion_type") != JWT_BEARER or not assertion:
@@ -96,13 +111,34 @@ class ClientAuthenticator:
             client = self.registry.get(realm, claimed if isinstance(claimed, str) else None)
             if client is None or client.public:
                 raise OAuthError("invalid_client", "unknown confidential client")
+            if client.auth_method != "private_key_jwt":
+                raise OAuthError(
+                    "invalid_client", f"this client authenticates with {client.auth_method}"
+                )
             self._verify(client, header, claims, signed, set(audiences))
             return client
         client = self.registry.get(realm, client_id)
         if client is None:
             raise OAuthError("invalid_client", "unknown client")
         if not client.public:
-            raise OAuthError("invalid_client", "this client must authenticate with private_key_jwt")
+            raise OAuthError(
+                "invalid_client", f"this client must authenticate ({client.auth_method})"
+            )
+        return client
+
+    def _with_secret(
+        self, realm: str, form: Mapping[str, str], basic: tuple[str, str] | None
+    ) -> Client:
+        if basic is not None and "client_secret" in form:
+            raise OAuthError("invalid_client", "use one client authentication method, not two")
+        client_id, secret = basic or (form.get("client_id", ""), form.get("client_secret", ""))
+        if basic and form.get("client_id") not in (None, client_id):
+            raise OAuthError("invalid_client", "client_id does not match the Basic credentials")
+        client = self.registry.get(realm, client_id)
+        if client is None or client.public or not client.secret:
+            raise OAuthError("invalid_client", "no client with a secret by this id")
+        if not hmac.compare_digest(secret.encode(), client.secret.encode()):
+            raise OAuthError("invalid_client", "wrong client secret")
         return client
 
     def _verify(
@@ -143,6 +179,21 @@ class ClientAuthenticator:
             raise OAuthError("invalid_client", "the assertion has no jti")
         if not self.store.remember_assertion(client.client_id, jti, int(exp)):
             raise OAuthError("invalid_client", "the assertion was already used")
+
+
+def _basic_credentials(authorization: str | None) -> tuple[str, str] | None:
+    """(client_id, secret) from `Authorization: Basic`, each form-decoded; None if absent."""
+    scheme, _, value = (authorization or "").partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        raise OAuthError("invalid_client", "unreadable Basic credentials") from None
+    client_id, colon, secret = decoded.partition(":")
+    if not colon:
+        raise OAuthError("invalid_client", "unreadable Basic credentials")
+    return unquote_plus(client_id), unquote_plus(secret)
 
 
 def _parse(assertion: str) -> tuple[dict, dict, jws.CompactSignature]:

@@ -28,7 +28,7 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
 from .. import personas
-from .clients import parse_scope
+from .clients import DEFAULT_SCOPES, parse_scope
 from .context import CODE_SECONDS, LOGIN_SECONDS, SESSION_SECONDS, IamContext
 from .errors import ErrorPage, OAuthError
 from .locales import login_texts, ui_locale
@@ -181,6 +181,7 @@ def _validate(args: MultiDict[str, str]) -> dict[str, Any]:
     scopes = parse_scope(args.get("scope"))
     if scopes is None:
         raise OAuthError("invalid_scope", "unknown scope requested")
+    scopes += [scope for scope in DEFAULT_SCOPES if scope not in scopes]
     challenge = args.get("code_challenge")
     if not challenge:
         raise OAuthError("invalid_request", "missing code_challenge: PKCE is required")

@@ -7,7 +7,7 @@ One confidential web client and one public PKCE client in `healthcare` (use case
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from .. import SandboxSettings
@@ -25,6 +25,9 @@ REALM_GRANTS = {
 }
 
 KNOWN_SCOPES = ("openid", "ehbox", "profile", "email", "offline_access")
+# Keycloak's "default" client scopes: granted whether or not the client asks for them
+# (eHealth's browser sample asks for none but `openid`).
+DEFAULT_SCOPES = ("ehbox",)
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,10 @@ class Client:
     realm: str
     public: bool  # no credentials: PKCE only; confidential clients use private_key_jwt
     grant_types: frozenset[str]
+    # A confidential client's registration: private_key_jwt, or a secret (Keycloak's
+    # "Client Id and Secret" accepts it both in the Basic header and in the form).
+    auth_method: str = "private_key_jwt"
+    secret: str = field(default="", repr=False)
     jwks_uri: str = ""
     redirect_uris: tuple[str, ...] = ()
     post_logout_redirect_uris: tuple[str, ...] = ()
@@ -71,6 +78,10 @@ class ClientRegistry:
                     HEALTHCARE,
                     public=False,
                     grant_types=frozenset({AUTHORIZATION_CODE, REFRESH_TOKEN, TOKEN_EXCHANGE}),
+                    auth_method=settings.web_client_auth,
+                    secret=settings.web_client_secret
+                    if settings.web_client_auth != "private_key_jwt"
+                    else "",
                     jwks_uri=settings.client_jwks_url,
                     redirect_uris=settings.redirect_uris,
                     post_logout_redirect_uris=settings.post_logout_redirect_uris,

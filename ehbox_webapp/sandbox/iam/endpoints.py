@@ -71,7 +71,8 @@ def _ctx() -> IamContext:
 @bp.get(f"{REALM}/.well-known/openid-configuration")
 def discovery(realm: str) -> Response:
     ctx = _ctx()
-    auth_methods, algs = ["private_key_jwt", "none"], ["RS256"]
+    auth_methods = ["private_key_jwt", "client_secret_basic", "client_secret_post", "none"]
+    algs = ["RS256"]
     document: dict[str, Any] = {
         "issuer": ctx.issuer(realm),
         "authorization_endpoint": ctx.endpoint(realm, "auth"),
@@ -119,7 +120,8 @@ def login_action(realm: str) -> Response:
 
 @bp.post(f"{OIDC}/token")
 def token(realm: str) -> Response:
-    return _no_store(jsonify(token_response(_ctx(), realm, request.form)))
+    answer = token_response(_ctx(), realm, request.form, request.headers.get("Authorization"))
+    return _no_store(jsonify(answer))
 
 
 @bp.route(f"{OIDC}/userinfo", methods=["GET", "POST"])
@@ -149,7 +151,9 @@ def introspect(realm: str) -> Response:
         ctx.endpoint(realm, "token"),
         ctx.endpoint(realm, "token/introspect"),
     }
-    client = ctx.authenticator.authenticate(realm, request.form, audiences)
+    client = ctx.authenticator.authenticate(
+        realm, request.form, audiences, request.headers.get("Authorization")
+    )
     if client.public:
         raise OAuthError("invalid_client", "introspection requires client authentication")
     value = request.form.get("token")

@@ -33,8 +33,10 @@ ACCESS_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:access_token"  # noqa: S10
 VERIFIER = re.compile(r"^[A-Za-z0-9\-._~]{43,128}$")  # RFC 7636 §4.1
 
 
-def token_response(ctx: IamContext, realm: str, form: MultiDict[str, str]) -> dict[str, Any]:
-    """Authenticate the client, run its grant, return the token response."""
+def token_response(
+    ctx: IamContext, realm: str, form: MultiDict[str, str], authorization: str | None = None
+) -> dict[str, Any]:
+    """Authenticate the client (form, or the `Authorization` header), run its grant."""
     repeated = [name for name in form if len(form.getlist(name)) > 1]
     if repeated:  # RFC 6749 §3.2: no parameter more than once
         raise OAuthError("invalid_request", f"repeated parameter: {repeated[0]}")
@@ -42,7 +44,7 @@ def token_response(ctx: IamContext, realm: str, form: MultiDict[str, str]) -> di
     if not grant_type:
         raise OAuthError("invalid_request", "missing grant_type")
     audiences = {ctx.issuer(realm), ctx.endpoint(realm, "token")}
-    client = ctx.authenticator.authenticate(realm, form, audiences)
+    client = ctx.authenticator.authenticate(realm, form, audiences, authorization)
     grant = GRANTS.get(grant_type)
     if grant is None:
         raise OAuthError("unsupported_grant_type", f"unsupported grant_type: {grant_type}")
@@ -138,7 +140,8 @@ def token_exchange(
     except InvalidToken:
         raise OAuthError("invalid_request", "invalid subject_token") from None
     if subject.get("typ") != "Bearer" or not ctx.store.access_token_active(subject.get("jti", "")):
-        raise OAuthError("invalid_request", "subject_token is not an active access token")
+        # Keycloak's answer when the subject token's session has ended or it expired.
+        raise OAuthError("invalid_token", "subject_token is not an active access token")
     if subject.get("azp") not in client.exchange_from:
         raise OAuthError("access_denied", "client not allowed to exchange this subject token", 403)
     scope = _narrowed_scope(form.get("scope"), subject.get("scope", ""))

@@ -7,6 +7,8 @@ Two ways in:
   public PKCE client). The token is validated here, then exchanged (RFC 8693)
   for a token meant for eHealthBox: the browser's token never goes on as is.
 
+Every request is checked against the OpenAPI document (`openapi.py`) before its view
+runs; the views then only translate between HTTP and the mailbox (`ehbox_webapp/mailbox/`).
 Errors are RFC 9457 problem documents.
 """
 
@@ -19,6 +21,7 @@ from flask import Blueprint, g, jsonify, request, session
 
 from ...ehealth.iam import IamError, InvalidToken, client_of
 from ..extensions import csrf, services, settings
+from .openapi import check_request
 from .problems import ApiProblem, register_problem_handlers
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -47,8 +50,18 @@ def authenticate() -> None:
             headers={"WWW-Authenticate": 'Bearer realm="ehbox-webapp"'},
         )
     if request.method in UNSAFE:
+        # Kept: the CSRF check parses the form, the OpenAPI check then reads the raw body.
+        request.get_data()
         csrf.protect()  # raises CSRFError: a session caller must send X-CSRFToken
     g.api_caller = session["user"].get("sub", "")
+
+
+@bp.before_request
+def validate() -> None:
+    """Parameters and body as the OpenAPI document says, before any view runs."""
+    checked = request.url_rule is not None and request.endpoint not in PUBLIC_ENDPOINTS
+    if request.method != "OPTIONS" and checked:
+        check_request(request)
 
 
 def _authenticate_bearer(header: str) -> None:

@@ -1,4 +1,9 @@
-"""/api/v1 resources: box info, messages, documents and annexes, send, move, delete."""
+"""/api/v1 resources: box info, messages, documents and annexes, send, move, delete.
+
+Each view only translates: the request (already checked against the OpenAPI document by
+`check_request`) into the mailbox's input model, the result into JSON. The rules are the
+mailbox's (`ehbox_webapp/mailbox/`); their problems become a 422 listing `invalidParams`.
+"""
 
 from __future__ import annotations
 
@@ -7,43 +12,25 @@ from typing import Any
 
 from flask import g, jsonify, request, url_for
 
-from ...ehealth.ehealthbox import models
-from ...ehealth.ehealthbox.identifiers import check_recipient, clean, is_valid_inss
-from ..downloads import stream_download
-from ..ehbox import ehealthbox
+from ...mailbox import rules
+from ...mailbox.outgoing import (
+    Upload,
+    delete_request,
+    folder,
+    move_request,
+    outgoing_message,
+    page_number,
+)
+from ...mailbox.shape import sealed_json, to_json
+from ..caller import mailbox
+from ..downloads import part_download
 from ..extensions import services
-from . import bp, encrypted
-from .openapi import openapi_document
+from ..limits import action_limit, send_limit
+from . import bp
+from .openapi import body_checked, openapi_document
 from .problems import ApiProblem
-from .serialize import to_json
 
-MAX_PAGE_SIZE = 100
 IDEMPOTENCY_TTL = 24 * 3600
-
-
-def _folder(default: str = "INBOX") -> str:
-    folder = request.args.get("folder", default).upper()
-    if folder not in models.FOLDERS:
-        raise ApiProblem(
-            400,
-            "Unknown folder",
-            f"folder must be one of {', '.join(models.FOLDERS)}.",
-            invalidParams=[{"name": "folder", "reason": "unknown folder"}],
-        )
-    return folder
-
-
-def _positive_int(name: str, default: int, maximum: int | None = None) -> int:
-    raw = request.args.get(name, str(default))
-    if not raw.isdigit() or int(raw) < 1 or (maximum and int(raw) > maximum):
-        bound = f" at most {maximum}" if maximum else ""
-        raise ApiProblem(
-            400,
-            "Bad paging",
-            f"{name} must be a whole number from 1{bound}.",
-            invalidParams=[{"name": name, "reason": "out of range"}],
-        )
-    return int(raw)
 
 
 @bp.get("/openapi.json")
@@ -53,67 +40,66 @@ def openapi():
 
 @bp.get("/box")
 def box_info():
-    return jsonify(to_json(ehealthbox().box_info()))
+    return jsonify(to_json(mailbox().box_info()))
 
 
 @bp.get("/messages")
 def list_messages():
-    folder = _folder()
-    page = _positive_int("page", 1)
-    size = _positive_int("pageSize", 25, MAX_PAGE_SIZE)
+    where = folder(request.args.get("folder"), default="INBOX")
+    page = page_number(request.args.get("page"), "page", 1, rules.MAX_PAGE)
+    size = page_number(request.args.get("pageSize"), "pageSize", 25, rules.MAX_PAGE_SIZE)
     start = (page - 1) * size + 1
-    result = ehealthbox().list_messages(folder, start, start + size - 1)
+    result = mailbox().list_messages(where, start, start + size - 1)
     body: dict[str, Any] = {
-        "folder": folder,
+        "folder": where,
         "page": page,
         "pageSize": size,
         "total": result.total,
         "unread": result.unread,
         "messages": to_json(list(result.messages)),
     }
-    if result.total is not None and start + size - 1 < result.total:
-        body["next"] = url_for("api.list_messages", folder=folder, page=page + 1, pageSize=size)
+    if result.total is not None and start + size - 1 < result.total and page < rules.MAX_PAGE:
+        body["next"] = url_for("api.list_messages", folder=where, page=page + 1, pageSize=size)
     return jsonify(body)
 
 
-@bp.get("/messages/<message_id>")
+def _folder() -> str:
+    return folder(request.args.get("folder"), default="INBOX")
+
+
+@bp.get("/messages/<string(length=13):message_id>")
 def get_message(message_id: str):
-    client, folder = ehealthbox(), _folder()
-    message = client.get_message(message_id, folder)
-    if not message.content_specification.is_encrypted:
-        return jsonify(to_json(message))
-    opened = encrypted.open_message(client, message, folder)
-    return jsonify({**to_json(opened.shown()), "sealed": encrypted.sealed_json(opened)})
+    opened = mailbox().open(message_id, _folder())
+    body = to_json(opened.message)
+    if opened.sealed is not None:
+        body["sealed"] = sealed_json(opened.sealed)
+    return jsonify(body)
 
 
-@bp.get("/messages/<message_id>/document")
+@bp.get("/messages/<string(length=13):message_id>/document")
 def document(message_id: str):
     return _download(message_id, None)
 
 
-@bp.get("/messages/<message_id>/annexes/<int:index>")
+@bp.get("/messages/<string(length=13):message_id>/annexes/<int:index>")
 def annex(message_id: str, index: int):
     return _download(message_id, index)
 
 
 def _download(message_id: str, index: int | None):
-    """Stream a part; a sealed part is opened first (it must be whole to be verified)."""
-    client, folder = ehealthbox(), _folder()
-    message = client.get_message(message_id, folder)
-    if message.content_specification.is_encrypted:
-        return encrypted.opened_download(client, message, folder, index)
-    if index is None:
-        return stream_download(client.open_document(message_id, folder))
-    return stream_download(client.open_annex(message_id, index, folder))
+    box, where = mailbox(), _folder()
+    message = box.get_message(message_id, where)
+    return part_download(box.part(message, where, index))
 
 
-@bp.get("/messages/<message_id>/acknowledgments")
+@bp.get("/messages/<string(length=13):message_id>/acknowledgments")
 def acknowledgments(message_id: str):
-    rows = ehealthbox().acknowledgments(message_id)
+    rows = mailbox().acknowledgments(message_id)
     return jsonify({"messageId": message_id, "acknowledgments": to_json(rows)})
 
 
 @bp.post("/messages")
+@send_limit
 def send():
     """Send a message: multipart with a `message` JSON part, `document` and `annex` files.
 
@@ -122,121 +108,44 @@ def send():
     the platform de-duplicates.
     """
     spec = _message_json()
-    message = _new_message(spec)
-    message.publication_id = _publication_id(spec, message.publication_id)
-    client = ehealthbox()
-    send_with = encrypted.send if spec.get("encrypted") else type(client).send
-    result = send_with(client, message)
-    body = to_json(result)
-    return jsonify(body), 200 if result.replayed else 201
+    upload = request.files.get("document")
+    outgoing = body_checked(
+        lambda: outgoing_message(
+            spec,
+            document=_upload(upload) if upload is not None else None,
+            annexes=[_upload(f) for f in request.files.getlist("annex")],
+        )
+    )
+    message = outgoing.message
+    if spec.get("publicationId") is None:
+        message.publication_id = _remembered_publication_id(message.publication_id)
+    result = mailbox().send(outgoing)
+    return jsonify(to_json(result)), 200 if result.replayed else 201
 
 
 def _message_json() -> dict:
+    """The `message` part, parsed (its schema was checked against the OpenAPI document)."""
     raw = request.form.get("message")
     if raw is None and "message" in request.files:  # browsers send a JSON Blob as a file part
         raw = request.files["message"].read(1024 * 1024).decode("utf-8", "replace")
-    if raw is None and request.is_json:
-        return request.get_json(silent=True) or {}
-    if raw is None:
-        raise ApiProblem(
-            415,
-            "Multipart expected",
-            "Send multipart/form-data with a "
-            "'message' part holding the JSON description of the message.",
-        )
     try:
-        spec = json.loads(raw)
+        spec = json.loads(raw or "")
     except ValueError:
         raise ApiProblem(400, "Bad JSON", "The 'message' part is not valid JSON.") from None
     if not isinstance(spec, dict):
-        raise ApiProblem(400, "Bad JSON", "The 'message' part must be a JSON object.")
+        raise ApiProblem(422, "Bad JSON", "The 'message' part must be a JSON object.")
     return spec
 
 
-def _new_message(spec: dict) -> models.NewMessage:
-    invalid: list[dict] = []
-    recipients = []
-    for i, r in enumerate(spec.get("recipients") or []):
-        if not isinstance(r, dict):
-            invalid.append({"name": f"recipients[{i}]", "reason": "must be an object"})
-            continue
-        box_type, identifier = str(r.get("type", "")).upper(), clean(str(r.get("id", "")))
-        quality, sub_type = str(r.get("quality", "")).upper(), r.get("subType") or None
-        for problem in check_recipient(box_type, identifier, quality, sub_type):
-            invalid.append({"name": f"recipients[{i}].{problem.field}", "reason": problem.message})
-        recipients.append(
-            models.Recipient(
-                id=identifier,
-                type=box_type,
-                quality=quality,
-                sub_type=sub_type,
-                ooo_processed=bool(r.get("ooOProcessed")),
-            )
-        )
-    if not recipients:
-        invalid.append({"name": "recipients", "reason": "at least one recipient is needed"})
-    title = str(spec.get("title") or "").strip()
-    if not 1 <= len(title) <= 400:
-        invalid.append({"name": "title", "reason": "1 to 400 characters"})
-    patient = clean(str(spec.get("patientInss") or "")) or None
-    if patient and not is_valid_inss(patient):
-        invalid.append({"name": "patientInss", "reason": "not a valid INSS (check digits)"})
-    upload = request.files.get("document")
-    text = spec.get("text")
-    if (upload is None) == (text is None):
-        invalid.append(
-            {
-                "name": "document",
-                "reason": "send exactly one of a 'document' file part or a 'text' field",
-            }
-        )
-    if invalid:
-        raise ApiProblem(
-            422, "Invalid message", "Some fields are not valid.", invalidParams=invalid
-        )
-    receipts = set(spec.get("receipts") or [])
-    free_text = spec.get("freeText")
-    return models.NewMessage(
-        recipients=recipients,
-        title=title,
-        document=_attachment(upload, title) if upload is not None else None,
-        text=str(text) if text is not None else None,
-        free_information=models.FreeInformation(text=str(free_text)) if free_text else None,
-        patient_inss=patient,
-        annexes=[_attachment(f) for f in request.files.getlist("annex")],
-        content_specification=models.ContentSpecification(
-            is_important=bool(spec.get("important")),
-            publication_receipt="publication" in receipts,
-            received_receipt="received" in receipts,
-            read_receipt="read" in receipts,
-        ),
-    )
+def _upload(upload) -> Upload:
+    return Upload(upload.stream, upload.filename, upload.mimetype)
 
 
-def _attachment(upload, title: str | None = None) -> models.Attachment:
-    filename = (upload.filename or "file").rsplit("/", 1)[-1][:255]
-    mime_type = upload.mimetype or "application/octet-stream"
-    return models.Attachment(upload.stream, filename, mime_type, title=title)
-
-
-def _publication_id(spec: dict, fresh: str) -> str:
-    """The PublicationId for this send: given, remembered for the Idempotency-Key, or new."""
-    given = spec.get("publicationId")
-    if given is not None:
-        given = str(given)
-        if not 1 <= len(given) <= 13 or not given.isalnum():
-            raise ApiProblem(
-                422,
-                "Invalid publicationId",
-                "publicationId is 1 to 13 letters or digits.",
-                invalidParams=[{"name": "publicationId", "reason": "1-13 alphanumerics"}],
-            )
-        return given
+def _remembered_publication_id(fresh: str) -> str:
+    """The PublicationId remembered for this caller's Idempotency-Key, or `fresh`."""
     key = request.headers.get("Idempotency-Key")
     if not key:
         return fresh
-    if not 8 <= len(key) <= 200:
-        raise ApiProblem(400, "Bad Idempotency-Key", "Use 8 to 200 characters, e.g. a UUID.")
     store = services().store
     slot = f"idempotency:{g.api_caller}:{key}"
     if store.add(slot, {"publicationId": fresh}, IDEMPOTENCY_TTL):
@@ -245,59 +154,23 @@ def _publication_id(spec: dict, fresh: str) -> str:
 
 
 @bp.post("/messages/move")
+@action_limit
 def move():
-    body = request.get_json(silent=True) or {}
-    source = str(body.get("folder", "")).upper()
-    destination = str(body.get("destination", "")).upper()
-    ids = _ids(body)
-    if (source, destination) not in models.ALLOWED_MOVES:
-        raise ApiProblem(
-            422,
-            "Move not allowed",
-            "Messages move only between INBOX and BININBOX, or between SENTBOX and BINSENTBOX.",
-            invalidParams=[{"name": "destination", "reason": "not allowed"}],
-        )
-    not_moved = ehealthbox().move(ids, source, destination)
+    wanted = body_checked(lambda: move_request(request.get_json(silent=True)))
+    not_moved = mailbox().move(wanted.message_ids, wanted.source, wanted.destination)
     return jsonify({"notMoved": not_moved})
 
 
 @bp.post("/messages/delete")
+@action_limit
 def delete_many():
-    body = request.get_json(silent=True) or {}
-    folder = str(body.get("folder", "")).upper()
-    if folder not in models.FOLDERS:
-        raise ApiProblem(
-            422,
-            "Unknown folder",
-            f"folder must be one of {', '.join(models.FOLDERS)}.",
-            invalidParams=[{"name": "folder", "reason": "unknown folder"}],
-        )
-    not_deleted = ehealthbox().delete(_ids(body), folder)
-    return jsonify({"notDeleted": not_deleted})
+    wanted = body_checked(lambda: delete_request(request.get_json(silent=True)))
+    return jsonify({"notDeleted": mailbox().delete(wanted.message_ids, wanted.folder)})
 
 
-@bp.delete("/messages/<message_id>")
+@bp.delete("/messages/<string(length=13):message_id>")
+@action_limit
 def delete_one(message_id: str):
-    not_deleted = ehealthbox().delete([message_id], _folder())
-    if not_deleted:
+    if mailbox().delete([message_id], _folder()):
         raise ApiProblem(404, "Not found", "No such message in that folder.")
     return "", 204
-
-
-def _ids(body: dict) -> list[str]:
-    ids = body.get("messageIds")
-    if not isinstance(ids, list) or not ids or not all(isinstance(i, str) for i in ids):
-        raise ApiProblem(
-            422,
-            "Invalid messageIds",
-            "messageIds must be a non-empty list of message ids.",
-            invalidParams=[{"name": "messageIds", "reason": "non-empty list"}],
-        )
-    if len(ids) > 100:
-        raise ApiProblem(
-            422,
-            "Too many messageIds",
-            "At most 100 message ids per call.",
-            invalidParams=[{"name": "messageIds", "reason": "at most 100"}],
-        )
-    return ids

@@ -1,15 +1,240 @@
-"""The /api/v1 OpenAPI document, read once from openapi.yaml beside this module."""
+"""The /api/v1 OpenAPI document, and the run-time check of every request against it.
+
+The document is read once from openapi.yaml beside this module; the limits the mailbox
+rules define (title length, PublicationId pattern, receipt names, ids per call, page size)
+are written into it from `mailbox.rules` on loading, so the document, the checks and the
+rules are one thing. Each request's parameters and body are validated with openapi-core
+before the view runs; security is left to `authenticate` (it also knows the web session).
+"""
 
 from __future__ import annotations
 
 import functools
+import re
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any, TypeVar
 
 import yaml
+from flask import Request, g
+from openapi_core import Config, OpenAPI
+from openapi_core.contrib.flask import FlaskOpenAPIRequest
+from openapi_core.templating.media_types.exceptions import MediaTypeNotFound
+from openapi_core.validation.request.exceptions import (
+    MissingRequestBodyError,
+    ParameterValidationError,
+    RequestBodyValidationError,
+)
+from openapi_core.validation.request.validators import (
+    V31RequestBodyValidator,
+    V31RequestParametersValidator,
+)
+from openapi_core.validation.schemas.exceptions import InvalidSchemaValue
+
+from ...ehealth.ehealthbox.identifiers import QUALITIES
+from ...ehealth.ehealthbox.models import ALLOWED_MOVES
+from ...mailbox import rules
+from ...mailbox.problems import Invalid
+from ...mailbox.shape import camel, problem_json
+from .problems import ApiProblem
 
 OPENAPI_PATH = Path(__file__).with_name("openapi.yaml")
+T = TypeVar("T")
 
 
 @functools.cache
 def openapi_document() -> dict:
-    return yaml.safe_load(OPENAPI_PATH.read_text(encoding="utf-8"))
+    doc = yaml.safe_load(OPENAPI_PATH.read_text(encoding="utf-8"))
+    schemas = doc["components"]["schemas"]
+    new = schemas["NewMessage"]["properties"]
+    new["title"]["maxLength"] = rules.TITLE_MAX
+    new["freeText"]["maxLength"] = rules.FREE_TEXT_MAX
+    new["publicationId"]["pattern"] = f"^{rules.PUBLICATION_ID.pattern}$"
+    new["receipts"]["items"]["enum"] = list(rules.RECEIPTS)
+    new["recipients"]["maxItems"] = rules.MAX_RECIPIENTS
+    recipient = new["recipients"]["items"]["properties"]
+    recipient["quality"]["enum"] = list(QUALITIES)
+    recipient["id"]["minLength"] = 1
+    for name in ("MoveRequest", "DeleteRequest"):
+        ids = schemas[name]["properties"]["messageIds"]
+        ids["maxItems"] = rules.MAX_IDS_PER_CALL
+        ids["items"]["pattern"] = f"^{rules.MESSAGE_ID.pattern}$"
+    schemas["MoveRequest"]["oneOf"] = [  # to the bin and back, nothing else
+        {"properties": {"folder": {"const": a}, "destination": {"const": b}}}
+        for a, b in sorted(ALLOWED_MOVES)
+    ]
+    doc["components"]["parameters"]["pageSize"]["schema"]["maximum"] = rules.MAX_PAGE_SIZE
+    doc["components"]["parameters"]["page"]["schema"]["maximum"] = rules.MAX_PAGE
+    low, high = rules.IDEMPOTENCY_KEY_LENGTH
+    key = doc["components"]["parameters"]["idempotencyKey"]["schema"]
+    key["minLength"], key["maxLength"] = low, high
+    _every_status(doc)
+    return doc
+
+
+# What any call can meet: bad parameters, no or bad credentials, the failure table's
+# answers (refused, not found, rejected, eHealthBox or I.AM Connect failing).
+ANY_CALL = ("400", "401", "403", "404", "422", "502", "503")
+WITH_A_BODY = ("415",)
+RATE_LIMITED = ("429",)  # the views under `send_limit` and `action_limit`
+
+
+def _every_status(doc: dict) -> None:
+    """Each operation lists every status it can answer with (problem documents)."""
+    for item in doc["paths"].values():
+        for method, operation in item.items():
+            if method not in ("get", "post", "delete") or operation.get("security") == []:
+                continue
+            statuses = list(ANY_CALL)
+            if "requestBody" in operation:
+                statuses += WITH_A_BODY
+            if method in ("post", "delete"):
+                statuses += RATE_LIMITED
+            responses = operation["responses"]
+            for status in statuses:
+                if status not in responses:
+                    ref = "Unauthorized" if status == "401" else "Problem"
+                    responses[status] = {"$ref": f"#/components/responses/{ref}"}
+
+
+class _ParametersAndBody(V31RequestParametersValidator):
+    """Parameters, then the body; security is `authenticate`'s."""
+
+    def iter_errors(self, request: Any) -> Iterator[Exception]:
+        yield from V31RequestParametersValidator.iter_errors(self, request)
+        yield from V31RequestBodyValidator.iter_errors(self, request)
+
+
+@functools.cache
+def _openapi(base_url: str) -> OpenAPI:
+    doc = {**openapi_document(), "servers": [{"url": base_url.rstrip("/") + "/api/v1"}]}
+    return OpenAPI.from_dict(doc, config=Config(request_validator_cls=_ParametersAndBody))
+
+
+def _where(error: Any) -> str:
+    """`recipients[0].id` from a JSON Schema error's path (the `message` part dropped)."""
+    path = list(error.absolute_path)
+    if path and path[0] == "message":
+        path = path[1:]
+    if error.validator == "required":
+        found = re.search(r"'([^']+)' is a required property", error.message)
+        if found:
+            path.append(found.group(1))
+    name = ""
+    for part in path:
+        name += f"[{part}]" if isinstance(part, int) else (f".{part}" if name else str(part))
+    return name or "body"
+
+
+def _problem(error: Any) -> dict[str, str]:
+    """One `invalidParams` entry; `code` is the JSON Schema keyword that failed."""
+    return {"name": _where(error), "reason": _reason(error), "code": str(error.validator)}
+
+
+def _reason(error: Any) -> str:
+    if error.validator == "required":
+        return "required"
+    return error.message if len(error.message) <= 200 else f"not valid ({error.validator})"
+
+
+class _Request(FlaskOpenAPIRequest):
+    """Flask's view arguments under the document's names (`message_id` -> `messageId`)."""
+
+    def __init__(self, request: Request):
+        super().__init__(request)
+        self.parameters.path = {camel(k): v for k, v in (request.view_args or {}).items()}
+
+    @property
+    def path_pattern(self) -> str:
+        return re.sub(
+            r"\{([a-z_]+)\}", lambda m: "{" + camel(m.group(1)) + "}", super().path_pattern
+        )
+
+
+# Body-less reads found valid, by everything the check reads of them: checking is a pure
+# function of the request, and the same calls come again and again (a client polling its
+# inbox), while openapi-core costs about as much as the rest of the request. Bounded.
+_VALID_READS: dict[tuple[str, ...], None] = {}
+_VALID_READS_MAX = 4096
+
+
+def _read_key(request: Request) -> tuple[str, ...] | None:
+    """What the check of a GET without a body depends on; None for anything else."""
+    if request.method not in ("GET", "HEAD") or request.content_length:
+        return None
+    if "Transfer-Encoding" in request.headers:
+        return None
+    return (
+        request.host_url,
+        request.method,
+        request.path,
+        request.query_string.decode("latin-1"),
+        request.headers.get("Idempotency-Key", ""),
+    )
+
+
+def check_request(request: Request) -> None:
+    """Raise an `ApiProblem` for parameters off the document (400) or an unreadable body
+    (400, 415); a body's schema faults wait for `body_checked`."""
+    key = _read_key(request)
+    if key is not None and key in _VALID_READS:
+        return
+    errors = list(_openapi(request.host_url).iter_request_errors(_Request(request)))
+    if not errors:
+        if key is not None:
+            if len(_VALID_READS) >= _VALID_READS_MAX:
+                _VALID_READS.clear()
+            _VALID_READS[key] = None
+        return
+    params: list[dict[str, str]] = []
+    body: list[dict[str, str]] = []
+    for error in errors:
+        cause = error.__cause__
+        if isinstance(error, ParameterValidationError):
+            reason = str(cause or error)
+            if isinstance(cause, InvalidSchemaValue):
+                reason = "; ".join(e.message for e in cause.schema_errors)
+            params.append({"name": error.name, "reason": reason[:200]})
+        elif isinstance(cause, MediaTypeNotFound) or isinstance(error, MissingRequestBodyError):
+            raise ApiProblem(
+                415,
+                "Unsupported media type",
+                "Send the body as " + ", ".join(_media_types(request)) + ".",
+            )
+        elif isinstance(cause, InvalidSchemaValue):
+            body += [_problem(e) for e in cause.schema_errors]
+        elif isinstance(error, RequestBodyValidationError):
+            kind = type(cause or error).__name__  # its text may hold the undecodable bytes
+            raise ApiProblem(400, "Bad body", f"The body could not be read ({kind}).")
+        else:
+            params.append({"name": "request", "reason": str(error)[:200]})
+    if params:
+        raise ApiProblem(
+            400, "Bad parameters", "Some parameters are not valid.", invalidParams=params
+        )
+    # The view adds the mailbox rules' problems, so the caller learns every fault at once.
+    g.body_problems = body
+
+
+def body_checked(build: Callable[[], T]) -> T:
+    """`build()`'s result when the body passed the document and the mailbox rules; else a 422
+    listing the faults of both (one entry per field)."""
+    found: list[dict[str, str]] = list(g.pop("body_problems", None) or [])
+    try:
+        result = build()
+    except Invalid as exc:
+        named = {p["name"] for p in found}
+        found += [problem_json(p) for p in exc.problems if p.field not in named]
+    if found:
+        raise ApiProblem(422, "Invalid request", "Some fields are not valid.", invalidParams=found)
+    return result
+
+
+def _media_types(request: Request) -> list[str]:
+    doc = openapi_document()
+    for template, item in doc["paths"].items():
+        pattern = "^/api/v1" + re.sub(r"\{[^}]+\}", "[^/]+", template) + "$"
+        operation = item.get(request.method.lower())
+        if operation and re.match(pattern, request.path) and "requestBody" in operation:
+            return list(operation["requestBody"]["content"])
+    return ["JSON"]

@@ -1,4 +1,4 @@
-"""RFC 9457 problem documents for /api/v1, and the mapping of eHealthBox errors to them.
+"""RFC 9457 problem documents for /api/v1: input problems, and failures from the failure table.
 
 Problem documents are for developers and stay in English, whatever the caller's language:
 nothing here is translated (the web pages translate; see `web/errors.py`).
@@ -8,18 +8,21 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint
+from flask import Blueprint, request
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from ...ehealth.ehealthbox import errors as ehbox
-from ...ehealth.iam import IamError
+from ...ehealth.ehealthbox import errors as box_errors
+from ...ehealth.etee.directory import NoEncryptionKey
+from ...ehealth.iam import IamError, RealmUnavailable, TokenError
+from ...mailbox.failures import KNOWN, PROBLEM_BASE, failure_of
+from ...mailbox.problems import Invalid
+from ...mailbox.shape import problem_json
 from ..auth import LoginRequired
 from ..errors import problem
+from ..extensions import settings
 
 log = logging.getLogger(__name__)
-
-PROBLEM_BASE = "https://ehbox-webapp.example/problems/"
 
 
 class ApiProblem(Exception):
@@ -34,45 +37,33 @@ class ApiProblem(Exception):
         self.extra = extra
 
 
-# Most specific first: the first matching class decides the status.
-EHEALTHBOX_STATUS: tuple[tuple[type[ehbox.EhealthboxError], int, str], ...] = (
-    (ehbox.SendOutcomeUnknown, 504, "send-outcome-unknown"),
-    (ehbox.RecipientsOutOfOffice, 409, "recipients-out-of-office"),
-    (ehbox.MessageTooLarge, 413, "message-too-large"),
-    (ehbox.InvalidDestination, 422, "invalid-destination"),
-    (ehbox.DigestMismatch, 422, "digest-mismatch"),
-    (ehbox.QualityNotAllowed, 403, "quality-not-allowed"),
-    (ehbox.InvalidBox, 403, "invalid-box"),
-    (ehbox.Forbidden, 403, "forbidden"),
-    (ehbox.NotFound, 404, "not-found"),
-    (ehbox.Unauthorized, 502, "ehealthbox-refused-token"),
-    (ehbox.BadRequest, 422, "rejected-by-ehealthbox"),
-    (ehbox.Unavailable, 503, "ehealthbox-unavailable"),
-)
-
-
-def ehealthbox_problem(exc: ehbox.EhealthboxError):
-    status, slug = next(
-        ((s, t) for cls, s, t in EHEALTHBOX_STATUS if isinstance(exc, cls)),
-        (502, "ehealthbox-error"),
-    )
+def failure_problem(exc: Exception):
+    """A known failure as a problem document: its meaning comes from the failure table."""
+    failure = failure_of(exc)
     extra: dict = {}
-    if exc.code:
-        extra["code"] = exc.code
-    if exc.request_id:
-        extra["ehealthRequestId"] = exc.request_id
-    if isinstance(exc, ehbox.SendOutcomeUnknown):
-        extra["publicationId"] = exc.publication_id
-    for key in ("invalidParams", "recipients"):
-        if exc.problem.get(key):
-            extra[key] = exc.problem[key]
-    if status >= 500:
+    if isinstance(exc, box_errors.EhealthboxError):
+        if exc.code:
+            extra["code"] = exc.code
+        if exc.request_id:
+            extra["ehealthRequestId"] = exc.request_id
+        if isinstance(exc, box_errors.SendOutcomeUnknown):
+            extra["publicationId"] = exc.publication_id
+        for key in ("invalidParams", "recipients"):
+            if exc.problem.get(key):
+                extra[key] = exc.problem[key]
+        detail = str(exc)
+    elif isinstance(exc, NoEncryptionKey):
+        detail = f"{exc} Nothing was sent."
+        extra["invalidParams"] = [{"name": "recipients", "reason": str(exc)}]
+    else:
+        detail = f"{failure.message} {exc}".strip()
+    if failure.status >= 500:
         log.warning(
-            "eHealthBox error %s (code %s, request %s)", exc.status, exc.code, exc.request_id
+            "%s in the API: %s (status %s)", type(exc).__name__, failure.code, failure.status
         )
-    response = problem(status, type(exc).__name__, str(exc), type_=PROBLEM_BASE + slug, **extra)
-    if status == 503:
-        response.headers["Retry-After"] = "30"
+    response = problem(failure.status, type(exc).__name__, detail, type_=failure.type, **extra)
+    if failure.retry_after:
+        response.headers["Retry-After"] = str(failure.retry_after)
     return response
 
 
@@ -83,13 +74,39 @@ def register_problem_handlers(bp: Blueprint) -> None:
         response.headers.update(exc.headers)
         return response
 
-    @bp.errorhandler(ehbox.EhealthboxError)
-    def ehealthbox_error(exc: ehbox.EhealthboxError):
-        return ehealthbox_problem(exc)
+    for cls in KNOWN:
+        bp.register_error_handler(cls, failure_problem)
 
-    @bp.errorhandler(IamError)
+    @bp.errorhandler(Invalid)
+    def invalid(exc: Invalid):
+        # Query parameters are all a GET or a DELETE carries; other input is the body's.
+        status = 400 if request.method in ("GET", "DELETE") else 422
+        return problem(
+            status,
+            "Invalid request",
+            "Some fields are not valid.",
+            invalidParams=[problem_json(p) for p in exc.problems],
+        )
+
+    @bp.errorhandler(IamError)  # registered after the table: the caller's token decides
     def iam_error(exc: IamError):
+        if isinstance(exc, TokenError) and exc.callers_fault:
+            log.info("I.AM Connect no longer accepts the caller's token: %s", exc.error)
+            response = problem(
+                401,
+                "Invalid access token",
+                "I.AM Connect no longer accepts this token (its session ended, it was revoked "
+                "or it expired). Log in again for a new one.",
+            )
+            response.headers["WWW-Authenticate"] = (
+                'Bearer error="invalid_token", error_description="the token is no longer active"'
+            )
+            return response
         log.warning("I.AM Connect error in the API: %s", exc)
+        if isinstance(exc, RealmUnavailable):
+            response = problem(503, "I.AM Connect unavailable", str(exc))
+            response.headers["Retry-After"] = "30"
+            return response
         return problem(502, "I.AM Connect error", str(exc))
 
     @bp.errorhandler(LoginRequired)
@@ -105,6 +122,27 @@ def register_problem_handlers(bp: Blueprint) -> None:
             "the page's CSRF token in the X-CSRFToken header.",
         )
 
+    @bp.errorhandler(RequestEntityTooLarge)
+    def too_large(exc: RequestEntityTooLarge):
+        limit = settings().max_upload_bytes / (1024 * 1024)
+        return problem(
+            413,
+            "MessageTooLarge",
+            f"The request is larger than a message may be: at most {limit:g} MB with its "
+            "attachments. Nothing was sent.",
+            type_=PROBLEM_BASE + "message-too-large",
+        )
+
     @bp.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
-        return problem(exc.code or 500, exc.name, exc.description or exc.name)
+        response = problem(exc.code or 500, exc.name, exc.description or exc.name)
+        for name, value in exc.get_headers():  # e.g. Allow on a 405
+            if name.lower() not in ("content-type", "content-length"):
+                response.headers[name] = value
+        return response
+
+    @bp.errorhandler(Exception)
+    def unexpected(exc: Exception):
+        """A bug: one traceback in the log, a problem document for the caller."""
+        log.exception("unexpected error in the API on %s %s", request.method, request.path)
+        return problem(500, "Internal Server Error", "Something went wrong on our side.")

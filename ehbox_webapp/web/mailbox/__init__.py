@@ -1,7 +1,7 @@
 """The mailbox pages: folders, messages, downloads, compose and send, bin and delete.
 
-Thin Flask views over the framework-neutral `EhealthboxClient` (obtained from
-`web.ehbox.ehealthbox()` for the logged-in user). One module per concern:
+Thin Flask views over the framework-neutral mailbox (`ehbox_webapp/mailbox/`, obtained from
+`web.caller.mailbox()` for the logged-in user). One module per concern:
 
 - `folders`: the folder list with counts, quota and paging;
 - `message`: one message, its document (inline or download) and annexes;
@@ -17,4 +17,4 @@ from flask import Blueprint
 
 bp = Blueprint("mailbox", __name__, url_prefix="/box")
 
-from . import actions, compose, folders, message, pages  # noqa: E402,F401  (routes register on bp)
+from . import absence, actions, compose, folders, message, pages  # noqa: E402,F401  (routes register on bp)

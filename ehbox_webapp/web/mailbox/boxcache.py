@@ -116,3 +116,24 @@ def forget() -> None:
     store.delete(_key("counts"))
     store.delete(_key("box"))
     g.pop(_MEMO, None)
+
+
+def inbox_unread(client: EhealthboxClient) -> int | None:
+    """The INBOX's unread count for the page title and header: kept, or one small listing.
+
+    Kept in the same entry as `folder_counts`; the folder page that lists the INBOX writes it,
+    so landing there costs nothing more. None when eHealthBox does not say.
+    """
+    store, key, now = services().store, _key("counts"), time.time()
+    entry = store.get(key) or {}
+    expires = entry.get("expires")
+    folders = entry.get("folders") if isinstance(expires, int | float) and expires > now else None
+    kept = folders.get("INBOX") if isinstance(folders, dict) else None
+    if isinstance(kept, list) and len(kept) == 2:
+        return kept[1]
+    page = client.list_messages("INBOX", 1, 1)
+    if not isinstance(folders, dict):
+        folders, expires = {}, now + TTL
+    folders["INBOX"] = [page.total, page.unread]
+    store.set(key, {"expires": expires, "folders": folders}, int(expires - now) + 1)
+    return page.unread

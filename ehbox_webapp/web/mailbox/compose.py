@@ -11,6 +11,7 @@ comes back to them after logging in again.
 
 from __future__ import annotations
 
+import functools
 import logging
 from contextlib import ExitStack
 
@@ -32,9 +33,12 @@ from ...ehealth.ehealthbox import (
     new_publication_id,
 )
 from ...ehealth.etee.errors import EteeError
+from ...mailbox.outgoing import Outgoing
 from ..auth import LoginRequired, login_required
-from ..ehbox import ehealthbox
+from ..caller import mailbox
 from ..extensions import settings
+from ..i18n import language_of, remember_language
+from ..limits import send_limit
 from . import boxcache, bp, drafts, encrypted_send
 from .drafts import Draft, DraftError, megabytes
 from .encrypted_read import shown_original
@@ -45,7 +49,7 @@ from .pages import MESSAGE, check_message_id, ehealthbox_sentence, localdate
 log = logging.getLogger(__name__)
 
 SYSTEM_CONTENT_TYPES = ("ACKNOWLEDGMENT", "ERROR")
-NOT_KEPT_FIELDS = {"csrf_token", "send", "add_recipient", "remove_kept"}
+NOT_KEPT_FIELDS = {"csrf_token", "send", "save_draft", "add_recipient", "remove_kept", "lang"}
 # The field next to which a refused recipient's problem is shown, per eHealthBox code.
 REFUSAL_BY_CODE = {
     "802": ("identifier", _l("eHealthBox knows no box with this identifier.")),
@@ -63,10 +67,42 @@ def compose():
     if drafts.PUBLICATION_ID.match(draft_id):
         draft = _draft(draft_id)
         if draft.exists:
-            return _render(ComposeForm(formdata=MultiDict(draft.fields)), draft)
+            form = ComposeForm(formdata=MultiDict(draft.fields))
+            form.publication_id.data = draft.publication_id  # sent again: delivered once
+            return _render(form, draft)
     form = ComposeForm(formdata=None)
     form.publication_id.data = new_publication_id()
     return _render(form)
+
+
+@bp.post("/compose/autosave")
+@login_required
+def autosave():
+    """The compose page's script keeps the fields as they are typed (files wait for a submit).
+
+    CSRF is checked for every POST (CSRFProtect); the script sends the form's token.
+    """
+    _draft(request.form.get("publication_id")).save_fields(_kept_fields())
+    return "", 204
+
+
+@bp.get("/drafts")
+@login_required
+def drafts_list():
+    """The user's kept drafts, the last changed first: open one to go on, or delete it."""
+    return render_template(
+        "mailbox/drafts.html",
+        drafts=drafts.list_for_user(),
+        lifetime_days=drafts.DRAFT_LIFETIME // (24 * 3600),
+    )
+
+
+@bp.post("/drafts/<publication_id>/delete")
+@login_required
+def delete_draft(publication_id: str):
+    _draft(publication_id).delete()
+    flash(_("Draft deleted."))
+    return redirect(url_for("mailbox.drafts_list"))
 
 
 @bp.get(f"/{MESSAGE}/reply")
@@ -98,10 +134,21 @@ def forward(folder: str, message_id: str):
 
 @bp.post("/compose")
 @login_required
+@send_limit
 def send():
     form = ComposeForm()
     draft = _draft(form.publication_id.data)
     upload_errors = _keep_uploads(form, draft)
+    # Every field is kept before anything else happens: a crash or a lost answer from here
+    # on leaves the draft complete, under the PublicationId that delivers it once.
+    draft.save_fields(_kept_fields())
+    language = language_of(request.form.get("lang"))
+    if language is not None:  # the header's language switch, pressed while composing
+        resume = redirect(url_for("mailbox.compose", draft=draft.publication_id))
+        return remember_language(resume, language)
+    if form.save_draft.data:
+        flash(_("Draft saved. You find it under Drafts."))
+        return redirect(url_for("mailbox.compose", draft=draft.publication_id))
     if form.add_recipient.data:
         if len(form.recipients) < MAX_RECIPIENT_ROWS:
             form.recipients.append_entry()
@@ -110,15 +157,12 @@ def send():
     valid = form.validate_message(has_document=draft.document is not None)
     _show_upload_errors(form, upload_errors)  # after validate(), which resets the errors
     if not valid or upload_errors:
-        draft.save_fields(_kept_fields())
         return _render(form, draft, status=422)
     try:
         result = _publish(form, draft)
     except LoginRequired:
-        draft.save_fields(_kept_fields())
         raise LoginRequired(url_for("mailbox.compose", draft=draft.folder.name)) from None
     except (EhealthboxError, OriginalUnavailable) as exc:
-        draft.save_fields(_kept_fields())
         resume = url_for("mailbox.compose", draft=draft.folder.name)
         return _render(
             form,
@@ -128,7 +172,6 @@ def send():
             login_again=resume if isinstance(exc, Unauthorized) else None,
         )
     except EteeError as exc:  # a key missing or unreachable: raised before anything is sent
-        draft.save_fields(_kept_fields())
         return _render(form, draft, status=encrypted_send.explain(form, exc))
     draft.delete()
     _flash_sent(result)
@@ -136,11 +179,12 @@ def send():
 
 
 def _publish(form: ComposeForm, draft: Draft) -> SendResult:
-    client = ehealthbox()
-    send = encrypted_send.send_encrypted if form.encrypt.data else type(client).send
+    box = mailbox()
+    box.sender_box = functools.partial(boxcache.my_box, box.client)  # kept briefly per user
     try:
         with ExitStack() as files:
-            return send(client, build_message(form, draft, files, client))
+            message = build_message(form, draft, files, box)
+            return box.send(Outgoing(message, encrypted=bool(form.encrypt.data)))
     finally:  # even a send whose answer was lost may have changed the counts and the box size
         boxcache.forget()
 
@@ -246,7 +290,7 @@ def _flash_sent(result: SendResult) -> None:
 def _original(folder: str, message_id: str) -> Message:
     """The message answered or forwarded, its sealed fields opened (None where they fail)."""
     check_message_id(message_id)
-    client = ehealthbox()
+    client = mailbox()
     original = client.get_message(message_id, folder)
     if original.content_specification.content_type in SYSTEM_CONTENT_TYPES:
         abort(404)  # system messages come from the platform: nobody to answer
@@ -261,6 +305,25 @@ def _new_form(original: Message, prefix: str) -> ComposeForm:
     form.title.data = title if title.lower().startswith(prefix.lower()) else (prefix + title)[:400]
     form.patient_inss.data = original.patient_inss
     return form
+
+
+def too_many_sends(count: int, window: int, retry_after: str):
+    """A send refused by the rate limit: the form comes back as typed (files kept), unsent."""
+    form = ComposeForm()
+    draft = _draft(form.publication_id.data)
+    _keep_uploads(form, draft)
+    draft.save_fields(_kept_fields())
+    flash(
+        _(
+            "You did this more than %(count)s times in %(window)s seconds. Please wait "
+            "%(retry_after)s seconds and try again. Nothing you were writing was sent twice.",
+            count=count,
+            window=window,
+            retry_after=retry_after,
+        ),
+        "error",
+    )
+    return _render(form, draft, status=429)
 
 
 def _render(
@@ -281,6 +344,6 @@ def _render(
         original=original,
         login_again=login_again,
         limit=megabytes(settings().max_upload_bytes),
-        no_encryption=encrypted_send.encryption_unavailable(ehealthbox()),
+        no_encryption=encrypted_send.encryption_unavailable(mailbox()),
         clear_fields_warning=encrypted_send.CLEAR_FIELDS_WARNING,
     ), status

@@ -3,7 +3,10 @@
 When a send fails (eHealthBox unavailable, answer lost, a recipient out of
 office...) the form comes back filled in; browsers cannot refill file inputs,
 so the files already uploaded are kept here and listed as "kept: name (size)".
-A draft is one folder per (user, PublicationId):
+Every field is saved BEFORE a send is attempted (and on "Save draft", the autosave and a
+language switch), so a crash of the app, a lost answer or a new login never loses it; the
+draft keeps its PublicationId, so sending it again is delivered once. The Drafts page lists
+them. A draft is one folder per (user, PublicationId):
 
     <instance>/drafts/<sha256(user sub)>/<PublicationId>/
         meta.json      the kept files' names and types, and the form fields
@@ -12,7 +15,8 @@ A draft is one folder per (user, PublicationId):
 Kept files are never served back to the browser. A draft's total size never
 exceeds the upload limit, a user has at most `MAX_DRAFTS_PER_USER` drafts, and
 a draft untouched for `DRAFT_LIFETIME` seconds is deleted by the next compose
-request of anyone. A successful send deletes its draft.
+request of anyone and by `flask ehbox drafts purge` (run it daily, README). A successful
+send deletes its draft.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ import shutil
 import time
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
@@ -34,13 +39,15 @@ from flask_babel import format_number
 from flask_babel import gettext as _
 from werkzeug.datastructures import FileStorage
 
-from ..downloads import FALLBACK_TYPE, safe_filename, safe_mime_type
+from ...mailbox.names import safe_filename, safe_mime_type
+from ...mailbox.rules import FALLBACK_MIME_TYPE as FALLBACK_TYPE
+from ...mailbox.rules import FILENAME_MAX
 
 log = logging.getLogger(__name__)
 
-DRAFT_LIFETIME = 24 * 3600
-MAX_DRAFTS_PER_USER = 10
-MAX_DOWNLOAD_FILE_NAME = 255  # DownloadFileName is 1-255 characters (publication XSD)
+DRAFT_LIFETIME = 30 * 24 * 3600  # a month: a half-written letter may wait for results
+MAX_DRAFTS_PER_USER = 50
+MAX_DOWNLOAD_FILE_NAME = FILENAME_MAX
 PUBLICATION_ID = re.compile(r"^[A-Za-z0-9]{13}$")  # what new_publication_id() makes
 _COPY_CHUNK = 64 * 1024
 
@@ -84,6 +91,26 @@ class Draft:
     @property
     def exists(self) -> bool:
         return (self.folder / "meta.json").exists()
+
+    @property
+    def publication_id(self) -> str:
+        return self.folder.name
+
+    def field(self, name: str) -> str:
+        return next((v for k, v in self.fields if k == name), "")
+
+    @property
+    def recipient_ids(self) -> list[str]:
+        """The identifiers typed in the recipient rows, in order."""
+        return [v for k, v in self.fields if k.endswith("-identifier") and v]
+
+    @property
+    def changed(self) -> float:
+        return _last_change(self.folder)
+
+    @property
+    def changed_at(self) -> datetime:
+        return datetime.fromtimestamp(self.changed, UTC)
 
     def open(self, kept: KeptFile) -> BinaryIO:
         return (self.folder / f"{kept.key}.bin").open("rb")
@@ -196,6 +223,15 @@ def for_user(publication_id: str, limit: int) -> Draft:
     purge_expired(drafts_root())
     _make_room(owner, publication_id)
     return Draft(owner / publication_id, limit)
+
+
+def list_for_user() -> list[Draft]:
+    """The logged-in user's drafts, the last changed first."""
+    owner = owner_folder(g.user["sub"])
+    if not owner.is_dir():
+        return []
+    found = [Draft(p, 0) for p in owner.iterdir() if p.is_dir() and PUBLICATION_ID.match(p.name)]
+    return sorted((d for d in found if d.exists), key=lambda d: d.changed, reverse=True)
 
 
 def _make_room(owner: Path, publication_id: str) -> None:

@@ -15,8 +15,7 @@ import logging
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from ...ehealth.ehealthbox import EhealthboxClient, EhealthboxError, NewMessage, SendResult
-from ...ehealth.ehealthbox.sealing import EncryptedSend
+from ...ehealth.ehealthbox import EhealthboxClient, EhealthboxError
 from ...ehealth.etee.directory import DirectoryUnavailable, NoEncryptionKey
 from ...ehealth.etee.errors import EteeError
 from ...ehealth.etee.keys import NoKeystore
@@ -59,15 +58,6 @@ def encryption_unavailable(client: EhealthboxClient) -> str | None:
     except NoKeystore:
         return _("You have no keystore for encryption here, so you cannot send encrypted messages.")
     return None
-
-
-def send_encrypted(client: EhealthboxClient, message: NewMessage) -> SendResult:
-    """Look up every key, seal for the recipients and for the user's own box, then send."""
-    svc = services()
-    if svc.keys is None or svc.directory is None:
-        raise NoKeystore(my_box(client), "end-to-end encryption is not set up on this site")
-    sending = EncryptedSend(client, svc.directory, svc.keys, sender_box=my_box(client))
-    return sending.send(message)
 
 
 def explain(form: ComposeForm, exc: EteeError) -> int:

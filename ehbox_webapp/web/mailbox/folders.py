@@ -1,4 +1,10 @@
-"""The folder pages: one page of messages, newest first, with counts and the box quota."""
+"""The folder pages: one page of messages, newest first, with counts and the box quota.
+
+With `q` (sender or title) or `inss` (the patient's INSS) the page shows the matches of a
+search through the folder (`mailbox.search`: the platform has none, so the app pages
+through it up to `SEARCH_CAP` messages and says how far it looked). `sort=sender` orders
+the rows shown by sender. `select=all` ticks every row (the no-JavaScript "select all").
+"""
 
 from __future__ import annotations
 
@@ -7,13 +13,14 @@ from dataclasses import dataclass
 from flask import abort, redirect, render_template, request, url_for
 
 from ...ehealth.ehealthbox import EhealthboxClient, MessagePage, MessageSummary
+from ...mailbox.rules import MAX_PAGE, is_ascii_number
+from ...mailbox.search import SORTS, Query, search, sort_messages
 from ..auth import login_required
-from ..ehbox import ehealthbox
+from ..caller import mailbox
 from . import boxcache, bp
 from .pages import FOLDER, FOLDER_LABELS, MESSAGE_ID
 
 PAGE_SIZE = 25
-MAX_PAGE = 10_000  # far beyond any real box; keeps startIndex a sane number
 
 
 @dataclass(frozen=True)
@@ -34,7 +41,11 @@ def index():
 @login_required
 def folder(folder: str):
     page_number = _page_number()
-    client = ehealthbox()
+    client = mailbox()
+    query = Query.of(request.args.get("q", ""), "", request.args.get("inss", ""))
+    sort = request.args.get("sort") if request.args.get("sort") in SORTS else "date"
+    if not query.empty:
+        return _search_page(client, folder, query, sort)
     start = (page_number - 1) * PAGE_SIZE + 1
     page = client.list_messages(folder, start, start + PAGE_SIZE - 1)
     if page_number > 1 and not page.messages:
@@ -44,7 +55,11 @@ def folder(folder: str):
     return render_template(
         "mailbox/folder.html",
         folder=folder,
-        messages=messages,
+        messages=sort_messages(messages, sort) if sort != "date" else messages,
+        sort=sort,
+        query=query,
+        found=None,
+        select_all=request.args.get("select") == "all",
         page=page_number,
         last_page=last_page,
         next_after=messages[-1].message_id if messages else None,
@@ -53,9 +68,28 @@ def folder(folder: str):
     )
 
 
+def _search_page(client, folder: str, query: Query, sort: str):
+    found = search(client, folder, query)
+    first = client.list_messages(folder, 1, 1)  # the counts of the folder being shown
+    return render_template(
+        "mailbox/folder.html",
+        folder=folder,
+        messages=sort_messages(found.messages, sort),
+        sort=sort,
+        query=query,
+        found=found,
+        select_all=request.args.get("select") == "all",
+        page=1,
+        last_page=1,
+        next_after=None,
+        counts=folder_counts(client, first),
+        box=boxcache.box_info(client),
+    )
+
+
 def _page_number() -> int:
     raw = request.args.get("page", "1")
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
+    if not is_ascii_number(raw, 1, MAX_PAGE):
         abort(404)
     return int(raw)
 

@@ -7,8 +7,8 @@ is attached to the field it is about.
 
 Labels and messages are translated: lazily where they are defined once for every request
 (labels, validators), at once where they are made during a request. The recipient rules'
-sentences come from the framework-neutral `identifiers` module in English; `problem_sentence`
-words each problem again, translated, from its field and the row's values.
+problems carry a stable `kind` and their values (`identifiers.check_recipient`);
+`problem_sentence` words each one, translated. The limits are the mailbox's (`mailbox/rules.py`).
 """
 
 from __future__ import annotations
@@ -43,12 +43,11 @@ from ...ehealth.ehealthbox.identifiers import (
     clean,
     expected_type,
 )
-from .pages import MESSAGE_ID
+from ...mailbox.rules import FREE_TEXT_MAX, MAX_RECIPIENTS, MESSAGE_ID, TITLE_MAX
 from .qualities import QUALITY_LABELS
 
 MIN_RECIPIENT_ROWS = 3  # empty rows to fill in without JavaScript; blank ones are ignored
-MAX_RECIPIENT_ROWS = 50
-MAX_FREE_TEXT = 20_000  # no published limit; a screenful of notes, not a document
+MAX_RECIPIENT_ROWS = MAX_RECIPIENTS
 
 
 def _label(quality: str):
@@ -80,16 +79,16 @@ def problem_sentence(
     problem: RecipientProblem, box_type: str, identifier: str, quality: str, sub_type: str | None
 ) -> str:
     """`check_recipient`'s problem, worded in the page's language (its English as a fallback)."""
-    if problem.field == "quality":
+    if problem.kind == "unknown-quality":
         return _("The quality “%(quality)s” is not an eHealthBox quality.", quality=quality)
-    if problem.field == "type" and box_type not in BOX_TYPES:
+    if problem.kind == "unknown-type":
         return _(
             "The identifier type “%(type)s” is not one of %(types)s.",
             type=box_type,
             types=", ".join(BOX_TYPES),
         )
-    if problem.field == "type":
-        types = expected_type(quality)[0]
+    if problem.kind == "type-for-quality":
+        types = problem.values["allowed"]
         wanted = types[0] if len(types) == 1 else _("%(a)s or %(b)s", a=types[0], b=types[1])
         return _(
             "The quality %(quality)s needs an identifier of type %(types)s, not %(type)s.",
@@ -97,8 +96,8 @@ def problem_sentence(
             types=wanted,
             type=box_type,
         )
-    if problem.field == "subType":
-        wanted_sub = expected_type(quality)[1]
+    if problem.kind in ("sub-type-for-quality", "no-sub-type-for-quality"):
+        wanted_sub = problem.values["wanted"]
         if wanted_sub:
             return _(
                 "The quality %(quality)s needs the subtype %(wanted)s, not “%(given)s”.",
@@ -117,7 +116,7 @@ def problem_sentence(
         return _(
             "The NIHII number for %(quality)s must have %(length)s digits with valid check digits.",
             quality=quality,
-            length=11 if quality in PERSON_QUALITIES else 8,
+            length=problem.values["length"],
         )
     if problem.field == "id" and box_type == "CBE":
         return _(
@@ -200,14 +199,14 @@ class ComposeForm(FlaskForm):
     )
     title = StringField(
         _l("Title"),
-        [InputRequired(_l("Give the message a title.")), Length(1, 400)],
+        [InputRequired(_l("Give the message a title.")), Length(1, TITLE_MAX)],
         filters=[_strip],
     )
     document = FileField(_l("Document"))
     text = TextAreaField(_l("Or write the document as text"))
     include_original = BooleanField(_l("Attach the original document and annexes"), default=True)
     free_text = TextAreaField(
-        _l("Free text (shown with the message)"), [Optional(), Length(max=MAX_FREE_TEXT)]
+        _l("Free text (shown with the message)"), [Optional(), Length(max=FREE_TEXT_MAX)]
     )
     patient_inss = StringField(_l("Patient's INSS"), [Optional(), _patient_inss], filters=[_strip])
     annexes = MultipleFileField(_l("Annexes"))
@@ -220,6 +219,7 @@ class ComposeForm(FlaskForm):
     encrypt = BooleanField(_l("Encrypt end to end"))
     add_recipient = SubmitField(_l("Add a recipient row"))
     send = SubmitField(_l("Send"))
+    save_draft = SubmitField(_l("Save draft"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -228,7 +228,7 @@ class ComposeForm(FlaskForm):
 
     def validate_forward_message_id(self, field: HiddenField) -> None:
         if field.data and not (
-            MESSAGE_ID.match(field.data) and self.forward_folder.data in FOLDERS
+            MESSAGE_ID.fullmatch(field.data) and self.forward_folder.data in FOLDERS
         ):
             raise ValidationError(_("The message to forward is not one of your messages."))
 

@@ -25,8 +25,8 @@ from ...ehealth.ehealthbox import (
     Unauthorized,
 )
 from ..auth import login_required
+from ..caller import mailbox
 from ..downloads import INLINE_TYPES, essence, stream_download
-from ..ehbox import ehealthbox
 from . import boxcache, bp
 from .encrypted_read import open_for_page, sealed_download
 from .forms import ActionForm
@@ -40,7 +40,7 @@ TEXT_PREVIEW_LIMIT = 256 * 1024  # bigger text documents are downloaded, not sho
 def message(folder: str, message_id: str):
     """The message page. Opening an INBOX message marks it read (and sends the receipts)."""
     check_message_id(message_id)
-    client = ehealthbox()
+    client = mailbox()
     msg = client.get_message(message_id, folder)
     if folder not in SENT_FOLDERS:
         boxcache.forget_folder(folder)  # it is read now: the folder's unread count may drop
@@ -100,7 +100,7 @@ def previewable(mime_type: str | None) -> bool:
 def _download(folder: str, message_id: str, index: int | None, *, inline: bool = False):
     """Stream a part as it is stored; a sealed part is fetched whole and opened first."""
     check_message_id(message_id)
-    client = ehealthbox()
+    client = mailbox()
     msg = client.get_message(message_id, folder)
     if msg.content_specification.is_encrypted:
         return sealed_download(client, msg, folder, index, inline=inline)

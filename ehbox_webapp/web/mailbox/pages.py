@@ -1,36 +1,40 @@
 """What the mailbox pages share: folder names, URL checks, template filters, error pages.
 
 The eHealthBox client's exceptions carry English sentences (the client knows nothing of
-Flask or of languages): the pages show the translated sentence of the exception's class
-from `EHEALTHBOX_SENTENCES` instead (see `ehealthbox_sentence`).
+Flask or of languages): the pages show the translated sentence the failure table
+(`mailbox/failures.py`) gives the exception's class instead (see `ehealthbox_sentence`).
 """
 
 from __future__ import annotations
 
 import logging
-import re
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 from babel.dates import format_datetime
-from flask import abort, render_template, request
-from flask_babel import format_decimal, format_number, format_time, get_locale, to_user_timezone
+from flask import abort, g, render_template, request
+from flask_babel import format_decimal, format_number, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from ...ehealth.ehealthbox import (
+    MAX_MESSAGE_BYTES,
     EhealthboxError,
     Forbidden,
+    MessageTooLarge,
     NotFound,
     SendOutcomeUnknown,
     Unauthorized,
     Unavailable,
 )
-from ...ehealth.ehealthbox import errors as ehbox
+from ...mailbox.failures import failure_of
+from ...mailbox.rules import MESSAGE_ID
+from ..auth import LoginRequired
+from ..caller import ehealthbox
 from ..errors import render_error
 from ..extensions import settings
-from ..i18n import skeleton_pattern
-from . import bp
+from ..i18n import local_day_and_time, skeleton_pattern
+from . import boxcache, bp
 from .drafts import megabytes
 
 log = logging.getLogger(__name__)
@@ -55,45 +59,11 @@ OTHER_SIDE = {
 }
 SENT_FOLDERS = ("SENTBOX", "BINSENTBOX")
 BINS = ("BININBOX", "BINSENTBOX")
-MESSAGE_ID = re.compile(r"^[A-Za-z0-9]{13}$")  # system-generated, exactly 13 (XSD v3)
 
-# Exception class -> its sentence for the user, most specific class first. These are the
-# client's default sentences (ehealth/ehealthbox/errors.py), translated here.
-EHEALTHBOX_SENTENCES: tuple[tuple[type[EhealthboxError], object], ...] = (
-    (
-        ehbox.SendOutcomeUnknown,
-        _l(
-            "We could not confirm that the message was sent. Sending it "
-            "again is safe: it will be delivered only once."
-        ),
-    ),
-    (ehbox.RecipientsOutOfOffice, _l("Some recipients are out of office. Nothing was sent yet.")),
-    (ehbox.InvalidDestination, _l("One of the recipients is not a valid eHealthBox address.")),
-    (
-        ehbox.MessageTooLarge,
-        _l("The message is larger than the eHealthBox accepts. Send smaller files."),
-    ),
-    (
-        ehbox.DigestMismatch,
-        _l(
-            "A file was damaged on its way to the eHealthBox (its checksum "
-            "does not match). Please send the message again."
-        ),
-    ),
-    (ehbox.QualityNotAllowed, _l("You are not authorised to send messages to this quality.")),
-    (
-        ehbox.InvalidBox,
-        _l("There is no eHealthBox for your identity, or you have no access to it."),
-    ),
-    (ehbox.Forbidden, _l("You are not allowed to do this in the eHealthBox.")),
-    (ehbox.NotFound, _l("This message no longer exists in that folder.")),
-    (ehbox.Unauthorized, _l("Your eHealth session is no longer valid. Please log in again.")),
-    (ehbox.BadRequest, _l("The eHealthBox rejected the request as malformed.")),
-    (
-        ehbox.Unavailable,
-        _l("The eHealthBox is not available at the moment. Please try again later."),
-    ),
-    (ehbox.EhealthboxError, _l("The eHealthBox could not process the request.")),
+# The one sentence the pages word their own way: it names the limit.
+TOO_LARGE = _l(
+    "The message is larger than the eHealthBox accepts (%(limit)s with its "
+    "attachments). Nothing was sent: send smaller files."
 )
 
 
@@ -107,13 +77,14 @@ def ehealthbox_sentence(exc: EhealthboxError) -> str:
     specific = exc.user_message != type(exc).default_message
     if specific and get_locale() is not None and get_locale().language == "en":
         return str(exc)
-    sentence = next((s for cls, s in EHEALTHBOX_SENTENCES if isinstance(exc, cls)), None)
-    return str(sentence) if sentence is not None else str(exc)
+    if isinstance(exc, MessageTooLarge):  # the platform's limit, or the one measured
+        return str(TOO_LARGE) % {"limit": megabytes(exc.limit or MAX_MESSAGE_BYTES)}
+    return _(failure_of(exc).message)  # the failure table's sentence, translated
 
 
 def check_message_id(message_id: str) -> str:
     """A MessageId has exactly 13 letters or digits; anything else is not a page here."""
-    if not MESSAGE_ID.match(message_id):
+    if not MESSAGE_ID.fullmatch(message_id):
         abort(404)
     return message_id
 
@@ -121,14 +92,7 @@ def check_message_id(message_id: str) -> str:
 @bp.app_template_filter("localtime")
 def localtime(value: datetime | None, with_time: bool = True) -> str:
     """A moment in Brussels time, as the page's language writes the day and the time."""
-    if value is None:
-        return ""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    moment = to_user_timezone(value)
-    if not with_time:
-        return localdate(moment)
-    return f"{localdate(moment)} {format_time(moment, 'short', rebase=False)}"
+    return "" if value is None else local_day_and_time(value, with_time)
 
 
 @bp.app_template_filter("localdate")
@@ -161,6 +125,7 @@ def filesize(size: int | None) -> str:
 @bp.context_processor
 def mailbox_names() -> dict:
     return {
+        "inbox_unread": _inbox_unread,
         "FOLDER_LABELS": FOLDER_LABELS,
         "SENT_FOLDERS": SENT_FOLDERS,
         "BINS": BINS,
@@ -168,10 +133,24 @@ def mailbox_names() -> dict:
     }
 
 
+_NO_UNREAD = "_mailbox_no_unread"  # on `g`: the eHealthBox just failed, do not ask it again
+
+
+def _inbox_unread() -> int | None:
+    """The header's unread count, asked only when a page shows it; never breaks the page."""
+    if g.get("user") is None or g.get(_NO_UNREAD):
+        return None
+    try:
+        return boxcache.inbox_unread(ehealthbox())
+    except (EhealthboxError, LoginRequired):
+        return None
+
+
 @bp.errorhandler(EhealthboxError)
 def ehealthbox_error(exc: EhealthboxError):
     """A known eHealthBox failure on a page: its user-facing sentence, never a 500."""
     log.info("eHealthBox error on %s %s: %r", request.method, request.path, exc)
+    setattr(g, _NO_UNREAD, True)
     sentence = ehealthbox_sentence(exc)
     if isinstance(exc, Unauthorized):
         # A page, not a redirect: if eHealthBox keeps refusing, a redirect would loop.

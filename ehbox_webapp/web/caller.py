@@ -1,4 +1,4 @@
-"""The eHealthBox client for the current request, whoever authenticated it.
+"""The eHealthBox of whoever called this request: its client, and its mailbox.
 
 A web page acts for the logged-in user (the session's access token); an API call
 acts for the Bearer token it carried. Either way the eHealthBox sees only a
@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from flask import g
 
+from ..ehealth.ehealthbox.client import EhealthboxClient
+from ..mailbox.actions import Mailbox
 from .auth import access_token
 from .extensions import services
 
 
-def ehealthbox():
+def ehealthbox() -> EhealthboxClient:
     """An eHealthBox client acting for the caller of this request."""
     svc = services()
 
@@ -22,3 +24,11 @@ def ehealthbox():
         return svc.ehealthbox_token(subject)
 
     return svc.ehealthbox(token)
+
+
+def mailbox() -> Mailbox:
+    """The caller's mailbox: the client, with the site's end-to-end encryption keys."""
+    if "mailbox" not in g:
+        svc = services()
+        g.mailbox = Mailbox(ehealthbox(), keys=svc.keys, directory=svc.directory)
+    return g.mailbox

@@ -1,0 +1,64 @@
+"""What caches may keep: nothing personal, and static files for good.
+
+Every answer a view makes (pages, API answers, redirects, errors) depends on the session
+or shows personal data, so it is `Cache-Control: no-store` with `Vary: Cookie`: neither a
+shared proxy nor the browser's back-forward cache keeps the inbox after a logout. A view
+that knows better sets its own `Cache-Control` (the public JWKS does).
+
+Static files carry a hash of their content in their URL (`url_for('static', ...)` adds
+`?v=`), so they are cached for a year: a changed file gets a new URL. Asked for without
+the current hash, a file must be revalidated.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from flask import Flask, Response, current_app, request
+
+STATIC_MAX_AGE = 365 * 24 * 3600
+_hashes: dict[tuple[str, int, int], str] = {}
+
+
+def content_hash(filename: str) -> str | None:
+    """The first 12 hex digits of the file's SHA-256; None when it is not a static file."""
+    folder = current_app.static_folder
+    if folder is None:
+        return None
+    path = Path(folder, filename)
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    key = (str(path), stat.st_mtime_ns, stat.st_size)  # a file edited in place gets a new hash
+    if key not in _hashes:
+        _hashes[key] = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+    return _hashes[key]
+
+
+def add_static_hash(endpoint: str, values: dict) -> None:
+    if endpoint == "static" and "filename" in values and "v" not in values:
+        digest = content_hash(values["filename"])
+        if digest:
+            values["v"] = digest
+
+
+def set_cache_headers(response: Response) -> Response:
+    if request.endpoint == "static":
+        filename = (request.view_args or {}).get("filename", "")
+        if request.args.get("v") and request.args.get("v") == content_hash(filename):
+            response.headers["Cache-Control"] = f"public, max-age={STATIC_MAX_AGE}, immutable"
+        else:
+            response.headers["Cache-Control"] = "no-cache"
+        return response
+    if "Cache-Control" not in response.headers:
+        response.headers["Cache-Control"] = "no-store"
+    if "no-store" in response.headers["Cache-Control"]:
+        response.vary.add("Cookie")
+    return response
+
+
+def init_app(app: Flask) -> None:
+    app.url_defaults(add_static_hash)
+    app.after_request(set_cache_headers)
