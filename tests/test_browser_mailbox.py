@@ -254,7 +254,7 @@ def test_an_out_of_office_is_set_a_sender_sees_it_and_it_is_ended(chromium, live
         other.fill("input[name='title']", "Vraag tijdens de afwezigheid")
         other.fill("textarea[name='text']", "Even iets.")
         other.click("form.compose [name='send']")
-        other.locator(".form-problems", has_text="out of office").wait_for()
+        other.locator(".error-summary", has_text="out of office").wait_for()
         assert "90010178911" in other.locator(".substitutes").inner_text()  # the substitute
 
         page.click("ul.absences button:has-text('End it')")

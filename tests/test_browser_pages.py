@@ -226,6 +226,8 @@ def test_every_page_fits_the_screen_and_passes_axe(chromium, site, width, lang):
             ("sent", "/box/SENTBOX"),
             ("bin", "/box/BININBOX"),
             ("compose", "/box/compose"),
+            ("drafts", "/box/drafts"),
+            ("out of office", "/box/out-of-office"),
             *site.messages.items(),
             ("logout confirmation", "/logout"),
         ]:
@@ -327,13 +329,14 @@ def test_on_a_phone_the_folders_sit_above_the_list_and_each_message_is_one_row(p
     phone.goto(f"{site.live.url}/box/INBOX")
     folders = phone.locator("nav.folders").bounding_box()
     listing = phone.locator("section.listing").bounding_box()
-    assert folders["y"] + folders["height"] <= listing["y"] and folders["height"] < 200
+    # Above the list, and less than a third of the screen: the messages start on the first screen.
+    assert folders["y"] + folders["height"] <= listing["y"] and folders["height"] < 844 / 3
     row = phone.locator("table.messages tbody tr").first.bounding_box()
     assert row["width"] <= 390 and row["height"] < 140
     assert phone.locator("table.messages thead").bounding_box()["height"] <= 1  # read per row
     current = phone.locator("nav.folders a[aria-current=page]")
     assert current.inner_text() == "Postvak IN"
-    assert phone.locator("header nav a[aria-current=page]").inner_text() == "Postvak IN"
+    assert phone.locator("header nav a[aria-current=page]").inner_text().startswith("Postvak IN")
 
 
 def test_the_message_prints_without_the_page_chrome(desktop, site):
