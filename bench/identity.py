@@ -13,7 +13,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import requests
 
@@ -67,7 +67,13 @@ def browser_login(base: str, persona: str) -> Login:
     )
     trips += len(done.history) + 1
     seconds = time.perf_counter() - started
-    ok = done.status_code == 200 and done.url.rstrip("/") == base.rstrip("/")
+    # Logged in: back on one of the app's own pages (home, or the inbox it leads to).
+    landed = urlsplit(done.url)
+    ok = (
+        done.status_code == 200
+        and done.url.startswith(base.rstrip("/") + "/")
+        and not landed.path.startswith(("/login", "/auth/", "/sandbox/"))
+    )
     return Login(session=http, round_trips=trips, seconds=seconds, ok=ok)
 
 

@@ -36,6 +36,7 @@ KINDS = (
     ("JSON", ("json/",)),
     ("tokens (validation, exchange)", ("ehealth/iam.py", "joserfc/")),
     ("eHealthBox models (JSON to models and back)", ("ehealthbox/rest.py", "api/serialize.py")),
+    ("OpenAPI request check (openapi-core)", ("openapi_core/", "jsonschema", "web/api/openapi.py")),
     ("request handling (gunicorn, Werkzeug, Flask)", ("gunicorn/", "werkzeug/", "flask/")),
 )
 

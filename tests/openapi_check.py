@@ -31,7 +31,9 @@ class OpenApiChecker:
 
     def operation(self, method: str, path: str) -> tuple[str, dict[str, Any]]:
         path = path.split("?")[0].removeprefix(self.base_path) or "/"
-        for template, item in self.spec["paths"].items():
+        # Concrete paths match before templated ones (/messages/search before /messages/{id}).
+        paths = sorted(self.spec["paths"].items(), key=lambda kv: "{" in kv[0])
+        for template, item in paths:
             pattern = "^" + re.sub(r"\{[^}]+\}", "[^/]+", template) + "$"
             if re.match(pattern, path) and method.lower() in item:
                 return template, item[method.lower()]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from datetime import date
 
 import pytest
 import requests
@@ -303,6 +304,20 @@ def test_every_operation_is_exercised_and_conforms(live_app, alice, checker):
     send_text(alice, "Encore")
     again = alice("GET", "/messages?folder=SENTBOX&pageSize=1").json()["messages"][0]
     alice("DELETE", f"/messages/{again['messageId']}?folder=SENTBOX")
+    send_text(alice, "Cherchez-moi")
+    found = alice("GET", "/messages/search?q=cherchez&folder=SENTBOX").json()
+    assert found["complete"] and [m["title"] for m in found["messages"]] == ["Cherchez-moi"]
+    book = alice("GET", "/contacts?q=bram").json()["contacts"]
+    assert [c["name"] for c in book] == ["Bram Janssens"]
+    today = date.today().isoformat()
+    period = alice(
+        "POST",
+        "/out-of-office",
+        json={"startDate": today, "endDate": today, "substitutes": [book[0]["box"]]},
+    ).json()
+    listed = alice("GET", "/out-of-office").json()["outOfOffices"]
+    assert [p["id"] for p in listed] == [period["id"]]
+    alice("DELETE", f"/out-of-office/{period['id']}")
     assert checker.unseen() == set()
 
 

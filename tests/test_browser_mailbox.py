@@ -265,3 +265,23 @@ def test_an_out_of_office_is_set_a_sender_sees_it_and_it_is_ended(chromium, live
     finally:
         bram.close()
         alice.close()
+
+
+def test_a_recipient_is_picked_by_name_and_shown_by_name_in_the_sent_copy(page, live_app):
+    login_in_browser(page, live_app, "dr-alice")
+    page.goto(f"{live_app.url}/box/compose")
+    options = page.locator("datalist#address-book option").evaluate_all(
+        "options => options.map(o => o.value)"
+    )
+    assert "Bram Janssens, INSS 79031545695, NURSE" in options  # offered as one types
+    page.fill("#find-recipient", "Bram")
+    page.click("form.compose [name='add_found']")
+    assert page.input_value("input[name='recipients-0-identifier']") == "79031545695"
+    page.fill("input[name='title']", "Gekozen bij naam")
+    page.fill("textarea[name='text']", "Hallo Bram.")
+    send_and_wait(page)
+    recipients = page.locator("dd.recipients").inner_text()
+    assert "Bram Janssens" in recipients and "79031545695" in recipients
+    assert "Nurse" in recipients  # the quality in words, the identifier after the name
+    assert "Bram Janssens" in page.locator("tr.receipt").first.inner_text()  # delivery table
+    assert page.js_errors == []

@@ -104,3 +104,20 @@ def test_the_m2m_cli_sets_lists_and_ends_an_absence(live_app):
     )
     bad = m2m(live_app, "ooo", "set", "--from", end, "--to", start)
     assert bad.exit_code == 2 and "--to: the end is before the start" in bad.output
+
+
+def test_the_api_refuses_a_period_that_cannot_be(live_app):
+    import requests
+    from test_api import public_client_token
+
+    token = public_client_token(live_app)
+    answer = requests.post(
+        f"{live_app.url}/api/v1/out-of-office",
+        json={"startDate": TODAY.isoformat(), "endDate": (TODAY - timedelta(days=1)).isoformat()},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=10,
+    )
+    assert answer.status_code == 422
+    assert answer.json()["invalidParams"] == [
+        {"code": "end-before-start", "name": "endDate", "reason": "the end is before the start"}
+    ]

@@ -159,4 +159,4 @@ def whoami():
 
 register_problem_handlers(bp)
 
-from . import messages  # noqa: E402,F401  (routes register on bp)
+from . import features, messages  # noqa: E402,F401  (routes register on bp)

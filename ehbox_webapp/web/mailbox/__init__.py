@@ -17,4 +17,4 @@ from flask import Blueprint
 
 bp = Blueprint("mailbox", __name__, url_prefix="/box")
 
-from . import absence, actions, compose, folders, message, pages  # noqa: E402,F401  (routes register on bp)
+from . import absence, actions, compose, contacts, folders, message, pages  # noqa: E402,F401  (routes register on bp)

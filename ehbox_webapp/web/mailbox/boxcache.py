@@ -30,6 +30,11 @@ TTL = 30  # seconds: counts a little behind are fine, a page that waits is not
 _MEMO = "_mailbox_box_info"  # on `g`: one boxInfo per request however often it is needed
 
 
+def store_key(kind: str) -> str:
+    """The store key of one of the user's kept entries (`box`, `counts`, `contacts`)."""
+    return _key(kind)
+
+
 def _key(kind: str) -> str:
     digest = hashlib.sha256(g.user["sub"].encode("utf-8")).hexdigest()[:32]
     return f"mailbox:{digest}:{kind}"
@@ -115,6 +120,7 @@ def forget() -> None:
     store = services().store
     store.delete(_key("counts"))
     store.delete(_key("box"))
+    store.delete(_key("contacts"))
     g.pop(_MEMO, None)
 
 

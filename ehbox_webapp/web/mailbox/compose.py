@@ -21,6 +21,7 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 
 from ...ehealth.ehealthbox import (
+    BoxId,
     EhealthboxError,
     InvalidDestination,
     Message,
@@ -33,13 +34,14 @@ from ...ehealth.ehealthbox import (
     new_publication_id,
 )
 from ...ehealth.etee.errors import EteeError
+from ...mailbox.addressbook import find, label
 from ...mailbox.outgoing import Outgoing
 from ..auth import LoginRequired, login_required
 from ..caller import mailbox
 from ..extensions import settings
 from ..i18n import language_of, remember_language
 from ..limits import send_limit
-from . import boxcache, bp, drafts, encrypted_send
+from . import boxcache, bp, contacts, drafts, encrypted_send
 from .drafts import Draft, DraftError, megabytes
 from .encrypted_read import shown_original
 from .forms import MAX_RECIPIENT_ROWS, ComposeForm
@@ -50,6 +52,7 @@ log = logging.getLogger(__name__)
 
 SYSTEM_CONTENT_TYPES = ("ACKNOWLEDGMENT", "ERROR")
 NOT_KEPT_FIELDS = {"csrf_token", "send", "save_draft", "add_recipient", "remove_kept", "lang"}
+NOT_KEPT_FIELDS |= {"find", "add_found", "pick"}  # the address book's search
 # The field next to which a refused recipient's problem is shown, per eHealthBox code.
 REFUSAL_BY_CODE = {
     "802": ("identifier", _l("eHealthBox knows no box with this identifier.")),
@@ -108,12 +111,47 @@ def delete_draft(publication_id: str):
 @bp.get(f"/{MESSAGE}/reply")
 @login_required
 def reply(folder: str, message_id: str):
+    """An answer to the sender, titled "Re: ...", quoting the original's text."""
+    return _reply(folder, message_id, everyone=False)
+
+
+@bp.get(f"/{MESSAGE}/reply-all")
+@login_required
+def reply_all(folder: str, message_id: str):
+    """An answer to the sender and the original's other recipients (never to oneself)."""
+    return _reply(folder, message_id, everyone=True)
+
+
+def _reply(folder: str, message_id: str, *, everyone: bool):
     original = _original(folder, message_id)
     form = _new_form(original, "Re: ")
-    row = form.recipients[0].form
     sender = original.sender
-    row.type.data, row.identifier.data, row.quality.data = sender.type, sender.id, sender.quality
-    return _render(form)
+    boxes = [BoxId(sender.id, sender.type, sender.quality, sender.sub_type)]
+    if everyone:
+        me = boxcache.my_box(mailbox())
+        boxes += [d for d in original.destinations if (d.id, d.type) != (me.id, me.type)]
+    boxes = list(dict.fromkeys(boxes))[:MAX_RECIPIENT_ROWS]
+    while len(form.recipients) < len(boxes):
+        form.recipients.append_entry()
+    for entry, box in zip(form.recipients, boxes, strict=False):
+        row = entry.form
+        row.type.data, row.identifier.data, row.quality.data = box.type, box.id, box.quality
+    form.text.data = _quoted(original)
+    return _render(form, heading=_("Reply to all") if everyone else _("Reply"))
+
+
+def _quoted(original: Message) -> str:
+    """The original's text, each line after "> ", under who wrote it and when."""
+    info = original.free_information
+    if info is None:
+        return ""
+    text = info.text if not info.is_table else "\n".join(f"{r.left}: {r.right}" for r in info.rows)
+    head = _(
+        "On %(date)s, %(sender)s wrote:",
+        date=localdate(original.publication_date),
+        sender=original.sender.display_name,
+    )
+    return "\n\n" + head + "\n" + "\n".join(f"> {line}" for line in (text or "").splitlines())
 
 
 @bp.get(f"/{MESSAGE}/forward")
@@ -149,6 +187,8 @@ def send():
     if form.save_draft.data:
         flash(_("Draft saved. You find it under Drafts."))
         return redirect(url_for("mailbox.compose", draft=draft.publication_id))
+    if request.form.get("add_found") or request.form.get("pick"):
+        return _add_found(form, draft)
     if form.add_recipient.data:
         if len(form.recipients) < MAX_RECIPIENT_ROWS:
             form.recipients.append_entry()
@@ -176,6 +216,37 @@ def send():
     draft.delete()
     _flash_sent(result)
     return redirect(url_for("mailbox.message", folder="SENTBOX", message_id=result.message_id))
+
+
+def _add_found(form: ComposeForm, draft: Draft):
+    """The address book's search (works without JavaScript): one match fills a row."""
+    book = contacts.contacts()
+    pick = request.form.get("pick", "")
+    text = request.form.get("find", "")
+    found = [c for c in book if c.key == pick] if pick else find(book, text)
+    if len(found) != 1:
+        return _render(form, draft, found=found, find_text=text)
+    rows = [entry.form for entry in form.recipients]
+    row = next((r for r in rows if r.is_blank), None)
+    if row is None and len(form.recipients) < MAX_RECIPIENT_ROWS:
+        row = form.recipients.append_entry().form
+    if row is not None:
+        box = found[0].box
+        row.type.data, row.identifier.data, row.quality.data = box.type, box.id, box.quality
+        draft.save_fields(_form_fields(form))
+    return _render(form, draft)
+
+
+def _form_fields(form: ComposeForm) -> list[tuple[str, str]]:
+    """The kept fields with the recipient rows as the form now holds them."""
+    rows = [entry.form for entry in form.recipients]
+    kept = [(k, v) for k, v in _kept_fields() if not k.startswith("recipients-")]
+    for index, row in enumerate(rows):
+        for name in ("type", "identifier", "quality"):
+            kept.append((f"recipients-{index}-{name}", getattr(row, name).data or ""))
+        if row.send_anyway.data:
+            kept.append((f"recipients-{index}-send_anyway", "y"))
+    return kept
 
 
 def _publish(form: ComposeForm, draft: Draft) -> SendResult:
@@ -334,6 +405,9 @@ def _render(
     original: Message | None = None,
     login_again: str | None = None,
     status: int = 200,
+    found: list | None = None,
+    find_text: str = "",
+    heading: str | None = None,
 ):
     """The compose page; `login_again` is where to come back after a new login."""
     return render_template(
@@ -346,4 +420,16 @@ def _render(
         limit=megabytes(settings().max_upload_bytes),
         no_encryption=encrypted_send.encryption_unavailable(mailbox()),
         clear_fields_warning=encrypted_send.CLEAR_FIELDS_WARNING,
+        address_book=_address_book(),
+        contact_label=label,
+        found=found,
+        find_text=find_text,
+        heading=heading,
     ), status
+
+
+def _address_book() -> list:
+    try:
+        return contacts.contacts()
+    except EhealthboxError:  # the page still works: rows are typed by hand
+        return []

@@ -149,6 +149,12 @@ class RecipientForm(Form):
         if not self.quality.data:
             self.quality.errors.append(_("Choose the recipient's quality."))
             return False
+        try:  # the identifier type follows from the quality when only one fits
+            allowed = expected_type(self.quality.data)[0]
+        except KeyError:
+            allowed = ()
+        if allowed and self.type.data not in allowed:
+            self.type.data = allowed[0]
         values = (self.type.data, clean(self.identifier.data), self.quality.data, self.sub_type)
         problems = check_recipient(*values)
         for problem in problems:

@@ -1,0 +1,76 @@
+"""Recipients by name: the address book of whom one corresponded with, reply and reply-all."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from conftest import Browser
+from test_mailbox import BRAM, CHLOE, form_fields, post_compose, sandbox_of
+
+from ehbox_webapp.mailbox.addressbook import build, find
+
+
+@pytest.fixture
+def alice(live_app) -> Browser:
+    with Browser(live_app) as b:
+        b.login("dr-alice")
+        yield b
+
+
+def test_the_address_book_holds_correspondents_by_name(live_app):
+    client = sandbox_of(live_app).client("dr-alice")
+    book = build(client, me=client.box_info().box_id)
+    names = {c.name for c in book}
+    assert "Bram Janssens" in names
+    assert all(c.box.id != "85071212390" for c in book)  # not oneself
+    assert [c.box.id for c in find(book, "janss")] == [BRAM.ssin]
+    assert [c.box.id for c in find(book, "BRAM janssens")] == [BRAM.ssin]
+
+
+def test_a_recipient_is_found_by_name_without_javascript(alice):
+    page = alice.get(alice.url("/box/compose"), timeout=10)
+    assert re.search(r'<option value="Bram Janssens, INSS 79031545695, NURSE">', page.text)
+    filled = post_compose(alice, page, {"find": "bram", "add_found": "1", "title": "Hallo"})
+    fields = form_fields(filled.text, "/box/compose")
+    assert fields["recipients-0-identifier"] == BRAM.ssin
+    assert fields["recipients-0-quality"] == "NURSE" and fields["recipients-0-type"] == "INSS"
+    assert fields["title"] == "Hallo"  # nothing typed is lost
+    nobody = post_compose(alice, filled, {"find": "niemand-zo", "add_found": "1"})
+    assert "Nobody in your address book matches" in nobody.text
+
+
+def test_reply_is_titled_so_quotes_the_original_and_reply_all_adds_the_others(live_app, alice):
+    from ehbox_webapp.ehealth.ehealthbox import FreeInformation, NewMessage, Recipient
+
+    sb = sandbox_of(live_app)
+    alice_box = Recipient("85071212390", "INSS", "DOCTOR")
+    chloe = Recipient(CHLOE.ssin, "INSS", "DOCTOR")
+    sent = sb.client("nurse-bram").send(
+        NewMessage(
+            recipients=[alice_box, chloe],
+            title="Wondzorg",
+            text="Zie hieronder.",
+            free_information=FreeInformation(text="Verband vervangen.\nKoorts gemeten."),
+        )
+    )
+    message_id = next(
+        m.message_id
+        for m in sb.client("dr-alice").iter_messages("INBOX")
+        if m.publication_id == sent.publication_id
+    )
+    reply = alice.get(alice.url(f"/box/INBOX/{message_id}/reply"), timeout=10)
+    assert "<h1>Reply</h1>" in reply.text
+    fields = form_fields(reply.text, "/box/compose")
+    assert fields["title"] == "Re: Wondzorg"
+    assert "Bram Janssens wrote:" in fields["text"]
+    assert "> Verband vervangen.\n> Koorts gemeten." in fields["text"]
+    assert fields["recipients-0-identifier"] == BRAM.ssin and not fields["recipients-1-identifier"]
+
+    everyone = alice.get(alice.url(f"/box/INBOX/{message_id}/reply-all"), timeout=10)
+    fields = form_fields(everyone.text, "/box/compose")
+    rows = {fields[f"recipients-{i}-identifier"] for i in range(3)}
+    assert rows == {BRAM.ssin, CHLOE.ssin, ""}  # the sender and Chloé, not Alice herself
+    assert "<h1>Reply to all</h1>" in everyone.text
+    page = alice.get(alice.url(f"/box/INBOX/{message_id}"), timeout=10)
+    assert "/reply-all" in page.text
