@@ -74,3 +74,12 @@ def test_reply_is_titled_so_quotes_the_original_and_reply_all_adds_the_others(li
     assert "<h1>Reply to all</h1>" in everyone.text
     page = alice.get(alice.url(f"/box/INBOX/{message_id}"), timeout=10)
     assert "/reply-all" in page.text
+
+
+def test_identifier_types_and_qualities_are_in_the_pages_language(live_app):
+    with Browser(live_app) as alice:
+        alice.login("dr-alice", lang="nl")
+        page = alice.get(alice.url("/box/compose"), timeout=10).text
+        assert re.search(r'value="INSS"[^>]*>INSZ<', page)
+        assert re.search(r'value="NIHII"[^>]*>RIZIV<', page)
+        assert re.search(r'value="NURSE"[^>]*>Verpleegkundige<', page)

@@ -285,3 +285,15 @@ def test_a_recipient_is_picked_by_name_and_shown_by_name_in_the_sent_copy(page, 
     assert "Nurse" in recipients  # the quality in words, the identifier after the name
     assert "Bram Janssens" in page.locator("tr.receipt").first.inner_text()  # delivery table
     assert page.js_errors == []
+
+
+def test_enter_in_the_address_book_search_adds_the_recipient(page, live_app):
+    login_in_browser(page, live_app, "dr-alice")
+    page.goto(f"{live_app.url}/box/compose")
+    page.fill("input[name='title']", "Met Enter")
+    page.fill("#find-recipient", "Janssens")
+    with page.expect_navigation():
+        page.press("#find-recipient", "Enter")
+    assert page.input_value("input[name='recipients-0-identifier']") == "79031545695"
+    assert page.input_value("input[name='title']") == "Met Enter"
+    assert page.js_errors == []

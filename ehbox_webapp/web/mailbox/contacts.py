@@ -7,7 +7,6 @@ under the same per-user hash as `boxcache`, forgotten with it when the pages sen
 from __future__ import annotations
 
 from flask import g
-from flask_babel import lazy_gettext as _l
 
 from ...ehealth.ehealthbox import BoxId, EhealthboxError
 from ...mailbox.addressbook import Contact, build, name_of
@@ -15,7 +14,7 @@ from ..auth import LoginRequired
 from ..caller import mailbox
 from ..extensions import services
 from . import boxcache, bp
-from .qualities import QUALITY_LABELS
+from .qualities import QUALITY_LABELS, TYPE_LABELS
 
 TTL = 300  # seconds: a new correspondent shows within five minutes, or at once after a send
 _MEMO = "_mailbox_contacts"
@@ -50,15 +49,6 @@ def box_name(box: BoxId) -> str:
         return name_of(contacts(), box)
     except (EhealthboxError, LoginRequired):
         return ""
-
-
-# The identifier types as each language abbreviates them (INSZ, NISS; RIZIV, INAMI; KBO, BCE).
-TYPE_LABELS = {
-    "INSS": _l("INSS"),
-    "NIHII": _l("NIHII"),
-    "CBE": _l("CBE"),
-    "SSIN": _l("INSS"),
-}
 
 
 @bp.app_template_global()

@@ -44,7 +44,7 @@ from ...ehealth.ehealthbox.identifiers import (
     expected_type,
 )
 from ...mailbox.rules import FREE_TEXT_MAX, MAX_RECIPIENTS, MESSAGE_ID, TITLE_MAX
-from .qualities import QUALITY_LABELS
+from .qualities import QUALITY_LABELS, TYPE_LABELS
 
 MIN_RECIPIENT_ROWS = 3  # empty rows to fill in without JavaScript; blank ones are ignored
 MAX_RECIPIENT_ROWS = MAX_RECIPIENTS
@@ -132,7 +132,7 @@ class RecipientForm(Form):
 
     type = SelectField(
         _l("Identifier type"),
-        choices=[SelectChoice(t, t) for t in BOX_TYPES],
+        choices=[SelectChoice(t, TYPE_LABELS.get(t, t)) for t in BOX_TYPES],
         default="INSS",
         validate_choice=False,
     )

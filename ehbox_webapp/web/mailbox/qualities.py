@@ -69,3 +69,11 @@ QUALITY_LABELS = {
     "INSTITUTION_EHP": _l("Institution (EHP)"),
     "CTRL_ORGANISM": _l("Supervisory body"),
 }
+
+# The identifier types as each language abbreviates them (INSZ, NISS; RIZIV, INAMI; KBO, BCE).
+TYPE_LABELS = {
+    "INSS": _l("INSS"),
+    "SSIN": _l("INSS"),
+    "NIHII": _l("NIHII"),
+    "CBE": _l("CBE"),
+}
