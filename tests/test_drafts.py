@@ -211,7 +211,7 @@ def test_a_send_cut_by_a_crash_keeps_every_field_and_delivers_once(app_process, 
             daemon=True,
         )
         in_flight.start()
-        time.sleep(4)  # the send is with the platform (stored, or waiting to be)
+        _wait_until_the_platform_has_the_send(app_process.url)
         app_process.kill()
         in_flight.join(10)
 
@@ -230,6 +230,18 @@ def test_a_send_cut_by_a_crash_keeps_every_field_and_delivers_once(app_process, 
             sent = post_compose(alice, reopened, {"send": "Send"})
             assert "Message sent." in sent.text, sent.text[:2000]
             assert times_in_inbox(bram, title) == 1  # delivered exactly once
+
+
+def _wait_until_the_platform_has_the_send(url: str, seconds: float = 30) -> None:
+    """The armed fault is taken when the send reaches the platform; then it stores (or not)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        armed = requests.get(f"{url}/sandbox/ehealthbox/_faults", timeout=5).json()["faults"]
+        if not armed:
+            time.sleep(1)  # the platform stores the message right after taking the fault
+            return
+        time.sleep(0.1)
+    raise AssertionError("the send never reached the platform")
 
 
 def _ignore_errors(function, *args, **kwargs) -> None:
