@@ -27,7 +27,8 @@ from ...ehealth.ehealthbox import (
 from ..auth import login_required
 from ..caller import mailbox
 from ..downloads import INLINE_TYPES, essence, stream_download
-from . import boxcache, bp
+from . import boxcache
+from .blueprint import bp
 from .encrypted_read import open_for_page, sealed_download
 from .forms import ActionForm
 from .pages import MESSAGE, SENT_FOLDERS, check_message_id, ehealthbox_sentence
