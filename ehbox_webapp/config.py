@@ -100,6 +100,7 @@ class Settings:
     cors_origins: tuple[str, ...] = ()
     redis_url: str = ""
     log_format: str = "json"
+    onboarding_page: bool = True
     trusted_proxies: int = 0
     rate_limit_login: str = "20/minute"
     rate_limit_send: str = "30/minute"
@@ -273,6 +274,10 @@ class Settings:
         log_format = get("LOG_FORMAT", "json").lower()
         if log_format not in ("json", "text"):
             raise ConfigError("LOG_FORMAT", f"json or text, not {log_format!r}")
+        # The onboarding page is for the integrator, not for the doctors: off outside the sandbox.
+        onboarding_page = get("ONBOARDING_PAGE", "on" if sandbox else "off").lower()
+        if onboarding_page not in ("on", "off"):
+            raise ConfigError("ONBOARDING_PAGE", f"on or off, not {onboarding_page!r}")
 
         access_seconds = whole(
             "SANDBOX_ACCESS_TOKEN_SECONDS", "300", 31, 86400, "a number of seconds"
@@ -332,6 +337,7 @@ class Settings:
             cors_origins=origins,
             redis_url=redis_url,
             log_format=log_format,
+            onboarding_page=onboarding_page == "on",
             trusted_proxies=whole(
                 "TRUSTED_PROXIES", "0", 0, 10, "the number of proxies in front of the app"
             ),

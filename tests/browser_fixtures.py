@@ -75,3 +75,16 @@ def login_in_browser(page, live, persona: str = "dr-alice", lang: str | None = "
     if lang is not None:
         with page.expect_navigation():
             page.click(f"form.languages button[value={lang}]")
+
+
+def click_settled(page, locator) -> None:
+    """Scroll `locator` into view, let the page settle, then click it.
+
+    Chromium routes a click to an out-of-process frame (the message page's sandboxed
+    preview) by a hit-test map it refreshes shortly after a scroll; a click sent in the
+    same instant as the scroll can land in the frame's old place and be lost. A person
+    never clicks that fast; a test waits the moment a person would.
+    """
+    locator.scroll_into_view_if_needed()
+    page.wait_for_timeout(300)
+    locator.click()

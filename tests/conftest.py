@@ -235,6 +235,7 @@ SUITES = {  # module -> what it runs against, for the closing summary
     "test_oidc_provider.py": "against oidc-provider (certified OpenID provider)",
     "test_browser.py": "in the browser (Chromium)",
     "test_browser_mailbox.py": "in the browser (Chromium)",
+    "test_browser_pages.py": "in the browser (Chromium, with axe-core)",
     "test_keycloak_js.py": "keycloak-js 26 in the browser (Chromium)",
 }
 

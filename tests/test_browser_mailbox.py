@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from browser_fixtures import login_in_browser
+from browser_fixtures import click_settled, login_in_browser
 
 PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n%%EOF\n"
 
@@ -37,7 +37,7 @@ def test_read_a_message_and_download_an_annex(page, live_app, tmp_path):
     page.locator("a.download").first.wait_for()
     annex_link = page.locator("ul a.download").first
     with page.expect_download() as download_info:
-        annex_link.click()
+        click_settled(page, annex_link)
     download = download_info.value
     saved = tmp_path / download.suggested_filename
     download.save_as(saved)
@@ -74,13 +74,13 @@ def test_two_personas_exchange_a_message_with_an_annex(chromium, live_app, tmp_p
         page.locator("a.download").first.wait_for()
         assert "bijlage.txt" in page.content()
         with page.expect_download() as download_info:
-            page.locator("ul a.download").first.click()
+            click_settled(page, page.locator("ul a.download").first)
         saved = tmp_path / "received.txt"
         download_info.value.save_as(saved)
         assert saved.read_text() == annex.read_text()
         # To the bin.
-        page.click("form[action$='/move'] button[name='move']")
-        page.wait_for_url(f"{live_app.url}/box/**")
+        with page.expect_navigation():
+            click_settled(page, page.locator("form[action$='/move'] button[name='move']"))
         open_folder(page, live_app, "BININBOX")
         assert "Verslag na ontslag" in page.locator("table.messages tbody tr").first.inner_text()
         page.screenshot(path=str(_shot("bram_bin")), full_page=True)
@@ -131,7 +131,7 @@ def test_an_end_to_end_encrypted_message_in_the_browser(chromium, live_app, tmp_
         assert page.locator(".patient-inss").inner_text() == "70020234512"
         assert "Vertrouwelijk verslag" in page.content()
         with page.expect_download() as download_info:
-            page.locator("ul a.download").first.click()
+            click_settled(page, page.locator("ul a.download").first)
         saved = tmp_path / "opened.txt"
         download_info.value.save_as(saved)
         assert saved.read_text() == annex.read_text()
@@ -254,7 +254,7 @@ def test_an_out_of_office_is_set_a_sender_sees_it_and_it_is_ended(chromium, live
         other.fill("input[name='title']", "Vraag tijdens de afwezigheid")
         other.fill("textarea[name='text']", "Even iets.")
         other.click("form.compose [name='send']")
-        other.locator(".form-problems", has_text="out of office").wait_for()
+        other.locator(".error-summary", has_text="out of office").wait_for()
         assert "90010178911" in other.locator(".substitutes").inner_text()  # the substitute
 
         page.click("ul.absences button:has-text('End it')")

@@ -33,7 +33,9 @@ NOBODY_INSS = inss(70, 2, 2, 2)  # valid check digits, but nobody's eHealthBox
 
 def row_html(html: str, row: int) -> str:
     match = re.search(
-        rf'<div class="recipient-row[^"]*" id="recipient-{row}">(.*?)\n    </div>', html, re.S
+        rf'<fieldset class="recipient-row[^"]*" id="recipient-{row}">(.*?)\n    </fieldset>',
+        html,
+        re.S,
     )
     assert match, f"no recipient row {row}"
     return match.group(1)

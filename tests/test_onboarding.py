@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from ehbox_webapp import ROOT
-from ehbox_webapp.config import Settings
+from ehbox_webapp.config import ConfigError, Settings
 from ehbox_webapp.ehealth.keystore import generate_keystore
 from ehbox_webapp.onboarding import OnboardingOptions, onboarding, to_markdown
 from ehbox_webapp.onboarding import procedure as P
@@ -443,7 +443,20 @@ def test_page_renders_the_form_and_the_email(live_app):
         f"{live_app.url}/auth/callback",
     ):
         assert name in html, name
-    assert "<script" not in html.lower() and "style=" not in html.lower()
+    # No inline script or style (the CSP forbids them): scripts come from the static files.
+    assert not re.search(r"<script(?![^>]*\ssrc=\"/static/)", html) and "style=" not in html.lower()
+
+
+def test_the_page_is_served_only_when_switched_on(make_live_app):
+    """A tool for the integrator: on in the sandbox, off elsewhere unless ONBOARDING_PAGE=on."""
+    live = make_live_app({"ONBOARDING_PAGE": "off"}, sub="off")
+    for path in ("/onboarding", "/onboarding.md", "/onboarding.json"):
+        assert requests.get(f"{live.url}{path}", timeout=10).status_code == 404, path
+    assert Settings.from_env({"EHBOX_ENV": "sandbox"}).onboarding_page
+    assert not Settings.from_env(ACCEPTANCE).onboarding_page
+    assert Settings.from_env({**ACCEPTANCE, "ONBOARDING_PAGE": "on"}).onboarding_page
+    with pytest.raises(ConfigError, match="ONBOARDING_PAGE"):
+        Settings.from_env({**ACCEPTANCE, "ONBOARDING_PAGE": "yes"})
 
 
 def test_page_escapes_what_it_is_given(live_app):

@@ -4,7 +4,7 @@ Everything about a file in a message is untrusted: its name, its bytes and its
 MIME type. So:
 
 - `Content-Disposition` is `attachment` unless the caller asks for `inline` AND
-  the type is one a browser shows harmlessly (PDF, plain text); the name goes
+  the type is one a browser shows harmlessly (PDF, plain text, raster images); the name goes
   out as RFC 6266 `filename*` (UTF-8) with a sanitized ASCII `filename` fallback.
 - The MIME type is the one stored in the message (what eHealthBox sends back),
   never guessed from the file name. A malformed type becomes
@@ -33,7 +33,10 @@ from ..mailbox.names import essence, safe_filename, safe_mime_type
 log = logging.getLogger(__name__)
 
 HEADER_NAME_MAX = 150  # enough to recognise a file; keeps the header small
-INLINE_TYPES = frozenset({"application/pdf", "text/plain"})
+# Shown inline in the message page's sandboxed frame; SVG is not among the images (it can script).
+INLINE_TYPES = frozenset(
+    {"application/pdf", "text/plain", "image/png", "image/jpeg", "image/gif", "image/webp"}
+)
 # A sandboxed, script-less document: even a hostile PDF or text file cannot act as
 # this origin. frame-ancestors lets the message page (same origin) frame it, nothing else.
 SANDBOX_CSP = "sandbox; default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'self'"
@@ -58,7 +61,7 @@ _NOT_DECOMPOSABLE = str.maketrans(
 def stream_download(download: Download, *, inline: bool = False) -> Response:
     """A response that streams `download` to the browser (and closes it when done).
 
-    `inline=True` shows PDF and plain text in the browser; any other type is
+    `inline=True` shows PDF, plain text and raster images in the browser; any other type is
     still sent as an attachment.
     """
     mime_type = safe_mime_type(download.mime_type)
@@ -92,7 +95,7 @@ def content_download(
     """A response with `content` already in memory (e.g. an opened sealed part).
 
     The same headers as `stream_download`: the stored type if well-formed, attachment
-    unless `inline` and the type is PDF or plain text, nosniff, the sandboxing CSP, no-store.
+    unless `inline` and the type is one of INLINE_TYPES, nosniff, the sandboxing CSP, no-store.
     """
     safe_type = safe_mime_type(mime_type)
     response = Response(content, mimetype=None, content_type=safe_type)

@@ -1,4 +1,7 @@
-"""`/onboarding`: the onboarding assistant in the browser (public, GET-only, read-only).
+"""`/onboarding`: the onboarding assistant in the browser (GET-only, read-only).
+
+It is a tool for the integrator, not for the doctors who use the site: outside the
+sandbox it is served only when `ONBOARDING_PAGE=on` (otherwise 404, as if absent).
 
 The page shows the I.AM Connect form to fill in and the application e-mail, from the
 app's settings and the few answers in the query string; `/onboarding.md` and
@@ -13,7 +16,7 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, Response, abort, render_template, request
 from flask_babel import lazy_gettext as _l
 
 from ..onboarding import onboarding, options_from_mapping, to_markdown
@@ -28,6 +31,12 @@ EXISTING_LABELS = {  # the answers to "a client already exists in the realm"
     "reuse": _l("Yes, and it is to be reused"),
     "cannot-reuse": _l("Yes, but it cannot be reused"),
 }
+
+
+@bp.before_request
+def _only_when_switched_on() -> None:
+    if not settings().onboarding_page:
+        abort(404)
 
 
 def _query() -> dict[str, str]:

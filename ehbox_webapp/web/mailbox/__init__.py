@@ -13,8 +13,7 @@ Thin Flask views over the framework-neutral mailbox (`ehbox_webapp/mailbox/`, ob
 - `pages`: shared names, template filters and the error pages of the blueprint.
 """
 
-from flask import Blueprint
+from . import absence, actions, compose, contacts, folders, message, pages  # noqa: F401  (routes register on bp)
+from .blueprint import bp
 
-bp = Blueprint("mailbox", __name__, url_prefix="/box")
-
-from . import absence, actions, compose, contacts, folders, message, pages  # noqa: E402,F401  (routes register on bp)
+__all__ = ["bp"]

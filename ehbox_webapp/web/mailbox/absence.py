@@ -20,7 +20,8 @@ from ...mailbox.problems import Invalid
 from ..auth import login_required
 from ..caller import mailbox
 from ..limits import action_limit
-from . import boxcache, bp
+from . import boxcache
+from .blueprint import bp
 from .forms import ActionForm, RecipientForm
 from .pages import localdate
 

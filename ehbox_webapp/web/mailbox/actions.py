@@ -20,7 +20,8 @@ from ...mailbox.search import chosen_ids
 from ..auth import login_required, safe_next
 from ..caller import mailbox
 from ..limits import action_limit
-from . import boxcache, bp
+from . import boxcache
+from .blueprint import bp
 from .forms import ActionForm
 from .pages import BINS, FOLDER, FOLDER_LABELS, MESSAGE, OTHER_SIDE, check_message_id
 

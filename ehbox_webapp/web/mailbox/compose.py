@@ -41,7 +41,8 @@ from ..caller import mailbox
 from ..extensions import settings
 from ..i18n import language_of, remember_language
 from ..limits import send_limit
-from . import boxcache, bp, contacts, drafts, encrypted_send
+from . import boxcache, contacts, drafts, encrypted_send
+from .blueprint import bp
 from .drafts import Draft, DraftError, megabytes
 from .encrypted_read import shown_original
 from .forms import MAX_RECIPIENT_ROWS, ComposeForm

@@ -13,7 +13,8 @@ from ...mailbox.addressbook import Contact, build, name_of
 from ..auth import LoginRequired
 from ..caller import mailbox
 from ..extensions import services
-from . import boxcache, bp
+from . import boxcache
+from .blueprint import bp
 from .qualities import QUALITY_LABELS, TYPE_LABELS
 
 TTL = 300  # seconds: a new correspondent shows within five minutes, or at once after a send

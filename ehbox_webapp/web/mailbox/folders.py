@@ -17,7 +17,8 @@ from ...mailbox.rules import MAX_PAGE, is_ascii_number
 from ...mailbox.search import SORTS, Query, search, sort_messages
 from ..auth import login_required
 from ..caller import mailbox
-from . import boxcache, bp
+from . import boxcache
+from .blueprint import bp
 from .pages import FOLDER, FOLDER_LABELS, MESSAGE_ID
 
 PAGE_SIZE = 25

@@ -1,8 +1,9 @@
 """One message: its page, its document (downloaded or shown inline) and its annexes.
 
 A plain-text document is shown on the page in a <pre> (escaped like everything
-else from a message); a PDF in an <iframe> of the inline route, which serves
-only PDF and plain text inline, inside a sandboxing CSP (see `web/downloads.py`).
+else from a message); a PDF or an image in an <iframe> of the inline route, which
+serves only PDF, plain text and raster images inline, inside a sandboxing CSP (see
+`web/downloads.py`). The same frame previews the annexes of those types.
 Every file can always be downloaded as an attachment.
 
 An encrypted message is opened on the way (`encrypted_read`): the page shows its opened
@@ -25,8 +26,9 @@ from ...ehealth.ehealthbox import (
 )
 from ..auth import login_required
 from ..caller import mailbox
-from ..downloads import essence, stream_download
-from . import boxcache, bp
+from ..downloads import INLINE_TYPES, essence, stream_download
+from . import boxcache
+from .blueprint import bp
 from .encrypted_read import open_for_page, sealed_download
 from .forms import ActionForm
 from .pages import MESSAGE, SENT_FOLDERS, check_message_id, ehealthbox_sentence
@@ -83,6 +85,19 @@ def annex(folder: str, message_id: str, index: int):
     return _download(folder, message_id, index)
 
 
+@bp.get(f"/{MESSAGE}/annexes/<int:index>/inline")
+@login_required
+def annex_inline(folder: str, message_id: str, index: int):
+    """For the preview frame: an annex that is a PDF, a text or an image, inline."""
+    return _download(folder, message_id, index, inline=True)
+
+
+@bp.app_template_test("previewable")
+def previewable(mime_type: str | None) -> bool:
+    """Whether the preview frame can show a file of this type (the inline route serves it)."""
+    return essence(mime_type or "") in INLINE_TYPES
+
+
 def _download(folder: str, message_id: str, index: int | None, *, inline: bool = False):
     """Stream a part as it is stored; a sealed part is fetched whole and opened first."""
     check_message_id(message_id)
@@ -92,11 +107,12 @@ def _download(folder: str, message_id: str, index: int | None, *, inline: bool =
         return sealed_download(client, msg, folder, index, inline=inline)
     if index is None:
         return stream_download(client.open_document(message_id, folder), inline=inline)
-    return stream_download(client.open_annex(message_id, index, folder))
+    return stream_download(client.open_annex(message_id, index, folder), inline=inline)
 
 
 def document_display(msg: Message) -> str | None:
-    """How the page shows the document: "text" (in a <pre>), "pdf" (an <iframe>) or None."""
+    """How the page shows the document: "text" (in a <pre>), "pdf" or "image" (in the
+    preview <iframe>) or None."""
     if msg.document is None:
         return None
     kind = essence(msg.document.mime_type)
@@ -104,6 +120,8 @@ def document_display(msg: Message) -> str | None:
         return "text"
     if kind == "application/pdf":
         return "pdf"
+    if kind in INLINE_TYPES:
+        return "image"
     return None
 
 

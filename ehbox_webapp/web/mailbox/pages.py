@@ -34,7 +34,8 @@ from ..caller import ehealthbox
 from ..errors import render_error
 from ..extensions import settings
 from ..i18n import local_day_and_time, skeleton_pattern
-from . import boxcache, bp
+from . import boxcache
+from .blueprint import bp
 from .drafts import megabytes
 
 log = logging.getLogger(__name__)

@@ -1,0 +1,57 @@
+"""The README's screenshots: the sandbox as a doctor sees it, on a desktop and a phone.
+
+.venv/bin/python tests/readme_screenshots.py     # writes docs/screenshots/*.png
+"""
+
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from conftest import serve
+from ehbox_fixtures import sandbox_of
+from playwright.sync_api import sync_playwright
+from test_browser_pages import compose_with_errors
+
+from ehbox_webapp.config import SANDBOX_KEYSTORE_PASSWORD
+from ehbox_webapp.ehealth.keystore import generate_keystore
+
+out = Path(__file__).parent.parent / "docs" / "screenshots"
+tmp = Path(tempfile.mkdtemp())
+ks = generate_keystore(
+    tmp / "k.p12",
+    SANDBOX_KEYSTORE_PASSWORD,
+    identifier="0899999949",
+    identifier_type="CBE",
+    name="Sandbox Medical Software NV",
+)
+live = serve(tmp, ks)
+sb = sandbox_of(live)
+alice = sb.client("dr-alice")
+mid = next(
+    m
+    for m in alice.iter_messages("INBOX")
+    if m.has_annex and not m.content_specification.is_encrypted
+).message_id
+with sync_playwright() as p:
+    b = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
+    for name, w, h in (("desktop", 1280, 800), ("phone", 390, 844)):
+        c = b.new_context(viewport={"width": w, "height": h}, locale="nl-BE")
+        page = c.new_page()
+        page.goto(live.url + "/login")
+        page.click("button[name=username][value=dr-alice]")
+        page.wait_for_url(live.url + "/**")
+        page.goto(f"{live.url}/box/INBOX/{mid}")
+        page.wait_for_timeout(1500)
+        page.screenshot(path=str(out / f"message-{name}.png"))
+        if name == "desktop":  # the README shows the phone's inbox and refused send
+            c.close()
+            continue
+        page.goto(f"{live.url}/box/INBOX")
+        page.wait_for_timeout(300)
+        page.screenshot(path=str(out / f"inbox-{name}.png"))
+        compose_with_errors(page, live)
+        page.wait_for_timeout(300)
+        page.screenshot(path=str(out / f"compose-errors-{name}.png"))
+        c.close()
+live.stop()
