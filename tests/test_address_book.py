@@ -5,10 +5,12 @@ from __future__ import annotations
 import re
 
 import pytest
+import requests
 from conftest import Browser
 from test_mailbox import BRAM, CHLOE, form_fields, post_compose, sandbox_of
 
 from ehbox_webapp.mailbox.addressbook import build, find
+from ehbox_webapp.web import directory_contacts
 
 
 @pytest.fixture
@@ -83,3 +85,72 @@ def test_identifier_types_and_qualities_are_in_the_pages_language(live_app):
         assert re.search(r'value="INSS"[^>]*>INSZ<', page)
         assert re.search(r'value="NIHII"[^>]*>RIZIV<', page)
         assert re.search(r'value="NURSE"[^>]*>Verpleegkundige<', page)
+
+
+# --- the sandbox's personas (EHBOX_ENV=sandbox), fetched from the sandbox over HTTP ---------
+def contacts_of(live_app, persona: str, text: str) -> list[dict]:
+    from test_api import public_client_token
+
+    token = public_client_token(live_app, persona)
+    answer = requests.get(
+        f"{live_app.url}/api/v1/contacts",
+        params={"q": text},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=15,
+    )
+    assert answer.status_code == 200, answer.text
+    return answer.json()["contacts"]
+
+
+def test_the_sandbox_serves_its_personas_by_name(live_app):
+    boxes = requests.get(f"{live_app.url}/sandbox/ehealthbox/_directory", timeout=5).json()
+    assert {"id": BRAM.ssin, "type": "INSS", "quality": "NURSE", "name": "Bram Janssens"} in (
+        boxes["boxes"]
+    )
+    assert {b["name"] for b in boxes["boxes"]} >= {
+        "Alice Peeters",
+        "Chloé Dubois",
+        "Sandbox Medical Software NV",
+    }
+
+
+def test_in_the_sandbox_the_personas_are_in_the_address_book_before_any_mail(live_app, monkeypatch):
+    """Chloé never corresponded with Bram nor with the sandbox's organisation."""
+    calls = []
+    real = directory_contacts.fetch
+    monkeypatch.setattr(directory_contacts, "fetch", lambda *a: calls.append(a) or real(*a))
+    bram = contacts_of(live_app, "dr-chloe", "bram")
+    assert [(c["name"], c["box"]["id"], c["box"]["quality"]) for c in bram] == [
+        ("Bram Janssens", BRAM.ssin, "NURSE")
+    ]
+    assert [c["box"]["id"] for c in contacts_of(live_app, "dr-chloe", "sandbox medical")] == [
+        "0899999949"
+    ]
+    assert contacts_of(live_app, "dr-chloe", "chloé") == []  # never oneself
+    with Browser(live_app) as chloe:  # the compose page offers them too
+        chloe.login("dr-chloe")
+        page = chloe.get(chloe.url("/box/compose"), timeout=10)
+        assert '<option value="Bram Janssens, INSS 79031545695, NURSE">' in page.text
+    assert contacts_of(live_app, "nurse-bram", "sandbox medical")
+    assert len(calls) == 1  # asked once, then kept for every user
+
+
+def test_an_unreachable_sandbox_directory_leaves_the_address_book_from_the_mail(
+    live_app, monkeypatch
+):
+    from ehbox_webapp.sandbox.loopback import free_port
+
+    closed = f"http://127.0.0.1:{free_port()}/_directory"
+    monkeypatch.setattr(directory_contacts, "directory_url", lambda _: closed)
+    assert contacts_of(live_app, "dr-chloe", "bram") == []  # not corresponded, not fatal
+    assert [c["name"] for c in contacts_of(live_app, "dr-chloe", "alice")] == ["Alice Peeters"]
+
+
+def test_outside_the_sandbox_no_directory_is_asked(app, monkeypatch):
+    calls = []
+    monkeypatch.setattr(directory_contacts, "fetch", lambda *a: calls.append(a) or [])
+    acceptance = app.extensions["ehbox"].settings.with_(env="acceptance")
+    monkeypatch.setattr(directory_contacts, "settings", lambda: acceptance)
+    with app.app_context():
+        assert directory_contacts.sandbox_contacts() == []
+    assert calls == []

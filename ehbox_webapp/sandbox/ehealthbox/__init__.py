@@ -14,6 +14,7 @@ from flask import Flask
 
 from . import routes, routes_manage, routes_send  # noqa: F401 - they add their views to `bp`
 from .api import EXTENSION, Context, bp
+from .directory import directory_bp
 from .faults import faults_bp
 from .seed import seed
 from .store import Store
@@ -25,10 +26,11 @@ if TYPE_CHECKING:
 DEFAULT_MAX_BOX_BYTES = 100 * 1024 * 1024  # the real quota is unknown (notes §3.5)
 API_PREFIX = "/ehealthbox/v1"
 FAULTS_PREFIX = "/ehealthbox/_faults"
+DIRECTORY_PREFIX = "/ehealthbox/_directory"  # the personas by name (directory.py)
 
 
 def init_ehealthbox(app: Flask, settings: SandboxSettings, signer: RealmSigner) -> Store:
-    """Open (and on first start, seed) the store and mount the API and the faults endpoint."""
+    """Open (and on first start, seed) the store; mount the API, the faults and the directory."""
     store = Store(
         settings.instance_path / "sandbox-ehealthbox.sqlite3",
         settings.instance_path / "sandbox-ehealthbox-blobs",
@@ -39,4 +41,5 @@ def init_ehealthbox(app: Flask, settings: SandboxSettings, signer: RealmSigner) 
     app.extensions[EXTENSION] = Context(settings, signer, store)
     app.register_blueprint(bp, url_prefix=API_PREFIX)
     app.register_blueprint(faults_bp, url_prefix=FAULTS_PREFIX)
+    app.register_blueprint(directory_bp, url_prefix=DIRECTORY_PREFIX)
     return store

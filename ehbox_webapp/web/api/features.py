@@ -18,6 +18,7 @@ from ...mailbox.problems import Invalid, Problem
 from ...mailbox.search import SEARCH_CAP, Query, search
 from ...mailbox.shape import to_json
 from ..caller import mailbox
+from ..directory_contacts import sandbox_contacts
 from ..limits import action_limit
 from . import bp
 from .openapi import body_checked
@@ -48,7 +49,7 @@ def search_messages():
 @bp.get("/contacts")
 def contacts():
     box = mailbox()
-    book = build(box, me=box.my_box())
+    book = build(box, me=box.my_box(), extra=sandbox_contacts())
     text = request.args.get("q", "")
     chosen = find(book, text) if text else book
     return jsonify({"contacts": [{"name": c.name, "box": to_json(c.box)} for c in chosen]})

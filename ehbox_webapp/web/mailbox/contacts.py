@@ -1,7 +1,8 @@
 """The user's address book on the pages: kept briefly per user, and the name of a box.
 
-Built by `mailbox.addressbook` (two listings); kept `TTL` seconds in the server-side store
-under the same per-user hash as `boxcache`, forgotten with it when the pages send or move.
+Built by `mailbox.addressbook` (two listings, plus the personas in the sandbox); kept `TTL`
+seconds in the server-side store under the same per-user hash as `boxcache`, forgotten with
+it when the pages send or move.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from ...ehealth.ehealthbox import BoxId, EhealthboxError
 from ...mailbox.addressbook import Contact, build, name_of
 from ..auth import LoginRequired
 from ..caller import mailbox
+from ..directory_contacts import sandbox_contacts
 from ..extensions import services
 from . import boxcache
 from .blueprint import bp
@@ -32,7 +34,7 @@ def contacts() -> list[Contact]:
         found = [Contact.from_dict(c) for c in stored["contacts"]]
     else:
         box = mailbox()
-        found = build(box, me=boxcache.my_box(box))
+        found = build(box, me=boxcache.my_box(box), extra=sandbox_contacts())
         services().store.set(key, {"contacts": [c.to_dict() for c in found]}, TTL)
     setattr(g, _MEMO, found)
     return found
