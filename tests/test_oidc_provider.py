@@ -138,9 +138,10 @@ def test_the_authorization_request_carries_pkce_state_and_nonce(oidc_app, browse
 
 
 def test_user_logs_in_through_oidc_provider_and_sees_who_they_are(oidc_app, browser):
-    home = sign_in(browser, oidc_app.op.issuer)
+    landing = sign_in(browser, oidc_app.op.issuer)
+    assert landing.url == browser.url("/box/INBOX")  # a login without a destination: the inbox
+    home = browser.get(browser.url("/"), timeout=10)
     assert home.status_code == 200, home.text[:500]
-    assert home.url == browser.url("/")
     assert USER_NAME in home.text
     assert "•" * 9 + USER_SSIN[-2:] in home.text and USER_SSIN not in home.text
     assert "physician" in home.text and USER_NIHII11 in home.text
