@@ -94,7 +94,7 @@ def register_logging(app: Flask) -> None:
 def register_services(app: Flask, settings: Settings) -> None:
     from .services import Services
 
-    app.extensions["ehbox"] = Services.from_settings(
+    app.extensions["services"] = Services.from_settings(
         settings, root=ROOT, instance_path=Path(app.instance_path)
     )
 
@@ -102,7 +102,7 @@ def register_services(app: Flask, settings: Settings) -> None:
 def register_sessions(app: Flask) -> None:
     from .web.sessions import ServerSessionInterface
 
-    store = app.extensions["ehbox"].store
+    store = app.extensions["services"].store
     app.session_interface = ServerSessionInterface(store)
 
 

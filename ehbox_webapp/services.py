@@ -1,6 +1,6 @@
 """The composition root: builds the framework-neutral eHealth clients from the settings.
 
-The Flask app keeps one :class:`Services` in `app.extensions["ehbox"]`; the CLI
+The Flask app keeps one :class:`Services` in `app.extensions["services"]`; the CLI
 builds its own. Nothing here imports Flask.
 """
 

@@ -87,7 +87,7 @@ class OidcApp:
 
     @property
     def services(self) -> Any:
-        return self.live.app.extensions["ehbox"]
+        return self.live.app.extensions["services"]
 
 
 def node_executable() -> str:

@@ -132,7 +132,7 @@ def test_the_report_holds_no_token_password_or_message_content(make_live_app, tm
     limit = live.app.extensions["sandbox_app"].extensions["sandbox"]["settings"].max_message_bytes
     run = run_acceptance(
         live.app.config["SETTINGS"],
-        live.app.extensions["ehbox"].identity,
+        live.app.extensions["services"].identity,
         RunOptions(run_as="user", too_large_bytes=limit + MIB),
     )
     assert exit_code(run) == 0, [(r.id, r.detail) for r in run.results if r.verdict != "passed"]
@@ -206,7 +206,7 @@ def test_a_user_token_from_a_file_is_exchanged_and_never_written(live_app, tmp_p
     iam = IamClient(
         settings.iam_issuer,
         settings.iam_client_id,
-        identity=live_app.app.extensions["ehbox"].identity,
+        identity=live_app.app.extensions["services"].identity,
         http=build_session("tests/1.0", "tests@example.org"),
     )
     tokens = login(

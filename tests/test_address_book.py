@@ -149,7 +149,7 @@ def test_an_unreachable_sandbox_directory_leaves_the_address_book_from_the_mail(
 def test_outside_the_sandbox_no_directory_is_asked(app, monkeypatch):
     calls = []
     monkeypatch.setattr(directory_contacts, "fetch", lambda *a: calls.append(a) or [])
-    acceptance = app.extensions["ehbox"].settings.with_(env="acceptance")
+    acceptance = app.extensions["services"].settings.with_(env="acceptance")
     monkeypatch.setattr(directory_contacts, "settings", lambda: acceptance)
     with app.app_context():
         assert directory_contacts.sandbox_contacts() == []

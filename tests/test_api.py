@@ -225,7 +225,7 @@ def test_no_credentials_is_a_401_problem(live_app, checker):
 def test_browser_token_never_reaches_ehealthbox(live_app, alice, monkeypatch):
     """eHealthBox sees only the exchanged token (its own audience)."""
     seen = []
-    services = live_app.app.extensions["ehbox"]
+    services = live_app.app.extensions["services"]
     original = services.ehealthbox_token
     monkeypatch.setattr(
         services, "ehealthbox_token", lambda subject: seen.append(subject) or original(subject)
@@ -331,7 +331,7 @@ def test_concurrent_first_calls_make_one_token_exchange(live_app, monkeypatch):
     """Four requests arriving together for a new token ask the realm once, not four times."""
     import threading
 
-    services = live_app.app.extensions["ehbox"]
+    services = live_app.app.extensions["services"]
     token = public_client_token(live_app)
     calls = []
     original = services.iam.exchange_token

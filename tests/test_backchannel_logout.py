@@ -11,7 +11,7 @@ EVENT = {"http://schemas.openid.net/event/backchannel-logout": {}}
 
 def logout_token(live, **change):
     signer = live.app.extensions["sandbox_app"].extensions["sandbox"]["signer"]
-    iam = live.app.extensions["ehbox"].iam
+    iam = live.app.extensions["services"].iam
     now = int(time.time())
     claims = {
         "iss": iam.issuer,
@@ -36,7 +36,7 @@ def post(live, token):
 def test_logout_at_the_realm_ends_the_session_here(browser):
     browser.login("dr-alice")
     assert "Alice Peeters" in browser.get(browser.url("/")).text
-    store = browser.live.app.extensions["ehbox"].store
+    store = browser.live.app.extensions["services"].store
     tokens = store.get("session:" + browser.cookies.get("ehbox_session"))["tokens"]
     # The user logs out at the realm from somewhere else (another tab, another app).
     ended = requests.get(

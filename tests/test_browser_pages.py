@@ -124,7 +124,7 @@ def site(sandbox_keystore, tmp_path_factory) -> Iterator[Site]:
 
         run = run_acceptance(
             live.app.config["SETTINGS"],
-            live.app.extensions["ehbox"].identity,
+            live.app.extensions["services"].identity,
             RunOptions(run_as="m2m", wait_seconds=5),
         )
         _, report = write_report(run, tmp_path_factory.mktemp("report"))

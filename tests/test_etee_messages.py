@@ -87,7 +87,7 @@ def sb(live) -> Sandbox:
 
 @pytest.fixture(scope="module")
 def services(live):
-    return live.app.extensions["ehbox"]
+    return live.app.extensions["services"]
 
 
 def depot(live):
@@ -477,7 +477,7 @@ def test_previous_organisation_keystores_open_old_mail(make_live_app, sandbox_ke
     app = make_live_app(
         {"ETEE_KEYSTORE": str(renewed), "ETEE_PREVIOUS_KEYSTORES": str(sandbox_keystore)}
     )
-    services = app.app.extensions["ehbox"]
+    services = app.app.extensions["services"]
     old = EteeKeystore.load(sandbox_keystore, SANDBOX_KEYSTORE_PASSWORD)
     old_certs = [e.certificate for e in old.encryption_entries().values()]
     sandbox = sandbox_of(app)

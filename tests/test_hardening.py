@@ -247,7 +247,7 @@ def test_readyz_reports_each_dependency(live_app, make_live_app):
 
 def test_request_id_is_returned_and_sent_to_ehealth(live_app, browser):
     seen: list[str | None] = []
-    http = live_app.app.extensions["ehbox"].http
+    http = live_app.app.extensions["services"].http
     hook = lambda response, *a, **k: seen.append(response.request.headers.get("X-Request-Id"))  # noqa: E731
     http.hooks["response"].append(hook)
     try:
@@ -283,7 +283,7 @@ def test_logs_of_a_full_scenario_carry_no_secret(make_live_app, tmp_path, caplog
 
     with Browser(live) as browser:
         browser.login("dr-alice")
-        store = live.app.extensions["ehbox"].store
+        store = live.app.extensions["services"].store
         tokens = store.get("session:" + browser.cookies.get("ehbox_session"))["tokens"]
         headers = {"Accept": "application/json", "X-CSRFToken": browser.csrf_token("/")}
         page = browser.get(browser.url("/api/v1/messages?pageSize=5"), headers=headers).json()

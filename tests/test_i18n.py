@@ -232,7 +232,7 @@ def render_every_page(live, failing_realm, lang: str) -> dict[str, requests.Resp
                 "encrypt": "y",
             },
         )
-        directory = live.app.extensions["ehbox"].directory
+        directory = live.app.extensions["services"].directory
         base, directory.base_url = directory.base_url, "http://127.0.0.1:9/jwks"
         directory.forget()
         try:

@@ -22,7 +22,7 @@ NONCE = "n-0S6_WzA2Mj"
 
 @pytest.fixture
 def realm(live_app):
-    services = live_app.app.extensions["ehbox"]
+    services = live_app.app.extensions["services"]
     signer = live_app.app.extensions["sandbox_app"].extensions["sandbox"]["signer"]
     return services.iam, signer
 

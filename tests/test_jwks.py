@@ -41,7 +41,7 @@ def test_jwks_serves_the_authentication_key_only_public(live_app, sandbox_keysto
 
 
 def test_a_client_assertion_verifies_with_the_published_key(live_app):
-    services = live_app.app.extensions["ehbox"]
+    services = live_app.app.extensions["services"]
     assertion = services.iam.identity.sign_jwt({"iss": "x", "sub": "x", "aud": "y"})
     keys = KeySet.import_key_set(
         requests.get(f"{live_app.url}/.well-known/jwks.json", timeout=5).json()
@@ -101,7 +101,7 @@ def test_kid_can_be_the_one_ehealth_publishes(make_live_app):
     live = make_live_app({"ETEE_KEY_ID": "E1757512889"})
     keys = requests.get(f"{live.url}/.well-known/jwks.json", timeout=5).json()["keys"]
     assert keys[0]["kid"] == "E1757512889"
-    assertion = live.app.extensions["ehbox"].identity.sign_jwt({"iss": "x"})
+    assertion = live.app.extensions["services"].identity.sign_jwt({"iss": "x"})
     assert jwt.decode(assertion, KeySet.import_key_set({"keys": keys})).header["kid"] == (
         "E1757512889"
     )

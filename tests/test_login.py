@@ -143,7 +143,7 @@ def test_healthz_answers_once_up(live_app):
 
 
 def _session_tokens(browser) -> tuple[object, str, dict]:
-    store = browser.live.app.extensions["ehbox"].store
+    store = browser.live.app.extensions["services"].store
     key = "session:" + browser.cookies.get("ehbox_session")
     return store, key, store.get(key)
 

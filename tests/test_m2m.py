@@ -70,7 +70,7 @@ def test_token_shows_claims_and_hides_the_token(live_app):
 
 
 def test_token_is_cached_in_memory_and_in_a_0600_file(live_app, monkeypatch):
-    services = live_app.app.extensions["ehbox"]
+    services = live_app.app.extensions["services"]
     grants = count_calls(monkeypatch, services.m2m, "client_credentials")
     exchanges = count_calls(monkeypatch, services.m2m, "exchange_token")
     for _ in range(3):  # three processes' worth of commands: one token request
@@ -90,7 +90,7 @@ def test_token_is_cached_in_memory_and_in_a_0600_file(live_app, monkeypatch):
 
 
 def test_a_token_the_box_refuses_is_dropped_from_the_cache(live_app):
-    services = live_app.app.extensions["ehbox"]
+    services = live_app.app.extensions["services"]
     _, provider = organisation_box(services, instance_path=live_app.instance_path)
     provider.file_cache.put(
         provider._key("exchange|sandbox-ehealthbox"), TokenSet("not-a-token", time.time() + 300)
@@ -102,7 +102,7 @@ def test_a_token_the_box_refuses_is_dropped_from_the_cache(live_app):
 
 
 def test_bad_client_id_is_refused_with_the_rule(live_app, monkeypatch):
-    grants = count_calls(monkeypatch, live_app.app.extensions["ehbox"].m2m, "client_credentials")
+    grants = count_calls(monkeypatch, live_app.app.extensions["services"].m2m, "client_credentials")
     wrong_check = m2m(live_app, "--client-id", "cbe-0899999948", "token")
     assert wrong_check.exit_code == 2
     assert "97 - (first 8 digits mod 97)" in wrong_check.stderr and "rule:" in wrong_check.stderr

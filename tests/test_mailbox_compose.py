@@ -239,7 +239,7 @@ def test_a_login_that_expires_while_sending_loses_nothing(live_app, alice):
     sb = sandbox_of(live_app)
     page = alice.get(alice.url("/box/compose"))
     # The access token has expired and the refresh is refused: the user must log in again.
-    store = live_app.app.extensions["ehbox"].store
+    store = live_app.app.extensions["services"].store
     key = "session:" + alice.cookies["ehbox_session"]
     session = store.get(key)
     session["tokens"].update(expires_at=0, refresh_token="no-longer-valid")

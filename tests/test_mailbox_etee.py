@@ -74,7 +74,7 @@ def publication_of(page_url: str, live: LiveApp, who: str, folder: str) -> str:
 
 
 def services_of(live: LiveApp):
-    return live.app.extensions["ehbox"]
+    return live.app.extensions["services"]
 
 
 def login(live: LiveApp, who: str) -> Browser:
@@ -429,7 +429,7 @@ def test_a_seal_for_other_keys_or_by_another_signer_is_said_so(live_app):
 def ehealthbox_calls(live_app):
     """The app's calls to the eHealthBox (not to the realm or the key directory), as URLs."""
     calls: list[str] = []
-    http = live_app.app.extensions["ehbox"].http
+    http = live_app.app.extensions["services"].http
 
     def hook(response, *args, **kwargs):
         if "/ehealthbox/" in response.url:

@@ -89,7 +89,7 @@ def test_a_refused_refresh_ends_the_session_only_if_its_tokens_are_still_the_ses
     from ehbox_webapp.stores import SESSION_TTL
 
     browser.login("dr-alice")
-    services = browser.live.app.extensions["ehbox"]
+    services = browser.live.app.extensions["services"]
     sid = browser.cookies.get("ehbox_session")
     record = services.store.get("session:" + sid)
     stale = TokenSet.from_dict({**record["tokens"], "expires_at": time.time() + 5})

@@ -56,7 +56,7 @@ def _app() -> Flask | None:
 
 def _signing_identity(app: Flask | None, settings: Settings) -> SigningIdentity:
     if app is not None:
-        return app.extensions["ehbox"].identity
+        return app.extensions["services"].identity
     from .. import ROOT
     from ..services import load_identity
 

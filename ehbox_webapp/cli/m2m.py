@@ -120,7 +120,7 @@ def box_client() -> tuple[Any, M2mTokenProvider]:
     meta = _meta()
     instance = Path(current_app.instance_path) if meta.get("file_cache", True) else None
     client, provider = organisation_box(
-        current_app.extensions["ehbox"], client_id=meta.get("client_id"), instance_path=instance
+        current_app.extensions["services"], client_id=meta.get("client_id"), instance_path=instance
     )
     meta["provider"] = provider
     return client, provider

@@ -8,7 +8,7 @@ csrf = CSRFProtect()
 
 def services():
     """The app's :class:`ehbox_webapp.services.Services`."""
-    return current_app.extensions["ehbox"]
+    return current_app.extensions["services"]
 
 
 def settings():

@@ -17,14 +17,14 @@ from __future__ import annotations
 import logging
 import time
 
-from flask import Blueprint, g, jsonify, request, session
+from flask import g, jsonify, request, session
 
 from ...ehealth.iam import IamError, InvalidToken, client_of
 from ..extensions import csrf, services, settings
+from .blueprint import bp
 from .openapi import check_request
 from .problems import ApiProblem, register_problem_handlers
 
-bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)  # CSRF is checked below for session callers only; Bearer calls carry no cookie
 log = logging.getLogger(__name__)
 

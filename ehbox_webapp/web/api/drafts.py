@@ -24,7 +24,7 @@ from ..extensions import settings
 from ..limits import action_limit, send_limit
 from ..mailbox import drafts as kept_drafts
 from ..mailbox.drafts import Draft, KeptFile
-from . import bp
+from .blueprint import bp
 from .openapi import body_checked
 from .problems import ApiProblem
 

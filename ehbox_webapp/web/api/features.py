@@ -20,7 +20,7 @@ from ...mailbox.shape import to_json
 from ..caller import mailbox
 from ..directory_contacts import sandbox_contacts
 from ..limits import action_limit
-from . import bp
+from .blueprint import bp
 from .openapi import body_checked
 from .problems import ApiProblem
 

@@ -26,7 +26,7 @@ from ..caller import mailbox
 from ..downloads import part_download
 from ..extensions import services
 from ..limits import action_limit, send_limit
-from . import bp
+from .blueprint import bp
 from .openapi import body_checked, openapi_document
 from .problems import ApiProblem
 
