@@ -168,7 +168,7 @@ def _draft(publication_id: str) -> Draft:
 
 def _kept(publication_id: str) -> Draft:
     """The caller's kept draft, or a 404; looking never creates one nor makes room."""
-    if not kept_drafts.PUBLICATION_ID.match(publication_id):
+    if not kept_drafts.PUBLICATION_ID.fullmatch(publication_id):
         raise ApiProblem(404, "Not found", "No such draft.")
     folder = kept_drafts.owner_folder(g.api_caller) / publication_id
     draft = Draft(folder, settings().max_upload_bytes)

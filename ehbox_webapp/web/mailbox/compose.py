@@ -68,7 +68,7 @@ REFUSAL_BY_CODE = {
 def compose():
     """A new message; `?draft=<PublicationId>` refills one kept after a new login."""
     draft_id = request.args.get("draft", "")
-    if drafts.PUBLICATION_ID.match(draft_id):
+    if drafts.PUBLICATION_ID.fullmatch(draft_id):
         draft = _draft(draft_id)
         if draft.exists:
             form = ComposeForm(formdata=MultiDict(draft.fields))

@@ -25,7 +25,6 @@ import hashlib
 import json
 import logging
 import os
-import re
 import shutil
 import time
 from collections.abc import Iterable
@@ -41,14 +40,13 @@ from werkzeug.datastructures import FileStorage
 
 from ...mailbox.names import safe_filename, safe_mime_type
 from ...mailbox.rules import FALLBACK_MIME_TYPE as FALLBACK_TYPE
-from ...mailbox.rules import FILENAME_MAX
+from ...mailbox.rules import FILENAME_MAX, PUBLICATION_ID
 
 log = logging.getLogger(__name__)
 
 DRAFT_LIFETIME = 30 * 24 * 3600  # a month: a half-written letter may wait for results
 MAX_DRAFTS_PER_USER = 50
 MAX_DOWNLOAD_FILE_NAME = FILENAME_MAX
-PUBLICATION_ID = re.compile(r"^[A-Za-z0-9]{13}$")  # what new_publication_id() makes
 _COPY_CHUNK = 64 * 1024
 
 
