@@ -45,6 +45,10 @@ JWKS_TTL = 3600
 JWKS_MIN_REFETCH = 10
 
 
+# The scope eHealth grants for the eHealthBox, asked by the M2M client and required on /api/v1.
+EHBOX_SCOPE = "ehbox"
+
+
 class IamError(Exception):
     """Base of the I.AM Connect client's errors; the message is for a person."""
 
@@ -470,7 +474,7 @@ class IamClient:
         token: str,
         *,
         allowed_clients: Iterable[str],
-        required_scope: str | None = "ehbox",
+        required_scope: str | None = EHBOX_SCOPE,
         leeway: int = 30,
     ) -> dict:
         """Check a Bearer access token from browser code before the server acts on it.

@@ -31,7 +31,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ..ehealth.iam import IamClient, TokenSet
+from ..ehealth.iam import EHBOX_SCOPE, IamClient, TokenSet
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +40,7 @@ CACHE_FILE = "m2m-token-cache.json"
 DISPLAY_CLAIMS = ("iss", "azp", "aud", "sub", "exp", "iat", "scope")
 
 
-M2M_SCOPE = "ehbox"
+M2M_SCOPE = EHBOX_SCOPE
 
 
 class TokenFileCache:

@@ -19,7 +19,7 @@ import time
 
 from flask import g, jsonify, request, session
 
-from ...ehealth.iam import IamError, InvalidToken, client_of
+from ...ehealth.iam import EHBOX_SCOPE, IamError, InvalidToken, client_of
 from ..extensions import csrf, services, settings
 from .blueprint import bp
 from .openapi import check_request
@@ -86,7 +86,9 @@ def _authenticate_bearer(header: str) -> None:
                 403,
                 "Insufficient scope",
                 f"The access token was refused: {exc.reason}.",
-                headers={"WWW-Authenticate": 'Bearer error="insufficient_scope", scope="ehbox"'},
+                headers={
+                    "WWW-Authenticate": f'Bearer error="insufficient_scope", scope="{EHBOX_SCOPE}"'
+                },
             ) from None
         raise ApiProblem(
             401,
