@@ -469,3 +469,61 @@ def test_folder_counts_are_kept_briefly_and_forgotten_on_change(live_app, ehealt
     ehealthbox_calls.clear()
     alice.get(alice.url("/box/INBOX"))
     assert len(ehealthbox_calls) == 1, ehealthbox_calls
+
+
+def test_opening_a_listed_message_keeps_the_counts_right_without_asking_again(
+    live_app, ehealthbox_calls
+):
+    """From a folder to one of its messages and back: the message is the only call.
+
+    The listing said which rows were unread: opening one takes one off the kept unread
+    count (the header shows it at once), opening a read one changes nothing, and a message
+    the listing did not show makes the folder's counts be asked again.
+    """
+    alice = login(live_app, "dr-alice")
+    inbox = alice.get(alice.url("/box/INBOX"))
+    unread, total = counts(inbox.text, "INBOX")
+    unread_ids = re.findall(r'<tr class="unread" data-message-id="([A-Za-z0-9]{13})"', inbox.text)
+    read_ids = [m for m in message_ids(inbox.text) if m not in unread_ids]
+    assert unread_ids and read_ids, "the sandbox seeds read and unread mail"
+
+    alice.get(alice.url(f"/box/INBOX/{read_ids[0]}"))  # read already (and the names kept)
+    ehealthbox_calls.clear()
+    page = alice.get(alice.url(f"/box/INBOX/{unread_ids[0]}"))
+    assert len(ehealthbox_calls) == 1, ehealthbox_calls  # the message; the header's count is kept
+    assert f"<title>({unread - 1}) " in page.text
+    ehealthbox_calls.clear()
+    sent = alice.get(alice.url("/box/SENTBOX"))
+    assert len(ehealthbox_calls) == 1, ehealthbox_calls
+    assert counts(sent.text, "INBOX") == (unread - 1, total)
+
+    ehealthbox_calls.clear()
+    again = alice.get(alice.url(f"/box/INBOX/{unread_ids[0]}"))  # read now: nothing changes
+    alice.get(alice.url(f"/box/INBOX/{read_ids[-1]}"))
+    assert len(ehealthbox_calls) == 2, ehealthbox_calls
+    assert f"<title>({unread - 1}) " in again.text
+    assert counts(alice.get(alice.url("/box/INBOX")).text, "INBOX") == (unread - 1, total)
+
+
+def test_a_message_the_listing_did_not_show_makes_its_folder_counts_asked_again(live_app):
+    from types import SimpleNamespace
+
+    from flask import g
+
+    from ehbox_webapp.web.mailbox import boxcache
+
+    rows = [SimpleNamespace(message_id=f"AAAAAAAAAAAA{i}", read=i == 2) for i in (1, 2)]
+    listed = SimpleNamespace(folder="INBOX", messages=rows, total=2, unread=1)
+    with live_app.app.test_request_context("/box/INBOX"):
+        g.user = {"sub": "test-opened"}
+        boxcache.folder_counts(None, listed, ("INBOX",))  # the listing writes its counts in
+        kept = live_app.app.extensions["services"].store.get(boxcache.store_key("counts"))
+        assert kept["folders"]["INBOX"] == [2, 1]
+        boxcache.opened("INBOX", "AAAAAAAAAAAA2")  # read already
+        boxcache.opened("INBOX", "AAAAAAAAAAAA1")  # unread: one fewer
+        boxcache.opened("INBOX", "AAAAAAAAAAAA1")  # twice is still one
+        kept = live_app.app.extensions["services"].store.get(boxcache.store_key("counts"))
+        assert kept["folders"]["INBOX"] == [2, 0]
+        boxcache.opened("INBOX", "BBBBBBBBBBBB3")  # not listed: whether it was unread is unknown
+        kept = live_app.app.extensions["services"].store.get(boxcache.store_key("counts"))
+        assert "INBOX" not in kept["folders"]

@@ -7,12 +7,17 @@ going from folder to message to folder would pay them on every view. They are ke
 a hash of the user's `sub`:
 
     mailbox:<sha256(sub)>:box     the BoxInfo (also where a page finds the user's box id)
-    mailbox:<sha256(sub)>:counts  {"expires": t, "folders": {folder: [total, unread]}}
+    mailbox:<sha256(sub)>:counts  {"expires": t, "folders": {folder: [total, unread]},
+                                   "listed": {folder: {message id: read}}}
 
-The folder being listed always shows the counts of its own listing, and writes them in.
-What the pages change is forgotten at once: a send, a move or a delete drops both entries;
-reading a message drops its folder's counts (its unread count may have changed). A change
-made elsewhere (another app, a new message) shows within `TTL` seconds.
+The folder being listed always shows the counts of its own listing, and writes them in,
+with the read state of the messages it listed. What the pages change is forgotten at once:
+a send, a move or a delete drops both entries. Opening a message marks it read: when the
+last listing showed it unread, its folder's unread count goes down by one; when it showed
+it read, nothing changed; a message the listing did not show drops its folder's counts
+(whether it was unread is not known). So going from a folder to its messages and back asks
+eHealthBox for the messages only. A change made elsewhere (another app, a new message)
+shows within `TTL` seconds.
 """
 
 from __future__ import annotations
@@ -96,20 +101,45 @@ def folder_counts(
         else:
             page = client.list_messages(name, 1, 1)
             counts[name] = (page.total, page.unread)
+    listed = entry.get("listed") if kept else None
+    listed = (
+        {k: v for k, v in listed.items() if k != current.folder} if isinstance(listed, dict) else {}
+    )
+    listed[current.folder] = {m.message_id: m.read for m in current.messages}
     remaining = int(expires - now) + 1
     store.set(
-        key, {"expires": expires, "folders": {k: list(v) for k, v in counts.items()}}, remaining
+        key,
+        {
+            "expires": expires,
+            "folders": {k: list(v) for k, v in counts.items()},
+            "listed": listed,
+        },
+        remaining,
     )
     return counts
 
 
-def forget_folder(folder: str) -> None:
-    """A message of `folder` was read: its unread count may have changed."""
+def opened(folder: str, message_id: str) -> None:
+    """`message_id` of `folder` was opened, which marks it read: keep the counts true.
+
+    Shown unread by the folder's last listing: one unread fewer. Shown read: no change.
+    Not shown: the folder's counts are forgotten (asked again when next needed).
+    """
     store, key = services().store, _key("counts")
     entry = store.get(key)
-    if not entry or folder not in (entry.get("folders") or {}):
+    folders = entry.get("folders") if entry else None
+    if not isinstance(folders, dict) or folder not in folders:
         return
-    del entry["folders"][folder]
+    listed = entry.get("listed") if isinstance(entry.get("listed"), dict) else {}
+    was_read = (listed.get(folder) or {}).get(message_id)
+    kept = folders[folder]
+    if was_read is True:
+        return
+    if was_read is False and isinstance(kept, list) and len(kept) == 2 and kept[1]:
+        kept[1] -= 1
+        listed[folder][message_id] = True
+    else:
+        del folders[folder]
     remaining = int(entry.get("expires", 0) - time.time()) + 1
     if remaining > 0:
         store.set(key, entry, remaining)
@@ -139,7 +169,7 @@ def inbox_unread(client: EhealthboxClient) -> int | None:
         return kept[1]
     page = client.list_messages("INBOX", 1, 1)
     if not isinstance(folders, dict):
-        folders, expires = {}, now + TTL
+        entry, folders, expires = {}, {}, now + TTL
     folders["INBOX"] = [page.total, page.unread]
-    store.set(key, {"expires": expires, "folders": folders}, int(expires - now) + 1)
+    store.set(key, {**entry, "expires": expires, "folders": folders}, int(expires - now) + 1)
     return page.unread

@@ -44,7 +44,7 @@ def message(folder: str, message_id: str):
     client = mailbox()
     msg = client.get_message(message_id, folder)
     if folder not in SENT_FOLDERS:
-        boxcache.forget_folder(folder)  # it is read now: the folder's unread count may drop
+        boxcache.opened(folder, message_id)  # it is read now: its folder may have one unread fewer
     show = document_display(msg)
     sealed = None
     if msg.content_specification.is_encrypted:
