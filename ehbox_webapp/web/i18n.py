@@ -20,12 +20,16 @@ from __future__ import annotations
 import functools
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
+from typing import Any
 
 from babel import Locale, dates
 from babel.dates import match_skeleton
 from babel.support import NullTranslations, Translations
 from flask import Blueprint, Flask, Response, abort, current_app, g, redirect, request, session
 from flask_babel import Babel, get_locale, get_timezone, get_translations
+from jinja2 import pass_context
+from jinja2.runtime import Context
+from markupsafe import Markup
 
 from .auth import safe_next
 
@@ -169,6 +173,30 @@ def _formatted_moment(value: datetime, with_time: bool, locale: str, zone: tzinf
     return f"{day} {dates.format_time(moment, 'short', locale=locale)}"
 
 
+@pass_context
+def template_gettext(context: Context, string: str, **variables: Any) -> str:
+    """A template's `_()` and `{% trans %}`: Jinja's "newstyle" gettext, each string once.
+
+    What Jinja's own newstyle callable does (translate, mark safe when the template
+    autoescapes, then `%` the variables in, escaped), with the translation of each string
+    kept for the rest of the request and locale: a page says "unread" or "Inbox" many
+    times, and each look-up through Jinja's alias, its wrapper and the catalog costs
+    about 7 µs. Going straight here also leaves out two of Jinja's call layers.
+    """
+    locale = get_locale()
+    kept = g.get("_page_words")
+    if kept is None or kept[0] is not locale:
+        kept = g._page_words = (locale, {})
+    key = (string, context.eval_ctx.autoescape)
+    rv = kept[1].get(key)
+    if rv is None:
+        rv = page_translations().ugettext(string)
+        if context.eval_ctx.autoescape:
+            rv = Markup(rv)  # noqa: S704 - our own catalogs, as Jinja marks them
+        kept[1][key] = rv
+    return rv % variables
+
+
 def install_template_gettext(app: Flask) -> None:
     """`_()`, `ngettext()` and `{% trans %}` in templates, through `page_translations`."""
     app.jinja_env.install_gettext_callables(
@@ -178,6 +206,8 @@ def install_template_gettext(app: Flask) -> None:
         pgettext=lambda c, s: page_translations().upgettext(c, s),
         npgettext=lambda c, s, p, n: page_translations().unpgettext(c, s, p, n),
     )
+    # `_` is Jinja's alias of `gettext`; both go straight to the kept translations.
+    app.jinja_env.globals.update(gettext=template_gettext, _=template_gettext)
 
 
 def init_app(app: Flask) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from datetime import date, datetime
+from urllib.parse import quote
 
 from babel.dates import format_datetime
 from flask import abort, g, render_template, request
@@ -90,6 +91,16 @@ def check_message_id(message_id: str) -> str:
     return message_id
 
 
+@bp.app_template_filter("path_segment")
+def path_segment(value: str) -> str:
+    """`value` as one segment of a URL path (what `url_for` makes of a path variable).
+
+    A folder page links its 25 rows as `url_for('mailbox.folder', ...) ~ '/' ~ id|path_segment`:
+    one route build per page instead of one per row.
+    """
+    return quote(value, safe="")
+
+
 @bp.app_template_filter("localtime")
 def localtime(value: datetime | None, with_time: bool = True) -> str:
     """A moment in Brussels time, as the page's language writes the day and the time."""
@@ -121,6 +132,23 @@ def filesize(size: int | None) -> str:
         if size < 1024 or unit == "MB":
             return f"{format_decimal(size, '#,##0.0')} {unit}"
     return ""  # pragma: no cover
+
+
+@bp.app_template_global()
+def flag_labels() -> dict[str, str]:
+    """The words of a message's flags in the page's language (`flags` in _macros.html).
+
+    A folder page asks for them once, not once per row and flag.
+    """
+    return {
+        "unread": _("unread"),
+        "important": _("important"),
+        "annex": _("annex"),
+        "encrypted": _("encrypted"),
+        "receipt": _("receipt"),
+        "error": _("error"),
+        "news": _("news"),
+    }
 
 
 @bp.context_processor
