@@ -8,6 +8,7 @@ A route that needs a stricter or different policy sets its own header first.
 
 from __future__ import annotations
 
+import functools
 from urllib.parse import urlsplit
 
 from flask import Flask, Response
@@ -21,7 +22,13 @@ def _origin(url: str) -> str:
 
 
 def content_security_policy() -> str:
-    realm = " ".join(sorted({_origin(settings().iam_issuer), _origin(settings().iam_m2m_issuer)}))
+    return _policy(settings().iam_issuer, settings().iam_m2m_issuer)
+
+
+@functools.lru_cache(maxsize=8)
+def _policy(issuer: str, m2m_issuer: str) -> str:
+    """The policy for these realms (worked out once: it is the same on every response)."""
+    realm = " ".join(sorted({_origin(issuer), _origin(m2m_issuer)}))
     return "; ".join(
         [
             "default-src 'self'",
@@ -38,17 +45,28 @@ def content_security_policy() -> str:
     )
 
 
+_ALWAYS = (
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "no-referrer"),
+    ("Cross-Origin-Opener-Policy", "same-origin"),
+    ("Permissions-Policy", "camera=(), microphone=(), geolocation=()"),
+)
+_HSTS = ("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+
+
 def set_security_headers(response: Response) -> Response:
+    """Each header unless the view set its own (one pass over the headers, not one per name)."""
     headers = response.headers
-    if "Content-Security-Policy" not in headers:
-        headers["Content-Security-Policy"] = content_security_policy()
-        headers.setdefault("X-Frame-Options", "DENY")
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("Referrer-Policy", "no-referrer")
-    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-    headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
-    if not settings().is_sandbox:
-        headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+    present = {name.lower() for name, _ in headers.items()}
+    added = []
+    if "content-security-policy" not in present:
+        added.append(("Content-Security-Policy", content_security_policy()))
+        if "x-frame-options" not in present:
+            added.append(("X-Frame-Options", "DENY"))
+    added += [item for item in _ALWAYS if item[0].lower() not in present]
+    if not settings().is_sandbox and _HSTS[0].lower() not in present:
+        added.append(_HSTS)
+    headers.extend(added)
     return response
 
 
