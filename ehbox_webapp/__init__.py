@@ -42,6 +42,7 @@ def create_app(
             or ROOT / "instance"
         ),
     )
+    register_json(app)
     register_config(app, settings, test_config)
     register_logging(app)
     register_services(app, settings)
@@ -81,6 +82,12 @@ def register_config(app: Flask, settings: Settings, test_config: Mapping[str, An
     if test_config:
         app.config.update({k: v for k, v in test_config.items() if k != "SETTINGS"})
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+
+def register_json(app: Flask) -> None:
+    from .web import json_provider
+
+    json_provider.init_app(app)
 
 
 def register_logging(app: Flask) -> None:

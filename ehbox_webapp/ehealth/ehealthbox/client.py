@@ -21,7 +21,7 @@ from typing import Any
 import requests
 from urllib3.exceptions import NewConnectionError
 
-from ..http import NO_RETRY, MultipartBody, RetryPolicy, call_with_retries
+from ..http import NO_RETRY, MultipartBody, RetryPolicy, call_with_retries, json_body_of
 from . import errors, rest
 from .models import (
     MAX_IDS_PER_CALL,
@@ -175,7 +175,7 @@ class EhealthboxClient:
     def _json(self, method: str, path: str, **kwargs: Any) -> Any:
         response = self._request(method, path, **kwargs)
         try:
-            return response.json()
+            return json_body_of(response)
         except ValueError as exc:
             raise errors.Unavailable("The eHealthBox sent an unreadable answer.") from exc
 
