@@ -31,6 +31,7 @@ from typing import Any
 import orjson
 import requests
 from requests.adapters import HTTPAdapter
+from requests.structures import CaseInsensitiveDict
 
 log = logging.getLogger(__name__)
 
@@ -41,8 +42,20 @@ RETRYABLE_STATUSES = frozenset({429, 502, 503, 504})
 REQUEST_ID: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
 
 
+# What `EhealthSession.request` prepares itself; anything else goes through `requests`' own.
+_PLAIN = frozenset({"params", "headers", "data", "json", "timeout", "stream"})
+
+
 class EhealthSession(requests.Session):
-    """A `requests.Session` with a default timeout for every request."""
+    """A `requests.Session` with a default timeout for every request.
+
+    A plain call (no cookies, auth, files or proxies of its own, in a session that does
+    not read the environment: what `build_session` makes) is prepared here and handed to
+    `Session.send`, as `Session.request` would after merging the session's settings into
+    it. That merging (cookie jars, netrc, proxy variables, setting by setting) costs about
+    90 µs of CPU a call, a fifth of the whole call on loopback; the hooks, the adapter,
+    the answer and its errors are `requests`' own either way.
+    """
 
     def __init__(self, default_timeout: float | tuple[float, float]):
         super().__init__()
@@ -56,7 +69,34 @@ class EhealthSession(requests.Session):
         request_id = REQUEST_ID.get()
         if request_id:
             kwargs["headers"] = {"X-Request-Id": request_id, **(kwargs.get("headers") or {})}
-        return super().request(method, url, *args, **kwargs)
+        if args or self.trust_env or self.cookies or self.auth or not kwargs.keys() <= _PLAIN:
+            return super().request(method, url, *args, **kwargs)
+        headers = CaseInsensitiveDict(self.headers)
+        for name, value in (kwargs.get("headers") or {}).items():
+            if value is None:
+                headers.pop(name, None)
+            else:
+                headers[name] = value
+        prepared = requests.PreparedRequest()
+        prepared.prepare(
+            method=method.upper() if isinstance(method, str) else method.decode().upper(),
+            url=url,
+            headers=headers,
+            data=kwargs.get("data") or {},
+            json=kwargs.get("json"),
+            params={**self.params, **(kwargs.get("params") or {})},
+            hooks=self.hooks,
+        )
+        stream = kwargs.get("stream")
+        return self.send(
+            prepared,
+            timeout=kwargs["timeout"],
+            allow_redirects=True,
+            proxies=dict(self.proxies),
+            stream=self.stream if stream is None else stream,
+            verify=self.verify,
+            cert=self.cert,
+        )
 
 
 def json_body_of(response: requests.Response) -> Any:
