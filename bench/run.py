@@ -26,6 +26,7 @@ from .context import Bench
 from .harness import ROOT, Server, make_keystore, start_pair
 from .measures_io import SIZE_SETTINGS
 from .report import NA, OVER, Row, table, write_json, write_png
+from .speed import reference_ms, speed_row
 
 DOCS = ROOT / "docs"
 
@@ -120,6 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     keystore, instance = make_keystore(workdir), workdir / "instance"
     rows: list[Row] = []
     print(f"ehbox-webapp bench (work folder {workdir})")
+    speed_at_start = reference_ms()
     try:
         server = Server.start(
             "bench.wsgi:app",
@@ -158,6 +160,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"work folder kept: {workdir}")
         else:
             shutil.rmtree(workdir, ignore_errors=True)
+    rows.append(speed_row(speed_at_start, reference_ms()))
     rows.sort(key=lambda r: r.item)
     elapsed = time.monotonic() - started
     print()
