@@ -16,10 +16,12 @@ from flask import abort, g, render_template, request
 from flask_babel import format_decimal, format_number, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup, escape
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from ...ehealth.ehealthbox import (
     MAX_MESSAGE_BYTES,
+    ContentSpecification,
     EhealthboxError,
     Forbidden,
     MessageTooLarge,
@@ -134,12 +136,8 @@ def filesize(size: int | None) -> str:
     return ""  # pragma: no cover
 
 
-@bp.app_template_global()
 def flag_labels() -> dict[str, str]:
-    """The words of a message's flags in the page's language (`flags` in _macros.html).
-
-    A folder page asks for them once, not once per row and flag.
-    """
+    """The words of a message's flags in the page's language (`flags` below)."""
     return {
         "unread": _("unread"),
         "important": _("important"),
@@ -149,6 +147,46 @@ def flag_labels() -> dict[str, str]:
         "error": _("error"),
         "news": _("news"),
     }
+
+
+# (word, class) of each flag a message may have, in the order they are shown.
+_FLAGS = (
+    ("unread", "flag flag-unread"),
+    ("important", "flag flag-important"),
+    ("annex", "flag"),
+    ("encrypted", "flag"),
+    ("receipt", "flag"),
+    ("error", "flag flag-important"),
+    ("news", "flag"),
+)
+_CONTENT_FLAGS = {"ACKNOWLEDGMENT": "receipt", "ERROR": "error", "NEWS": "news"}
+
+
+@bp.app_template_filter("flags")
+def flags(spec: ContentSpecification, unread: bool = False, has_annex: bool = False) -> Markup:
+    """A message's flags: `<span class="flags">` holding one `<span class="flag">` each.
+
+    A filter, not a macro: a folder page shows 25 rows of them, and a macro call per row
+    costs more than the rest of its cell. The words are worked out once per request.
+    """
+    words = g.get("_flag_words")
+    if words is None or words[0] is not get_locale():
+        words = g._flag_words = (get_locale(), flag_labels())
+    shown = {
+        "unread": unread,
+        "important": spec.is_important,
+        "annex": has_annex,
+        "encrypted": spec.is_encrypted,
+    }
+    kind = _CONTENT_FLAGS.get(spec.content_type)
+    if kind:
+        shown[kind] = True
+    spans = "".join(
+        f'<span class="{css}">{escape(words[1][name])}</span>'
+        for name, css in _FLAGS
+        if shown.get(name)
+    )
+    return Markup(f'<span class="flags">{spans}</span>')  # noqa: S704 - every word escaped
 
 
 @bp.context_processor
