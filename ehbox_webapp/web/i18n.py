@@ -173,28 +173,36 @@ def _formatted_moment(value: datetime, with_time: bool, locale: str, zone: tzinf
     return f"{day} {dates.format_time(moment, 'short', locale=locale)}"
 
 
-@pass_context
-def template_gettext(context: Context, string: str, **variables: Any) -> str:
-    """A template's `_()` and `{% trans %}`: Jinja's "newstyle" gettext, each string once.
+def page_gettext(string: str) -> str:
+    """`string` in the page's language, looked up once per request and locale.
 
-    What Jinja's own newstyle callable does (translate, mark safe when the template
-    autoescapes, then `%` the variables in, escaped), with the translation of each string
-    kept for the rest of the request and locale: a page says "unread" or "Inbox" many
-    times, and each look-up through Jinja's alias, its wrapper and the catalog costs
-    about 7 µs. Going straight here also leaves out two of Jinja's call layers.
+    A page says "unread" or "Inbox" many times; each look-up through the catalog costs
+    about 5 µs, a kept one a dictionary read. Templates reach it through `_()`
+    (`template_gettext`); Python code that draws many rows calls it directly with
+    strings marked `N_` for extraction (the flags of a folder page).
     """
     locale = get_locale()
     kept = g.get("_page_words")
     if kept is None or kept[0] is not locale:
         kept = g._page_words = (locale, {})
-    key = (string, context.eval_ctx.autoescape)
-    rv = kept[1].get(key)
-    if rv is None:
-        rv = page_translations().ugettext(string)
-        if context.eval_ctx.autoescape:
-            rv = Markup(rv)  # noqa: S704 - our own catalogs, as Jinja marks them
-        kept[1][key] = rv
-    return rv % variables
+    word = kept[1].get(string)
+    if word is None:
+        word = kept[1][string] = page_translations().ugettext(string)
+    return word
+
+
+@pass_context
+def template_gettext(context: Context, string: str, **variables: Any) -> str:
+    """A template's `_()` and `{% trans %}`: Jinja's "newstyle" gettext, through `page_gettext`.
+
+    What Jinja's own newstyle callable does (translate, mark safe when the template
+    autoescapes, then `%` the variables in, escaped), without two of Jinja's call layers:
+    7.2 → 4.8 µs a call.
+    """
+    word = page_gettext(string)
+    if context.eval_ctx.autoescape:
+        word = Markup(word)  # noqa: S704 - our own catalogs, as Jinja marks them
+    return word % variables
 
 
 def install_template_gettext(app: Flask) -> None:

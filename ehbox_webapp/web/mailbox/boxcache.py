@@ -87,11 +87,7 @@ def folder_counts(
     refreshed by the folder being listed never keep the other folders' counts alive.
     """
     store, key, now = services().store, _key("counts"), time.time()
-    entry = store.get(key) or {}
-    expires = entry.get("expires")
-    kept = entry.get("folders") if isinstance(expires, int | float) and expires > now else None
-    if not isinstance(kept, dict):
-        kept, expires = {}, now + TTL
+    entry, kept, expires = _kept_counts(now)
     counts: dict[str, tuple[int | None, int | None]] = {}
     for name in folders:
         if name == current.folder:
@@ -101,10 +97,8 @@ def folder_counts(
         else:
             page = client.list_messages(name, 1, 1)
             counts[name] = (page.total, page.unread)
-    listed = entry.get("listed") if kept else None
-    listed = (
-        {k: v for k, v in listed.items() if k != current.folder} if isinstance(listed, dict) else {}
-    )
+    listed = entry.get("listed")
+    listed = dict(listed) if isinstance(listed, dict) else {}
     listed[current.folder] = {m.message_id: m.read for m in current.messages}
     remaining = int(expires - now) + 1
     store.set(
@@ -145,6 +139,16 @@ def opened(folder: str, message_id: str) -> None:
         store.set(key, entry, remaining)
 
 
+def _kept_counts(now: float) -> tuple[dict, dict, float]:
+    """(entry, its folders' counts, its expiry) while it holds; a new empty one after."""
+    entry = services().store.get(_key("counts")) or {}
+    expires = entry.get("expires")
+    folders = entry.get("folders")
+    if isinstance(expires, int | float) and expires > now and isinstance(folders, dict):
+        return entry, folders, expires
+    return {}, {}, now + TTL
+
+
 def forget() -> None:
     """The box changed through the pages (send, move, delete): forget counts and box info."""
     store = services().store
@@ -161,15 +165,11 @@ def inbox_unread(client: EhealthboxClient) -> int | None:
     so landing there costs nothing more. None when eHealthBox does not say.
     """
     store, key, now = services().store, _key("counts"), time.time()
-    entry = store.get(key) or {}
-    expires = entry.get("expires")
-    folders = entry.get("folders") if isinstance(expires, int | float) and expires > now else None
-    kept = folders.get("INBOX") if isinstance(folders, dict) else None
+    entry, folders, expires = _kept_counts(now)
+    kept = folders.get("INBOX")
     if isinstance(kept, list) and len(kept) == 2:
         return kept[1]
     page = client.list_messages("INBOX", 1, 1)
-    if not isinstance(folders, dict):
-        entry, folders, expires = {}, {}, now + TTL
     folders["INBOX"] = [page.total, page.unread]
     store.set(key, {**entry, "expires": expires, "folders": folders}, int(expires - now) + 1)
     return page.unread

@@ -30,13 +30,13 @@ from ...ehealth.ehealthbox import (
     Unauthorized,
     Unavailable,
 )
-from ...mailbox.failures import failure_of
+from ...mailbox.failures import N_, failure_of
 from ...mailbox.rules import MESSAGE_ID
 from ..auth import LoginRequired
 from ..caller import ehealthbox
 from ..errors import render_error
 from ..extensions import settings
-from ..i18n import local_day_and_time, skeleton_pattern
+from ..i18n import local_day_and_time, page_gettext, skeleton_pattern
 from . import boxcache
 from .blueprint import bp
 from .drafts import megabytes
@@ -136,28 +136,15 @@ def filesize(size: int | None) -> str:
     return ""  # pragma: no cover
 
 
-def flag_labels() -> dict[str, str]:
-    """The words of a message's flags in the page's language (`flags` below)."""
-    return {
-        "unread": _("unread"),
-        "important": _("important"),
-        "annex": _("annex"),
-        "encrypted": _("encrypted"),
-        "receipt": _("receipt"),
-        "error": _("error"),
-        "news": _("news"),
-    }
-
-
 # (word, class) of each flag a message may have, in the order they are shown.
 _FLAGS = (
-    ("unread", "flag flag-unread"),
-    ("important", "flag flag-important"),
-    ("annex", "flag"),
-    ("encrypted", "flag"),
-    ("receipt", "flag"),
-    ("error", "flag flag-important"),
-    ("news", "flag"),
+    (N_("unread"), "flag flag-unread"),
+    (N_("important"), "flag flag-important"),
+    (N_("annex"), "flag"),
+    (N_("encrypted"), "flag"),
+    (N_("receipt"), "flag"),
+    (N_("error"), "flag flag-important"),
+    (N_("news"), "flag"),
 )
 _CONTENT_FLAGS = {"ACKNOWLEDGMENT": "receipt", "ERROR": "error", "NEWS": "news"}
 
@@ -167,11 +154,9 @@ def flags(spec: ContentSpecification, unread: bool = False, has_annex: bool = Fa
     """A message's flags: `<span class="flags">` holding one `<span class="flag">` each.
 
     A filter, not a macro: a folder page shows 25 rows of them, and a macro call per row
-    costs more than the rest of its cell. The words are worked out once per request.
+    costs more than the rest of its cell. Each word is translated once per request
+    (`page_gettext`).
     """
-    words = g.get("_flag_words")
-    if words is None or words[0] is not get_locale():
-        words = g._flag_words = (get_locale(), flag_labels())
     shown = {
         "unread": unread,
         "important": spec.is_important,
@@ -182,9 +167,9 @@ def flags(spec: ContentSpecification, unread: bool = False, has_annex: bool = Fa
     if kind:
         shown[kind] = True
     spans = "".join(
-        f'<span class="{css}">{escape(words[1][name])}</span>'
-        for name, css in _FLAGS
-        if shown.get(name)
+        f'<span class="{css}">{escape(page_gettext(word))}</span>'
+        for word, css in _FLAGS
+        if shown.get(word)
     )
     return Markup(f'<span class="flags">{spans}</span>')  # noqa: S704 - every word escaped
 
