@@ -341,6 +341,37 @@ def test_the_date_pattern_is_worked_out_once_per_locale_with_the_same_output():
     assert skeleton_pattern.cache_info().hits == hits + 1
 
 
+def test_template_words_are_what_jinjas_own_gettext_gives_in_every_language(app):
+    """A template's `_()` and `{% trans %}` are drawn from words kept for the render; what
+    they give is what Jinja's newstyle gettext gives from the same catalog (escaping,
+    `%%`, variables), and a language forced in the middle of a request is the one used."""
+    from flask import render_template_string
+    from flask_babel import force_locale, get_translations
+    from jinja2 import Environment
+
+    source = (
+        '{{ _("Inbox") }}|{{ _("Inbox") }}|{{ _("100%% sure") }}|'
+        '{{ _("No messages in %(folder)s.", folder="<b>Inbox</b>") }}|'
+        "{% trans count=3 %}{{ count }} new message(s) are waiting outside your box because"
+        " it is full. Delete messages, or empty the bins, to let them in.{% endtrans %}"
+    )
+    with app.test_request_context("/", headers={"Accept-Language": "en"}):
+        drawn = {}
+        for locale in ("en_GB", "nl_BE", "fr_BE", "de_BE", "en_GB"):
+            with force_locale(locale):
+                reference = Environment(extensions=["jinja2.ext.i18n"], autoescape=True)
+                catalog = get_translations()
+                reference.install_gettext_callables(
+                    catalog.ugettext, catalog.ungettext, newstyle=True
+                )
+                page = render_template_string(source)
+                assert page == reference.from_string(source).render()
+                drawn.setdefault(locale, page)
+                assert page == drawn[locale]  # the same words after another language
+        assert "&lt;b&gt;Inbox&lt;/b&gt;" in drawn["en_GB"] and "100% sure" in drawn["en_GB"]
+        assert len(set(drawn.values())) == 4  # each language its own words
+
+
 # --- the catalogs --------------------------------------------------------------------------
 
 

@@ -16,6 +16,8 @@ from flask import abort, g, render_template, request
 from flask_babel import format_decimal, format_number, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from jinja2 import pass_context
+from jinja2.runtime import Context
 from markupsafe import Markup, escape
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -36,7 +38,7 @@ from ..auth import LoginRequired
 from ..caller import ehealthbox
 from ..errors import render_error
 from ..extensions import settings
-from ..i18n import local_day_and_time, page_gettext, skeleton_pattern
+from ..i18n import language_of_render, skeleton_pattern
 from . import boxcache
 from .blueprint import bp
 from .drafts import megabytes
@@ -104,9 +106,10 @@ def path_segment(value: str) -> str:
 
 
 @bp.app_template_filter("localtime")
-def localtime(value: datetime | None, with_time: bool = True) -> str:
+@pass_context
+def localtime(context: Context, value: datetime | None, with_time: bool = True) -> str:
     """A moment in Brussels time, as the page's language writes the day and the time."""
-    return "" if value is None else local_day_and_time(value, with_time)
+    return "" if value is None else language_of_render(context).moment(value, with_time)
 
 
 @bp.app_template_filter("localdate")
@@ -150,13 +153,17 @@ _CONTENT_FLAGS = {"ACKNOWLEDGMENT": "receipt", "ERROR": "error", "NEWS": "news"}
 
 
 @bp.app_template_filter("flags")
-def flags(spec: ContentSpecification, unread: bool = False, has_annex: bool = False) -> Markup:
+@pass_context
+def flags(
+    context: Context, spec: ContentSpecification, unread: bool = False, has_annex: bool = False
+) -> Markup:
     """A message's flags: `<span class="flags">` holding one `<span class="flag">` each.
 
     A filter, not a macro: a folder page shows 25 rows of them, and a macro call per row
-    costs more than the rest of its cell. Each word is translated once per request
-    (`page_gettext`).
+    costs more than the rest of its cell. Each word is translated once per page
+    (the render's PageLanguage).
     """
+    page = language_of_render(context)
     shown = {
         "unread": unread,
         "important": spec.is_important,
@@ -167,7 +174,7 @@ def flags(spec: ContentSpecification, unread: bool = False, has_annex: bool = Fa
     if kind:
         shown[kind] = True
     spans = "".join(
-        f'<span class="{css}">{escape(page_gettext(word))}</span>'
+        f'<span class="{css}">{escape(page.word(word))}</span>'
         for word, css in _FLAGS
         if shown.get(word)
     )
