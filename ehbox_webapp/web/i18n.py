@@ -222,7 +222,8 @@ def template_gettext(context: Context, string: str, **variables: Any) -> str:
 
     What Jinja's own newstyle callable does (translate, mark safe when the template
     autoescapes, then `%` the variables in, escaped), without its call layers and with a
-    word's finished form kept when there are no variables: 7.2 → 0.6 µs a call.
+    word's finished form kept when there are no variables: 5.0 → 1.4 µs a call (timed in
+    one render of 2,000 calls, best of 15).
     """
     page = language_of_render(context)
     autoescape = context.eval_ctx.autoescape
