@@ -14,3 +14,18 @@ timeout = 60
 graceful_timeout = 20
 accesslog = None  # the app logs one line per request itself
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+
+def post_worker_init(worker) -> None:
+    """Each worker builds what its first requests would otherwise wait for.
+
+    Only where the served target loaded this app (`app:app`, or a wrapper importing it):
+    the module is then in `sys.modules`; another target is left as it is.
+    """
+    import sys
+
+    module = sys.modules.get("app")
+    if module is not None and hasattr(module, "app"):
+        from ehbox_webapp import warm_up
+
+        warm_up(module.app)

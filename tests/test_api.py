@@ -373,6 +373,18 @@ def test_a_token_whose_realm_session_ended_is_the_callers_401_not_an_outage(live
     assert "Log in again" in answer.json()["detail"]
 
 
+def test_the_request_check_is_built_once_whatever_host_the_caller_names(alice):
+    # The checker was built (a quarter of a second, kept for ever) for each `Host` a
+    # caller sent: any caller could make the server build and keep one per name.
+    from ehbox_webapp.web.api import openapi
+
+    for host in ("a.example", "b.example", "c.example:8443"):
+        answer = alice("GET", "/messages?folder=INBOX&pageSize=0", headers={"Host": host})
+        assert answer.status_code == 400  # checked, under whatever name
+        assert answer.json()["invalidParams"][0]["name"] == "pageSize"
+    assert openapi.checker.cache_info().currsize == 1
+
+
 def test_a_read_checked_once_is_not_a_pass_for_other_parameters(alice):
     # Valid reads are remembered (checking them again costs as much as the call); the
     # same path with other parameters is checked afresh.

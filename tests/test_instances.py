@@ -182,3 +182,17 @@ def test_login_limits_count_on_the_shared_redis_across_instances(start_instances
 
     assert [start_login(first), start_login(second)] == [302, 302]
     assert start_login(first) == 429 and start_login(second) == 429  # one count, not two
+
+
+def test_a_worker_builds_the_api_check_and_the_templates_before_its_first_request(
+    start_instances, tmp_path
+):
+    """The first API call and the first page of a fresh worker wait for nothing that could
+    be built before: the OpenAPI checker (a quarter of a second) and the templates."""
+    instance = start_instances()[0]
+    port = instance.rsplit(":", 1)[1]
+    lines = (tmp_path / f"gunicorn-{port}.log").read_text().splitlines()
+    ready = [json.loads(line) for line in lines if '"worker ready' in line]
+    assert len(ready) == 1, lines[-20:]
+    templates = len(list((ROOT / "templates").rglob("*.html")))
+    assert f" {templates} templates built" in ready[0]["message"]
