@@ -199,6 +199,27 @@ def test_static_files_are_cached_long_under_a_content_hash(live_app):
     assert "public" in jwks.headers["Cache-Control"]  # public keys may be cached
 
 
+def test_a_static_path_outside_the_static_folder_is_never_read(live_app):
+    """`/static/../<file>?v=<its hash>` made the server read and hash the file outside the
+    folder (a matching hash came back as an immutable cache header; `/dev/zero` was read
+    for ever). The path is sent as is: browsers and `requests` would resolve the `..`."""
+    import hashlib
+    import http.client
+    from pathlib import Path
+    from urllib.parse import urlsplit
+
+    outside = Path(__file__).resolve().parent.parent / "pyproject.toml"
+    digest = hashlib.sha256(outside.read_bytes()).hexdigest()[:12]
+    for path in (f"/static/../pyproject.toml?v={digest}", "/static/../../../../../../dev/zero?v=1"):
+        connection = http.client.HTTPConnection(urlsplit(live_app.url).netloc, timeout=10)
+        connection.request("GET", path)
+        answer = connection.getresponse()
+        answer.read()
+        connection.close()
+        assert answer.status == 404, path
+        assert answer.getheader("Cache-Control") == "no-cache", path
+
+
 def test_oversized_request_is_refused_before_anything_is_sent(make_live_app):
     from test_api import public_client_token
 

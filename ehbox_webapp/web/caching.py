@@ -13,28 +13,38 @@ the current hash, a file must be revalidated.
 from __future__ import annotations
 
 import hashlib
+import os
+import stat
 from pathlib import Path
 
 from flask import Flask, Response, current_app, request
+from werkzeug.security import safe_join
 
 STATIC_MAX_AGE = 365 * 24 * 3600
 _hashes: dict[tuple[str, int, int], str] = {}
 
 
 def content_hash(filename: str) -> str | None:
-    """The first 12 hex digits of the file's SHA-256; None when it is not a static file."""
+    """The first 12 hex digits of the file's SHA-256; None when it is not a static file.
+
+    `filename` may come from a request (`/static/<filename>`): only a regular file inside
+    the static folder is read, never `../` anything (a device would be read for ever).
+    """
     folder = current_app.static_folder
-    if folder is None:
+    path = safe_join(folder, filename) if folder is not None else None
+    if path is None:
         return None
-    path = Path(folder, filename)
     try:
-        stat = path.stat()
-    except OSError:
+        found = os.stat(path)
+    except (OSError, ValueError):
         return None
-    key = (str(path), stat.st_mtime_ns, stat.st_size)  # a file edited in place gets a new hash
-    if key not in _hashes:
-        _hashes[key] = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
-    return _hashes[key]
+    if not stat.S_ISREG(found.st_mode):
+        return None
+    key = (path, found.st_mtime_ns, found.st_size)  # a file edited in place gets a new hash
+    digest = _hashes.get(key)
+    if digest is None:
+        digest = _hashes[key] = hashlib.sha256(Path(path).read_bytes()).hexdigest()[:12]
+    return digest
 
 
 def add_static_hash(endpoint: str, values: dict) -> None:
