@@ -198,7 +198,6 @@ def _read_key(request: Request) -> tuple[str, ...] | None:
     if "Transfer-Encoding" in request.headers:
         return None
     return (
-        request.host_url,
         request.method,
         request.path,
         request.query_string.decode("latin-1"),
