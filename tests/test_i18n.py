@@ -370,6 +370,18 @@ def test_template_words_are_what_jinjas_own_gettext_gives_in_every_language(app)
                 assert page == drawn[locale]  # the same words after another language
         assert "&lt;b&gt;Inbox&lt;/b&gt;" in drawn["en_GB"] and "100% sure" in drawn["en_GB"]
         assert len(set(drawn.values())) == 4  # each language its own words
+        # Numbers and sizes, kept per value and language, read as Flask-Babel writes them.
+        from flask_babel import format_decimal, format_number, gettext
+
+        for locale in ("nl_BE", "fr_BE", "en_GB", "de_BE"):
+            with force_locale(locale):
+                figures = render_template_string(
+                    "{{ 1234567|numberformat }}|{{ 512|filesize }}|{{ 2458|filesize }}"
+                )
+                bytes_ = gettext("%(num)s bytes", num=format_number(512))
+                assert figures == (
+                    f"{format_number(1234567)}|{bytes_}|{format_decimal(2458 / 1024, '#,##0.0')} kB"
+                )
 
 
 # --- the catalogs --------------------------------------------------------------------------

@@ -18,11 +18,13 @@ The catalogs are `ehbox_webapp/translations/<lang>/LC_MESSAGES/messages.po`;
 from __future__ import annotations
 
 import functools
+import weakref
 from datetime import UTC, datetime, tzinfo
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from babel import Locale, dates
+from babel import Locale, dates, numbers
 from babel.dates import match_skeleton
 from babel.support import NullTranslations, Translations
 from flask import Blueprint, Flask, Response, abort, current_app, g, redirect, request, session
@@ -128,6 +130,13 @@ def vary_on_language(response: Response) -> Response:
     return response
 
 
+# Catalog -> (its words, their finished forms in templates), for the process.
+_KEPT: weakref.WeakKeyDictionary[Any, tuple[dict[str, str], dict[tuple[str, bool], str]]] = (
+    weakref.WeakKeyDictionary()
+)
+_KEPT_MAX = 4096
+
+
 class PageLanguage:
     """One page's language as it is drawn: locale, catalog, time zone, and what was
     translated and formatted for it so far.
@@ -138,6 +147,11 @@ class PageLanguage:
     so they are kept with the locale they were found for (`current_page_language`), and a
     template, drawn in one language from start to end, keeps the object for its whole
     render (the context variable `PAGE`).
+
+    The words themselves are kept with their catalog for the process (`_KEPT`): a page
+    says each of its forty words once or twice, so a memo per request would look each up
+    afresh on every page. The catalogs are our own source strings (templates translate
+    literals only); the memo stops growing at `_KEPT_MAX` words all the same.
     """
 
     __slots__ = ("locale", "code", "zone", "translations", "_words", "_finished")
@@ -147,14 +161,19 @@ class PageLanguage:
         self.code = str(locale) if locale is not None else FORMAT_LOCALES[DEFAULT_LANGUAGE]
         self.zone = get_timezone()
         self.translations = get_translations()
-        self._words: dict[str, str] = {}
-        self._finished: dict[tuple[str, bool], str] = {}
+        kept = _KEPT.get(self.translations)
+        if kept is None:
+            kept = _KEPT[self.translations] = ({}, {})
+        self._words: dict[str, str] = kept[0]
+        self._finished: dict[tuple[str, bool], str] = kept[1]
 
     def word(self, string: str) -> str:
         """`string` translated (a dictionary read after its first look-up)."""
         word = self._words.get(string)
         if word is None:
-            word = self._words[string] = self.translations.ugettext(string)
+            word = self.translations.ugettext(string)
+            if len(self._words) < _KEPT_MAX:
+                self._words[string] = word
         return word
 
     def template_word(self, string: str, autoescape: bool) -> str:
@@ -165,8 +184,15 @@ class PageLanguage:
         finished = self._finished.get(key)
         if finished is None:
             word = self.word(string)
-            finished = self._finished[key] = (Markup(word) if autoescape else word) % {}  # noqa: S704 - our own catalogs
+            finished = (Markup(word) if autoescape else word) % {}  # noqa: S704 - our catalogs
+            if len(self._finished) < _KEPT_MAX:
+                self._finished[key] = finished
         return finished
+
+    def number(self, value: float | Decimal, pattern: str | None = None) -> str:
+        """`value` as the page's language writes numbers (what Flask-Babel's
+        `format_number`, or `format_decimal` with `pattern`, gives), once per value."""
+        return _formatted_number(value, pattern, self.code)
 
     def moment(self, value: datetime, with_time: bool = True) -> str:
         """`value` in the users' time zone: the day (full year) and, `with_time`, the time.
@@ -204,6 +230,17 @@ def language_of_render(context: Context) -> PageLanguage:
 def page_translations() -> Translations | NullTranslations:
     """The page's catalog, looked up once per request and locale (not once per string)."""
     return current_page_language().translations
+
+
+@functools.lru_cache(maxsize=4096, typed=True)
+def _formatted_number(value: float | Decimal, pattern: str | None, locale: str) -> str:
+    return numbers.format_decimal(value, pattern, locale=locale)
+
+
+@pass_context
+def template_number(context: Context, value: float | Decimal) -> str:
+    """The `numberformat` filter, from the render's PageLanguage."""
+    return language_of_render(context).number(value)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -246,6 +283,7 @@ def install_template_gettext(app: Flask) -> None:
     )
     # `_` is Jinja's alias of `gettext`; both go straight to the kept translations.
     app.jinja_env.globals.update(gettext=template_gettext, _=template_gettext)
+    app.jinja_env.filters["numberformat"] = template_number
 
 
 def init_app(app: Flask) -> None:

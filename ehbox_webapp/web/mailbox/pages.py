@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 from babel.dates import format_datetime
 from flask import abort, g, render_template, request
-from flask_babel import format_decimal, format_number, get_locale
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from jinja2 import pass_context
@@ -127,15 +127,17 @@ def localdate(value: date | None) -> str:
 
 
 @bp.app_template_filter("filesize")
-def filesize(size: int | None) -> str:
+@pass_context
+def filesize(context: Context, size: int | None) -> str:
     if size is None:
         return ""
+    page = language_of_render(context)
     if size < 1024:
-        return _("%(num)s bytes", num=format_number(size))
+        return page.word(N_("%(num)s bytes")) % {"num": page.number(size)}
     for unit in ("kB", "MB"):
         size /= 1024
         if size < 1024 or unit == "MB":
-            return f"{format_decimal(size, '#,##0.0')} {unit}"
+            return f"{page.number(size, '#,##0.0')} {unit}"
     return ""  # pragma: no cover
 
 
