@@ -41,7 +41,9 @@ test: $(TEST_STAMP) translations
 # `make bench-strict` (or `make bench STRICT=1`) exits non-zero when a budget is OVER;
 # other options of `python -m bench.run` go in BENCH_ARGS, e.g. BENCH_ARGS='--samples 400'.
 # `make bench-profile` writes where a request's time goes (docs/profile.txt, .svg).
-.PHONY: bench bench-strict bench-profile
+# `make bench-compare BASE=main` measures this checkout's own cost against another
+# version's (a git revision or a folder), both serving at once, calls interleaved.
+.PHONY: bench bench-strict bench-profile bench-compare
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python -m bench.run $(if $(STRICT),--strict) $(BENCH_ARGS)
@@ -52,6 +54,11 @@ bench-strict:
 bench-profile: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python -m bench.profile $(PROFILE_ARGS)
+
+BASE ?= main
+bench-compare: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	$(BIN)/python -m bench.compare $(BASE) $(COMPARE_ARGS)
 
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check .

@@ -93,9 +93,11 @@ class Server:
         ready_path: str = "/healthz",
         port: int | None = None,
         public_url: str | None = None,
+        root: Path = ROOT,
         **extra_env: str,
     ) -> Server:
-        """`port` (default: a free one); `public_url` when it is not the server's own URL."""
+        """`port` (default: a free one); `public_url` when it is not the server's own URL;
+        `root`: the checkout whose code it serves (another one to compare with)."""
         port = port or free_port()
         url = f"http://127.0.0.1:{port}"
         inherited = {k: v for k, v in os.environ.items() if k not in CONTROLLED}
@@ -118,7 +120,7 @@ class Server:
         log_path = workdir / f"gunicorn-{name}.log"
         log = open(log_path, "wb")  # noqa: SIM115 - closed in stop()
         try:
-            process = start_gunicorn(target, port, env, cwd=ROOT, log=log)
+            process = start_gunicorn(target, port, env, cwd=root, log=log)
         except FileNotFoundError as exc:
             log.close()
             raise RuntimeError(f"{exc} (pip install -e '.[bench]')") from None
