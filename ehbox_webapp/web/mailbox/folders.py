@@ -17,9 +17,10 @@ from ...mailbox.rules import MAX_PAGE, is_ascii_number
 from ...mailbox.search import SORTS, Query, search, sort_messages
 from ..auth import login_required
 from ..caller import mailbox
+from ..i18n import current_page_language
 from . import boxcache
 from .blueprint import bp
-from .pages import FOLDER, FOLDER_LABELS, MESSAGE_ID
+from .pages import FOLDER, FOLDER_WORDS, MESSAGE_ID
 
 PAGE_SIZE = 25
 
@@ -134,5 +135,8 @@ def folder_counts(client: EhealthboxClient, current: MessagePage) -> list[Folder
     See `boxcache.folder_counts`: a second view within its TTL asks eHealthBox nothing more
     than the folder's own page.
     """
-    counts = boxcache.folder_counts(client, current, tuple(FOLDER_LABELS))
-    return [FolderCount(name, label, *counts[name]) for name, label in FOLDER_LABELS.items()]
+    counts = boxcache.folder_counts(client, current, tuple(FOLDER_WORDS))
+    page = current_page_language()
+    return [
+        FolderCount(name, page.word(word), *counts[name]) for name, word in FOLDER_WORDS.items()
+    ]

@@ -38,21 +38,23 @@ from ..auth import LoginRequired
 from ..caller import ehealthbox
 from ..errors import render_error
 from ..extensions import settings
-from ..i18n import language_of_render, skeleton_pattern
+from ..i18n import current_page_language, language_of_render, skeleton_pattern
 from . import boxcache
 from .blueprint import bp
 from .drafts import megabytes
 
 log = logging.getLogger(__name__)
 
-FOLDER_LABELS = {
-    "INBOX": _l("Inbox"),
-    "SENTBOX": _l("Sent"),
-    "BININBOX": _l("Bin (received)"),
-    "BINSENTBOX": _l("Bin (sent)"),
+# The folders' names (source strings; pages draw them from the render's PageLanguage).
+FOLDER_WORDS = {
+    "INBOX": N_("Inbox"),
+    "SENTBOX": N_("Sent"),
+    "BININBOX": N_("Bin (received)"),
+    "BINSENTBOX": N_("Bin (sent)"),
 }
+FOLDER_LABELS = {folder: _l(word) for folder, word in FOLDER_WORDS.items()}  # for Python code
 # What a receipt (ACKNOWLEDGMENT message) says happened: "Your message was ... by ...".
-ACK_EVENTS = {"PUBLISHED": _l("published"), "RECEIVED": _l("received"), "READ": _l("read")}
+ACK_WORDS = {"PUBLISHED": N_("published"), "RECEIVED": N_("received"), "READ": N_("read")}
 # Route part that only matches the four folders: anything else is a 404 by routing.
 FOLDER = "<any(INBOX, SENTBOX, BININBOX, BINSENTBOX):folder>"
 MESSAGE = FOLDER + "/<message_id>"
@@ -185,12 +187,13 @@ def flags(
 
 @bp.context_processor
 def mailbox_names() -> dict:
+    page = current_page_language()
     return {
         "inbox_unread": _inbox_unread,
-        "FOLDER_LABELS": FOLDER_LABELS,
+        "FOLDER_LABELS": {folder: page.word(word) for folder, word in FOLDER_WORDS.items()},
         "SENT_FOLDERS": SENT_FOLDERS,
         "BINS": BINS,
-        "ack_events": ACK_EVENTS,
+        "ack_events": {event: page.word(word) for event, word in ACK_WORDS.items()},
     }
 
 
