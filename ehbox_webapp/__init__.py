@@ -16,6 +16,7 @@ from typing import Any
 from flask import Flask
 
 from .config import ConfigError, Settings
+from .flaskapp import App
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -33,7 +34,7 @@ def create_app(
     Raises :class:`ConfigError` (one line naming the variable) on a bad setting.
     """
     settings = (test_config or {}).get("SETTINGS") or _settings_from_env(environ)
-    app = Flask(
+    app = App(
         __name__,
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),

@@ -141,6 +141,53 @@ def test_threads_starting_together_share_one_key_one_seed_one_keystore(tmp_path)
     assert_one_start(instance, results, reference)
 
 
+class _Finalized:
+    """Garbage whose finalizer runs Python code: a collection may switch threads there."""
+
+    def __init__(self) -> None:
+        self.cycle = self
+
+    def __del__(self) -> None:
+        sum(range(50))
+
+
+def test_apps_built_by_threads_at_once_all_build() -> None:
+    """Werkzeug compiles each URL rule with `ast.parse`; on CPython 3.11 two threads doing
+    that at once around a collection fail with "AST constructor recursion depth mismatch"
+    (python/cpython#106905), as the sandbox started by threads once did at random. With
+    plain Flask this fails every time under these settings; the factories' App class adds
+    rules one thread at a time."""
+    import gc
+
+    from ehbox_webapp.flaskapp import App
+
+    errors: list[BaseException] = []
+
+    def build() -> None:
+        try:
+            for _ in range(10):
+                app = App("built-in-a-thread")
+                for i in range(30):
+                    _Finalized()
+                    app.add_url_rule(f"/r{i}/<int:a>", f"e{i}", lambda a: "")
+        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+            errors.append(exc)
+
+    interval, thresholds = sys.getswitchinterval(), gc.get_threshold()
+    sys.setswitchinterval(1e-6)  # switch threads as often as the interpreter can
+    gc.set_threshold(50, 2, 2)  # and collect often
+    try:
+        threads = [threading.Thread(target=build) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(120)
+    finally:
+        sys.setswitchinterval(interval)
+        gc.set_threshold(*thresholds)
+    assert errors == []
+
+
 def test_realm_key_written_at_once_by_many_is_the_same_everywhere(tmp_path) -> None:
     """The key file itself, hammered: 8 threads create it; all read back the winner."""
     barrier = threading.Barrier(8)

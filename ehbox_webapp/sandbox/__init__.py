@@ -13,6 +13,7 @@ from pathlib import Path
 
 from flask import Flask
 
+from ..flaskapp import App
 from .tokens import RealmSigner
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
@@ -55,7 +56,7 @@ def create_sandbox_app(settings: SandboxSettings) -> Flask:
     from .etee import init_etee
     from .iam import init_iam
 
-    app = Flask(
+    app = App(
         __name__,
         template_folder=str(TEMPLATES),
         static_folder=None,
