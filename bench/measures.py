@@ -14,7 +14,7 @@ import requests
 
 from .context import EHBOX_API, Bench, CallFailed, caller, direct_list, get
 from .fill import fill_inbox
-from .identity import browser_login
+from .identity import browser, browser_login
 from .load import Stats, timed
 from .report import INFO, NA, Row, verdict
 
@@ -52,6 +52,27 @@ def ratio_row(
     )
 
 
+def floor_row(bare: Stats, direct: Stats, latency_ms: int) -> Row:
+    """The bare view's listing against the direct one: reported, without a budget."""
+    own, ratio = bare.median - direct.median, bare.median / direct.median
+    return Row(
+        1,
+        f"list a page ({PAGE}), a bare Flask view making the same call (the floor)",
+        "(reported)",
+        f"{bare.median:.1f} ms vs {direct.median:.1f} ms direct: own cost {own:.1f} ms"
+        f" = {ratio:.2f}x (p95 {bare.p95:.1f} vs {direct.p95:.1f} ms)",
+        INFO,
+        None,
+        {
+            "bare": bare.as_dict(),
+            "direct": direct.as_dict(),
+            "own_cost_ms": round(own, 2),
+            "ratio": round(ratio, 3),
+            **({"simulated_ehealth_latency_ms": latency_ms} if latency_ms else {}),
+        },
+    )
+
+
 def own_cost_row(
     item: int, measure: str, app: Stats, ref: Stats, limit_ms: float, **details: Any
 ) -> Row:
@@ -80,13 +101,16 @@ def own_cost_row(
 
 
 # -- 1. Overhead ----------------------------------------------------------------------------
-def overhead(b: Bench, latency_ms: int = 0) -> list[Row]:
+def overhead(b: Bench, latency_ms: int = 0, bare_url: str = "") -> list[Row]:
     """App vs direct at the median, for the API and the HTML pages.
 
     With `latency_ms`, the server was started with BENCH_EHEALTH_LATENCY_MS (bench/wsgi.py):
     every sandbox eHealthBox call, the app's and the direct ones, waits that long first.
+    With `bare_url` (bench/bare_app.py, the least a Flask view in front of eHealthBox
+    does), that view's listing is timed in the same rounds and reported beside the rows:
+    the part of each budget that no app under this server and client can go below.
     """
-    rows = _overhead(b, latency_ms)
+    rows = _overhead(b, latency_ms, bare_url)
     if latency_ms:
         for row in rows:
             row.measure += f", with {latency_ms} ms simulated eHealth latency"
@@ -94,7 +118,7 @@ def overhead(b: Bench, latency_ms: int = 0) -> list[Row]:
     return rows
 
 
-def _overhead(b: Bench, latency_ms: int) -> list[Row]:
+def _overhead(b: Bench, latency_ms: int, bare_url: str = "") -> list[Row]:
     def row(measure: str, app: Stats, ref: Stats, kind: str, **details: Any) -> Row:
         if latency_ms:
             return ratio_row(1, measure, app, ref, "direct", **details)
@@ -111,6 +135,8 @@ def _overhead(b: Bench, latency_ms: int) -> list[Row]:
             direct, f"{b.ehealthbox_url}{EHBOX_API}/messages/{message_id}?source=INBOX"
         ),
     }
+    if bare_url:
+        calls["bare list"] = caller(browser(), f"{bare_url}/api/v1/messages")
     html, why_not = html_session(b, message_id)
     upstream: dict[str, int] = {}
     if html is not None:
@@ -128,6 +154,8 @@ def _overhead(b: Bench, latency_ms: int) -> list[Row]:
         ),
         row("fetch a message, /api/v1 Bearer", stats["api fetch"], stats["direct fetch"], "api"),
     ]
+    if bare_url:
+        rows.append(floor_row(stats["bare list"], stats["direct list"], latency_ms))
     if html is None:
         budget = (
             f"<= {LATENCY_LIMIT}x direct (median)"

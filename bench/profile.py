@@ -49,6 +49,12 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--summary", type=Path, default=ROOT / "docs" / "profile.txt")
     parser.add_argument("--top", type=int, default=30, help="functions listed (default 30)")
     parser.add_argument("--raw", type=Path, help="also keep py-spy's collapsed stacks here")
+    parser.add_argument(
+        "--latency-ms",
+        type=int,
+        default=0,
+        help="simulated eHealth latency, as in make bench's second overhead measure (default 0)",
+    )
     return parser.parse_args(argv)
 
 
@@ -149,7 +155,10 @@ def main(argv: list[str] | None = None) -> int:
         Server.start(  # the first start seeds the sandbox
             "bench.wsgi:app", workdir, "seed", keystore=keystore, instance=instance
         ).stop()
-        upstream, server = start_pair(workdir, "app", keystore=keystore, instance=instance)
+        latency = {"BENCH_EHEALTH_LATENCY_MS": str(args.latency_ms)} if args.latency_ms else {}
+        upstream, server = start_pair(
+            workdir, "app", keystore=keystore, instance=instance, upstream_env=latency
+        )
         try:
             (pid,) = server.worker_pids()
             b = Bench(server, instance, upstream=upstream)

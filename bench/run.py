@@ -22,11 +22,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 from . import measures, measures_io
-from .context import Bench
+from .context import EHBOX_API, Bench
 from .harness import ROOT, Server, make_keystore, start_pair
 from .measures_io import SIZE_SETTINGS
 from .report import NA, OVER, Row, table, write_json, write_png
-from .speed import reference_ms, speed_row
+from .speed import after_idle_us, reference_ms, speed_row, wake_row
 
 DOCS = ROOT / "docs"
 
@@ -106,10 +106,22 @@ def overhead(
     upstream, app = start_pair(
         workdir, name, keystore=keystore, instance=instance, upstream_env=extra
     )
+    bare = None
     try:
         bench = Bench(app, instance, samples=args.samples, upstream=upstream)
-        return measures.overhead(bench, latency_ms)
+        # The floor: a bare Flask view making the same call to the same server (as the
+        # throughput ceiling does), timed in the same rounds.
+        bare = Server.start(
+            "bench.bare_app:app",
+            workdir,
+            f"{name}-bare",
+            BENCH_UPSTREAM=bench.ehealthbox_url + EHBOX_API,
+            BENCH_UPSTREAM_TOKEN=bench.direct.token("dr-alice"),
+        )
+        return measures.overhead(bench, latency_ms, bare_url=bare.url)
     finally:
+        if bare is not None:
+            bare.stop()
         app.stop()
         upstream.stop()
 
@@ -161,6 +173,8 @@ def main(argv: list[str] | None = None) -> int:
         else:
             shutil.rmtree(workdir, ignore_errors=True)
     rows.append(speed_row(speed_at_start, reference_ms()))
+    if args.latency_ms:
+        rows.append(wake_row(args.latency_ms, *after_idle_us(args.latency_ms)))
     rows.sort(key=lambda r: r.item)
     elapsed = time.monotonic() - started
     print()

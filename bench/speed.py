@@ -5,6 +5,12 @@ twice as slow at one moment as at another (seen on the 2-core machine the figure
 docs/performance.md come from). The bench times this same work when it starts and when
 it ends and prints both, so that two runs can be compared: own costs measured while the
 reference took 2x longer are no evidence of a regression.
+
+It also times a tenth of that work right after the process has idled as long as the
+simulated eHealth latency, against back to back. On a virtual machine whose cores are
+shared, a process that slept 20 ms runs its next instructions slower (its caches and the
+core are no longer its own): with latency, the app path wakes from such an idle once more
+than the direct call does, and that shows in the latency rows, not in the app's code.
 """
 
 from __future__ import annotations
@@ -21,10 +27,10 @@ _ROWS = [
 ]
 
 
-def _work() -> int:
+def _work(rounds: int = 40) -> int:
     text = json.dumps({"messages": _ROWS})
     total = 0
-    for _ in range(40):
+    for _ in range(rounds):
         page = json.loads(text)
         total += sum(len(m["title"]) for m in sorted(page["messages"], key=lambda m: m["title"]))
         total += len("".join(f"<tr><td>{m['title']}</td></tr>" for m in page["messages"]))
@@ -39,6 +45,39 @@ def reference_ms(rounds: int = 30) -> float:
         _work()
         times.append((time.perf_counter() - started) * 1000)
     return statistics.median(times)
+
+
+def after_idle_us(idle_ms: float, samples: int = 200) -> tuple[float, float]:
+    """(back to back, right after `idle_ms` of sleep): median µs of a tenth of the work."""
+
+    def timed(idle_s: float) -> float:
+        times = []
+        for _ in range(samples):
+            if idle_s:
+                time.sleep(idle_s)
+            started = time.perf_counter()
+            _work(4)
+            times.append((time.perf_counter() - started) * 1e6)
+        return statistics.median(times)
+
+    timed(0)  # warm-up
+    return timed(0), timed(idle_ms / 1000)
+
+
+def wake_row(idle_ms: float, back_to_back_us: float, after_idle_us: float) -> Row:
+    return Row(
+        0,
+        f"machine wake-up: the same Python work back to back and after {idle_ms:g} ms idle",
+        "(reported)",
+        f"{back_to_back_us:.0f} µs back to back, {after_idle_us:.0f} µs after {idle_ms:g} ms"
+        f" idle = {after_idle_us / back_to_back_us:.2f}x (the latency rows pay it)",
+        INFO,
+        details={
+            "idle_ms": idle_ms,
+            "back_to_back_us": round(back_to_back_us, 1),
+            "after_idle_us": round(after_idle_us, 1),
+        },
+    )
 
 
 def speed_row(at_start: float, at_end: float) -> Row:
