@@ -31,7 +31,15 @@ from pathlib import Path
 import requests
 
 from .context import Bench, caller, direct_list, get
-from .harness import EHEALTHBOX_API, ROOT, Redis, Server, free_port, make_keystore
+from .harness import (
+    EHEALTHBOX_API,
+    ROOT,
+    Redis,
+    Server,
+    free_port,
+    latency_env,
+    make_keystore,
+)
 from .load import Stats
 from .measures import PAGE, html_session, pdf_message
 
@@ -92,7 +100,7 @@ def compare(base_root: Path, samples: int, latency_ms: int, workdir: Path) -> li
     port = free_port()
     public_url = f"http://127.0.0.1:{port}"
     common = {"keystore": keystore, "instance": instance, "redis_url": redis.url}
-    latency = {"BENCH_EHEALTH_LATENCY_MS": str(latency_ms)} if latency_ms else {}
+    latency = latency_env(latency_ms)
     servers: list[Server] = []
     try:
         upstream = Server.start(

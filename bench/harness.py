@@ -21,6 +21,8 @@ ROOT = Path(__file__).resolve().parent.parent
 BENCH_AGENT = "ehbox-bench/0.1.0"
 EHEALTHBOX_API = "/sandbox/ehealthbox/v1"
 BENCH_FROM = "bench@example.org"
+# Milliseconds every sandbox eHealthBox call waits first (read by bench/wsgi.py).
+LATENCY_ENV = "BENCH_EHEALTH_LATENCY_MS"
 # Settings the bench decides; never inherited from the caller's environment.
 CONTROLLED = frozenset(
     {
@@ -32,7 +34,7 @@ CONTROLLED = frozenset(
         "INSTANCE_PATH",
         "ETEE_KEYSTORE",
         "PUBLIC_URL",
-        "BENCH_EHEALTH_LATENCY_MS",
+        LATENCY_ENV,
         "EHBOX_API_URL",
     }
 )
@@ -168,6 +170,23 @@ class Server:
         return sorted(pids)
 
 
+def latency_env(latency_ms: int) -> dict[str, str]:
+    """The environment that makes a bench.wsgi server's eHealthBox wait `latency_ms` first."""
+    return {LATENCY_ENV: str(latency_ms)} if latency_ms else {}
+
+
+def start_bare(workdir: Path, name: str, upstream_api: str, token: str, workers: int = 1) -> Server:
+    """The bare Flask view of bench/bare_app.py, calling `upstream_api` with `token`."""
+    return Server.start(
+        "bench.bare_app:app",
+        workdir,
+        name,
+        workers=workers,
+        BENCH_UPSTREAM=upstream_api,
+        BENCH_UPSTREAM_TOKEN=token,
+    )
+
+
 def start_pair(
     workdir: Path,
     name: str,
@@ -176,14 +195,15 @@ def start_pair(
     keystore: Path,
     instance: Path,
     redis_url: str = "",
-    upstream_env: dict[str, str] | None = None,
+    latency_ms: int = 0,
 ) -> tuple[Server, Server]:
     """(eHealthBox, app): the sandbox in a server of its own, the app calling it over HTTP.
 
     As eHealth runs elsewhere than the app, the app's eHealthBox calls (EHBOX_API_URL)
     go to another gunicorn serving the same instance folder. That server's public URL
     is the app's, so the app's own (embedded) realm issues the tokens it accepts; the
-    app's embedded eHealthBox is not used.
+    app's embedded eHealthBox is not used. With `latency_ms`, that server makes every
+    eHealthBox request wait so long first (bench/wsgi.py).
     """
     app_port = free_port()
     app_url = f"http://127.0.0.1:{app_port}"
@@ -196,7 +216,7 @@ def start_pair(
         instance=instance,
         redis_url=redis_url,
         public_url=app_url,
-        **(upstream_env or {}),
+        **latency_env(latency_ms),
     )
     try:
         app = Server.start(

@@ -52,37 +52,35 @@ def ratio_row(
     )
 
 
-def floor_row(bare: Stats, direct: Stats, latency_ms: int) -> Row:
-    """The bare view's listing against the direct one: reported, without a budget."""
-    own, ratio = bare.median - direct.median, bare.median / direct.median
-    return Row(
-        1,
-        f"list a page ({PAGE}), a bare Flask view making the same call (the floor)",
-        "(reported)",
-        f"{bare.median:.1f} ms vs {direct.median:.1f} ms direct: own cost {own:.1f} ms"
-        f" = {ratio:.2f}x (p95 {bare.p95:.1f} vs {direct.p95:.1f} ms)",
-        INFO,
-        None,
-        {
-            "bare": bare.as_dict(),
-            "direct": direct.as_dict(),
-            "own_cost_ms": round(own, 2),
-            "ratio": round(ratio, 3),
-            **({"simulated_ehealth_latency_ms": latency_ms} if latency_ms else {}),
-        },
+def _own_cost(name: str, served: Stats, ref: Stats) -> tuple[str, dict[str, Any]]:
+    """The figure and details of `served` against the direct calls `ref`, at the median."""
+    own, ratio = served.median - ref.median, served.median / ref.median
+    figure = (
+        f"{served.median:.1f} ms vs {ref.median:.1f} ms direct: own cost {own:.1f} ms "
+        f"= {ratio:.2f}x (p95 {served.p95:.1f} vs {ref.p95:.1f} ms)"
     )
+    details = {
+        name: served.as_dict(),
+        "direct": ref.as_dict(),
+        "own_cost_ms": round(own, 2),
+        "ratio": round(ratio, 3),
+    }
+    return figure, details
+
+
+def floor_row(bare: Stats, direct: Stats) -> Row:
+    """The bare view's listing against the direct one: reported, without a budget."""
+    figure, details = _own_cost("bare", bare, direct)
+    measure = f"list a page ({PAGE}), a bare Flask view making the same call (the floor)"
+    return Row(1, measure, "(reported)", figure, INFO, None, details)
 
 
 def own_cost_row(
     item: int, measure: str, app: Stats, ref: Stats, limit_ms: float, **details: Any
 ) -> Row:
     """The app's own cost: median through the app minus median direct <= limit_ms."""
-    own = app.median - ref.median
-    figure = (
-        f"{app.median:.1f} ms vs {ref.median:.1f} ms direct: own cost {own:.1f} ms "
-        f"= {app.median / ref.median:.2f}x (p95 {app.p95:.1f} vs {ref.p95:.1f} ms)"
-    )
-    used = max(own, 0.0) / limit_ms
+    figure, own_details = _own_cost("app", app, ref)
+    used = max(own_details["own_cost_ms"], 0.0) / limit_ms
     return Row(
         item,
         measure,
@@ -90,13 +88,7 @@ def own_cost_row(
         figure,
         verdict(used),
         used,
-        {
-            "app": app.as_dict(),
-            "direct": ref.as_dict(),
-            "own_cost_ms": round(own, 2),
-            "ratio": round(app.median / ref.median, 3),
-            **details,
-        },
+        {**own_details, **details},
     )
 
 
@@ -155,7 +147,7 @@ def _overhead(b: Bench, latency_ms: int, bare_url: str = "") -> list[Row]:
         row("fetch a message, /api/v1 Bearer", stats["api fetch"], stats["direct fetch"], "api"),
     ]
     if bare_url:
-        rows.append(floor_row(stats["bare list"], stats["direct list"], latency_ms))
+        rows.append(floor_row(stats["bare list"], stats["direct list"]))
     if html is None:
         budget = (
             f"<= {LATENCY_LIMIT}x direct (median)"

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from .context import EHBOX_API, Bench, get
-from .harness import BENCH_AGENT, BENCH_FROM, Redis, Server, free_port
+from .harness import BENCH_AGENT, BENCH_FROM, Redis, Server, free_port, start_bare
 from .identity import DirectTokens, browser, browser_login, public_client_token
 from .load import Throughput, throughput
 from .procmem import PeakRss
@@ -198,14 +198,7 @@ def throughput_rows(
         token = public_client_token(app.url, "dr-alice")
         headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
         direct = DirectTokens(instance, app.url).token("dr-alice")
-        bare = Server.start(
-            "bench.bare_app:app",
-            workdir,
-            "bare-2-workers",
-            workers=2,
-            BENCH_UPSTREAM=ehealthbox,
-            BENCH_UPSTREAM_TOKEN=direct,
-        )
+        bare = start_bare(workdir, "bare-2-workers", ehealthbox, direct, workers=2)
         servers.append(bare)
         with browser() as session:
             app_body = get(session, app.url + path, headers=headers).content

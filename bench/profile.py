@@ -155,9 +155,8 @@ def main(argv: list[str] | None = None) -> int:
         Server.start(  # the first start seeds the sandbox
             "bench.wsgi:app", workdir, "seed", keystore=keystore, instance=instance
         ).stop()
-        latency = {"BENCH_EHEALTH_LATENCY_MS": str(args.latency_ms)} if args.latency_ms else {}
         upstream, server = start_pair(
-            workdir, "app", keystore=keystore, instance=instance, upstream_env=latency
+            workdir, "app", keystore=keystore, instance=instance, latency_ms=args.latency_ms
         )
         try:
             (pid,) = server.worker_pids()

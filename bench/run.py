@@ -23,7 +23,7 @@ from pathlib import Path
 
 from . import measures, measures_io
 from .context import EHBOX_API, Bench
-from .harness import ROOT, Server, make_keystore, start_pair
+from .harness import ROOT, Server, make_keystore, start_bare, start_pair
 from .measures_io import SIZE_SETTINGS
 from .report import NA, OVER, Row, table, write_json, write_png
 from .speed import after_idle_us, reference_ms, speed_row, wake_row
@@ -102,21 +102,19 @@ def overhead(
     (bench/wsgi.py): the app's calls and the direct ones alike.
     """
     name = f"latency-{latency_ms}ms" if latency_ms else "overhead"
-    extra = {"BENCH_EHEALTH_LATENCY_MS": str(latency_ms)} if latency_ms else {}
     upstream, app = start_pair(
-        workdir, name, keystore=keystore, instance=instance, upstream_env=extra
+        workdir, name, keystore=keystore, instance=instance, latency_ms=latency_ms
     )
     bare = None
     try:
         bench = Bench(app, instance, samples=args.samples, upstream=upstream)
         # The floor: a bare Flask view making the same call to the same server (as the
         # throughput ceiling does), timed in the same rounds.
-        bare = Server.start(
-            "bench.bare_app:app",
+        bare = start_bare(
             workdir,
             f"{name}-bare",
-            BENCH_UPSTREAM=bench.ehealthbox_url + EHBOX_API,
-            BENCH_UPSTREAM_TOKEN=bench.direct.token("dr-alice"),
+            bench.ehealthbox_url + EHBOX_API,
+            bench.direct.token("dr-alice"),
         )
         return measures.overhead(bench, latency_ms, bare_url=bare.url)
     finally:

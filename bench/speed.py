@@ -64,18 +64,18 @@ def after_idle_us(idle_ms: float, samples: int = 200) -> tuple[float, float]:
     return timed(0), timed(idle_ms / 1000)
 
 
-def wake_row(idle_ms: float, back_to_back_us: float, after_idle_us: float) -> Row:
+def wake_row(idle_ms: float, back_to_back_us: float, woken_us: float) -> Row:
     return Row(
         0,
         f"machine wake-up: the same Python work back to back and after {idle_ms:g} ms idle",
         "(reported)",
-        f"{back_to_back_us:.0f} µs back to back, {after_idle_us:.0f} µs after {idle_ms:g} ms"
-        f" idle = {after_idle_us / back_to_back_us:.2f}x (the latency rows pay it)",
+        f"{back_to_back_us:.0f} µs back to back, {woken_us:.0f} µs after {idle_ms:g} ms"
+        f" idle = {woken_us / back_to_back_us:.2f}x (the latency rows pay it)",
         INFO,
         details={
             "idle_ms": idle_ms,
             "back_to_back_us": round(back_to_back_us, 1),
-            "after_idle_us": round(after_idle_us, 1),
+            "after_idle_us": round(woken_us, 1),
         },
     )
 

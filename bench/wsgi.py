@@ -30,6 +30,8 @@ from typing import Any
 
 from app import app as flask_app
 
+from .harness import LATENCY_ENV
+
 REALM = "/sandbox/auth/realms/"
 EHEALTHBOX = "/sandbox/ehealthbox/"
 KINDS: tuple[tuple[str, Callable[[str], bool]], ...] = (
@@ -106,7 +108,7 @@ class LatencyMiddleware:
 
 def latency_seconds() -> float:
     """BENCH_EHEALTH_LATENCY_MS as seconds (0 when unset)."""
-    return float(os.environ.get("BENCH_EHEALTH_LATENCY_MS") or 0) / 1000
+    return float(os.environ.get(LATENCY_ENV) or 0) / 1000
 
 
 _latency = latency_seconds()

@@ -426,3 +426,12 @@ def test_an_unknown_refresh_token_is_a_token_error(oidc_app):
     with pytest.raises(TokenError) as refused:
         oidc_app.services.iam.refresh("not-a-refresh-token-of-this-realm")
     assert refused.value.error == "invalid_grant"
+
+
+def test_a_provider_that_cannot_start_says_how_it_ended_and_what_it_printed(oidc_app):
+    """The start-up failure a CI log shows: how the provider ended, and its last words."""
+    with pytest.raises(RuntimeError) as failed:
+        oidc_fixtures.start_provider(oidc_fixtures.node_executable(), app_url="")
+    message = str(failed.value)
+    assert message.startswith("oidc-provider did not start: it exited with 1 after")
+    assert "appUrl (or APP_URL) is required" in message
