@@ -37,7 +37,7 @@ def test_a_valid_message_is_built_with_its_receipts_and_subtype():
     assert message.recipients[1].sub_type == "HOSPITAL"
     spec = message.content_specification
     assert spec.read_receipt and not spec.publication_receipt and not spec.received_receipt
-    assert rules.PUBLICATION_ID.fullmatch(message.publication_id)
+    assert rules.is_publication_id(message.publication_id)
 
 
 @pytest.mark.parametrize(

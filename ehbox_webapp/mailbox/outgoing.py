@@ -186,10 +186,8 @@ def outgoing_message(
         if not is_valid_inss(patient):
             checks.add("check-digits", "patientInss", type="INSS", length=11)
     publication_id = values.get("publicationId")
-    if publication_id is not None and (
-        not isinstance(publication_id, str) or not rules.PUBLICATION_ID.fullmatch(publication_id)
-    ):
-        checks.add("pattern", "publicationId", pattern=rules.PUBLICATION_ID.pattern)
+    if publication_id is not None and (not rules.is_publication_id(publication_id)):
+        checks.add("pattern", "publicationId", pattern=rules.PUBLICATION_ID_PATTERN)
         publication_id = None
     receipts = _receipts(checks, values.get("receipts"))
     important = checks.flag(values.get("important"), "important")

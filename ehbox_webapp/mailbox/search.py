@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ..ehealth.ehealthbox.models import MessageSummary
-from .rules import MAX_IDS_PER_CALL, MESSAGE_ID
+from .rules import MAX_IDS_PER_CALL, is_message_id
 
 # This application's choice: 1,000 messages is ten calls, a few seconds at worst, and covers
 # months of a GP's inbox. Older mail is still reachable by paging.
@@ -101,7 +101,7 @@ def chosen_ids(values: Iterable[str]) -> list[str]:
 
     Raises ValueError beyond `MAX_IDS_PER_CALL` (one page of the platform's own limit).
     """
-    ids = list(dict.fromkeys(v for v in values if MESSAGE_ID.fullmatch(v or "")))
+    ids = list(dict.fromkeys(v for v in values if is_message_id(v)))
     if len(ids) > MAX_IDS_PER_CALL:
         raise ValueError(f"at most {MAX_IDS_PER_CALL} messages per action")
     return ids

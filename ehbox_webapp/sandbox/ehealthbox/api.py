@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 FOLDERS = ("INBOX", "SENTBOX", "BININBOX", "BINSENTBOX")
-MESSAGE_ID = re.compile(r"^[A-Za-z0-9]{13}$")
+MESSAGE_ID = re.compile(r"[A-Za-z0-9]{13}")
 
 EXTENSION = "sandbox_ehealthbox"
 
@@ -112,7 +112,7 @@ def folder_param(
 
 
 def check_message_id(message_id: str) -> str:
-    if not MESSAGE_ID.match(message_id):
+    if not MESSAGE_ID.fullmatch(message_id):
         raise ApiProblem(
             400,
             "A MessageId has 13 letters or digits.",

@@ -11,7 +11,7 @@ from .problems import bad_request
 from .sealed import MAX_SEALED_TEXT, is_sealed_text
 
 # The platform takes 1-13 visible ASCII characters (the app sends letters and digits only).
-PUBLICATION_ID = re.compile(rf"^[\x21-\x7e]{{1,{PUBLICATION_ID_MAX}}}$")
+PUBLICATION_ID = re.compile(rf"[\x21-\x7e]{{1,{PUBLICATION_ID_MAX}}}")
 SENDABLE_TYPES = ("DOCUMENT", "NEWS")  # ACKNOWLEDGMENT and ERROR come from the platform
 BOOLEAN_FLAGS = (
     "isImportant",
@@ -70,7 +70,7 @@ def check_message(msg: Any) -> dict[str, Any]:
     c = _Checker()
     if not isinstance(msg, dict):
         raise bad_request("The message part must be a JSON object.", ("message", "an object"))
-    if not isinstance(msg.get("publicationId"), str) or not PUBLICATION_ID.match(
+    if not isinstance(msg.get("publicationId"), str) or not PUBLICATION_ID.fullmatch(
         msg["publicationId"]
     ):
         c.fail("publicationId", "1 to 13 visible ASCII characters")

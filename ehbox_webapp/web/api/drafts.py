@@ -168,9 +168,10 @@ def _draft(publication_id: str) -> Draft:
 
 def _kept(publication_id: str) -> Draft:
     """The caller's kept draft, or a 404; looking never creates one nor makes room."""
-    if not kept_drafts.PUBLICATION_ID.fullmatch(publication_id):
-        raise ApiProblem(404, "Not found", "No such draft.")
-    folder = kept_drafts.owner_folder(g.api_caller) / publication_id
+    try:
+        folder = kept_drafts.draft_folder(kept_drafts.owner_folder(g.api_caller), publication_id)
+    except ValueError:
+        raise ApiProblem(404, "Not found", "No such draft.") from None
     draft = Draft(folder, settings().max_upload_bytes)
     if not draft.exists:
         raise ApiProblem(404, "Not found", "No such draft.")

@@ -50,7 +50,7 @@ def openapi_document() -> dict:
     new = schemas["NewMessage"]["properties"]
     new["title"]["maxLength"] = rules.TITLE_MAX
     new["freeText"]["maxLength"] = rules.FREE_TEXT_MAX
-    new["publicationId"]["pattern"] = f"^{rules.PUBLICATION_ID.pattern}$"
+    new["publicationId"]["pattern"] = rules.PUBLICATION_ID_PATTERN
     new["receipts"]["items"]["enum"] = list(rules.RECEIPTS)
     new["recipients"]["maxItems"] = rules.MAX_RECIPIENTS
     recipient = new["recipients"]["items"]["properties"]
@@ -67,7 +67,7 @@ def openapi_document() -> dict:
     for name in ("MoveRequest", "DeleteRequest"):
         ids = schemas[name]["properties"]["messageIds"]
         ids["maxItems"] = rules.MAX_IDS_PER_CALL
-        ids["items"]["pattern"] = f"^{rules.MESSAGE_ID.pattern}$"
+        ids["items"]["pattern"] = rules.MESSAGE_ID_PATTERN
     schemas["MoveRequest"]["oneOf"] = [  # to the bin and back, nothing else
         {"properties": {"folder": {"const": a}, "destination": {"const": b}}}
         for a, b in sorted(ALLOWED_MOVES)

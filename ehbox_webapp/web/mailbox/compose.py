@@ -36,6 +36,7 @@ from ...ehealth.ehealthbox import (
 from ...ehealth.etee.errors import EteeError
 from ...mailbox.addressbook import find, label
 from ...mailbox.outgoing import Outgoing
+from ...mailbox.rules import is_publication_id
 from ..auth import LoginRequired, login_required
 from ..caller import mailbox
 from ..extensions import settings
@@ -68,7 +69,7 @@ REFUSAL_BY_CODE = {
 def compose():
     """A new message; `?draft=<PublicationId>` refills one kept after a new login."""
     draft_id = request.args.get("draft", "")
-    if drafts.PUBLICATION_ID.fullmatch(draft_id):
+    if is_publication_id(draft_id):
         draft = _draft(draft_id)
         if draft.exists:
             form = ComposeForm(formdata=MultiDict(draft.fields))
@@ -382,9 +383,13 @@ def _new_form(original: Message, prefix: str) -> ComposeForm:
 def too_many_sends(count: int, window: int, retry_after: str):
     """A send refused by the rate limit: the form comes back as typed (files kept), unsent."""
     form = ComposeForm()
-    draft = _draft(form.publication_id.data)
-    _keep_uploads(form, draft)
-    draft.save_fields(_kept_fields())
+    try:
+        draft = drafts.for_user(form.publication_id.data or "", settings().max_upload_bytes)
+    except ValueError:  # not a form this site issued: nothing of it is kept
+        draft = None
+    else:
+        _keep_uploads(form, draft)
+        draft.save_fields(_kept_fields())
     flash(
         _(
             "You did this more than %(count)s times in %(window)s seconds. Please wait "

@@ -25,6 +25,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import shutil
 import time
 from collections.abc import Iterable
@@ -40,7 +41,7 @@ from werkzeug.datastructures import FileStorage
 
 from ...mailbox.names import safe_filename, safe_mime_type
 from ...mailbox.rules import FALLBACK_MIME_TYPE as FALLBACK_TYPE
-from ...mailbox.rules import FILENAME_MAX, PUBLICATION_ID
+from ...mailbox.rules import FILENAME_MAX, is_publication_id
 
 log = logging.getLogger(__name__)
 
@@ -204,6 +205,9 @@ def drafts_root() -> Path:
     return Path(current_app.instance_path) / "drafts"
 
 
+_OWNER = re.compile(r"[0-9a-f]{32}")  # an owner folder's name, as owner_folder() makes it
+
+
 def owner_folder(sub: str) -> Path:
     """The current user's drafts; the folder name is a hash, not the user's id."""
     return drafts_root() / hashlib.sha256(sub.encode("utf-8")).hexdigest()[:32]
@@ -216,12 +220,25 @@ def for_user(publication_id: str, limit: int, sub: str | None = None) -> Draft:
     Raises ValueError for something that is not a PublicationId we issued: it
     becomes a folder name, so nothing else may get through.
     """
-    if not PUBLICATION_ID.match(publication_id or ""):
-        raise ValueError("not a PublicationId")
     owner = owner_folder(g.user["sub"] if sub is None else sub)
+    folder = draft_folder(owner, publication_id)
     purge_expired(drafts_root())
     _make_room(owner, publication_id)
-    return Draft(owner / publication_id, limit)
+    return Draft(folder, limit)
+
+
+def draft_folder(owner: Path, publication_id: str) -> Path:
+    """The folder of `owner`'s draft `publication_id`; ValueError for any other key.
+
+    The key is checked whole, and the path it makes is resolved and must be a direct child of
+    the owner's folder: whatever gets past one check, nothing outside that folder is touched.
+    """
+    if not is_publication_id(publication_id):
+        raise ValueError("not a PublicationId")
+    folder = owner / publication_id
+    if folder.resolve().parent != owner.resolve() or folder.is_symlink():
+        raise ValueError("not a draft folder")
+    return folder
 
 
 def list_for_user(sub: str | None = None) -> list[Draft]:
@@ -229,7 +246,7 @@ def list_for_user(sub: str | None = None) -> list[Draft]:
     owner = owner_folder(g.user["sub"] if sub is None else sub)
     if not owner.is_dir():
         return []
-    found = [Draft(p, 0) for p in owner.iterdir() if p.is_dir() and PUBLICATION_ID.match(p.name)]
+    found = [Draft(p, 0) for p in _draft_folders(owner)]
     return sorted((d for d in found if d.exists), key=lambda d: d.changed, reverse=True)
 
 
@@ -237,7 +254,7 @@ def _make_room(owner: Path, publication_id: str) -> None:
     """Drop the oldest drafts so that a new one stays within MAX_DRAFTS_PER_USER."""
     if not owner.is_dir() or (owner / publication_id).exists():
         return
-    drafts = sorted((p for p in owner.iterdir() if p.is_dir()), key=_last_change)
+    drafts = sorted(_draft_folders(owner), key=_last_change)
     for old in drafts[: max(0, len(drafts) - MAX_DRAFTS_PER_USER + 1)]:
         shutil.rmtree(old, ignore_errors=True)
 
@@ -248,9 +265,9 @@ def purge_expired(root: Path, now: float | None = None) -> int:
         return 0
     limit = (now or time.time()) - DRAFT_LIFETIME
     purged = 0
-    for owner in (p for p in root.iterdir() if p.is_dir()):
+    for owner in (p for p in root.iterdir() if _is_real_folder(p) and _OWNER.fullmatch(p.name)):
         try:
-            for draft in (p for p in owner.iterdir() if p.is_dir()):
+            for draft in _draft_folders(owner):
                 if _last_change(draft) < limit:
                     shutil.rmtree(draft, ignore_errors=True)
                     purged += 1
@@ -261,6 +278,18 @@ def purge_expired(root: Path, now: float | None = None) -> int:
     if purged:
         log.info("purged %d expired draft(s)", purged)
     return purged
+
+
+def _draft_folders(owner: Path) -> list[Path]:
+    """The draft folders in `owner`: real folders (no links) named by a PublicationId."""
+    try:
+        return [p for p in owner.iterdir() if _is_real_folder(p) and is_publication_id(p.name)]
+    except OSError:
+        return []
+
+
+def _is_real_folder(path: Path) -> bool:
+    return path.is_dir() and not path.is_symlink()
 
 
 def _last_change(draft: Path) -> float:

@@ -13,14 +13,14 @@ from dataclasses import dataclass
 from flask import abort, redirect, render_template, request, url_for
 
 from ...ehealth.ehealthbox import EhealthboxClient, MessagePage, MessageSummary
-from ...mailbox.rules import MAX_PAGE, is_ascii_number
+from ...mailbox.rules import MAX_PAGE, is_ascii_number, is_message_id
 from ...mailbox.search import SORTS, Query, search, sort_messages
 from ..auth import login_required
 from ..caller import mailbox
 from ..i18n import current_page_language
 from . import boxcache
 from .blueprint import bp
-from .pages import FOLDER, FOLDER_WORDS, MESSAGE_ID
+from .pages import FOLDER, FOLDER_WORDS
 
 PAGE_SIZE = 25
 
@@ -116,7 +116,7 @@ def without_repeats(
     elsewhere), positions shift the other way and a few messages fall between
     two pages; reloading page 1 shows them. Within a page, ids are unique too.
     """
-    if after and MESSAGE_ID.match(after):
+    if is_message_id(after):
         ids = [m.message_id for m in messages]
         if after in ids:
             messages = messages[ids.index(after) + 1 :]

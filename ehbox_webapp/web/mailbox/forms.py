@@ -43,7 +43,7 @@ from ...ehealth.ehealthbox.identifiers import (
     clean,
     expected_type,
 )
-from ...mailbox.rules import FREE_TEXT_MAX, MAX_RECIPIENTS, MESSAGE_ID, TITLE_MAX
+from ...mailbox.rules import FREE_TEXT_MAX, MAX_RECIPIENTS, TITLE_MAX, is_message_id
 from .qualities import QUALITY_LABELS, TYPE_LABELS
 
 MIN_RECIPIENT_ROWS = 3  # empty rows to fill in without JavaScript; blank ones are ignored
@@ -233,9 +233,7 @@ class ComposeForm(FlaskForm):
         self.top_errors: list[str] = []
 
     def validate_forward_message_id(self, field: HiddenField) -> None:
-        if field.data and not (
-            MESSAGE_ID.fullmatch(field.data) and self.forward_folder.data in FOLDERS
-        ):
+        if field.data and not (is_message_id(field.data) and self.forward_folder.data in FOLDERS):
             raise ValidationError(_("The message to forward is not one of your messages."))
 
     @property

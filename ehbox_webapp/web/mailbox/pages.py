@@ -33,7 +33,7 @@ from ...ehealth.ehealthbox import (
     Unavailable,
 )
 from ...mailbox.failures import N_, failure_of
-from ...mailbox.rules import MESSAGE_ID
+from ...mailbox.rules import is_message_id
 from ..auth import LoginRequired
 from ..caller import ehealthbox
 from ..errors import render_error
@@ -92,7 +92,7 @@ def ehealthbox_sentence(exc: EhealthboxError) -> str:
 
 def check_message_id(message_id: str) -> str:
     """A MessageId has exactly 13 letters or digits; anything else is not a page here."""
-    if not MESSAGE_ID.fullmatch(message_id):
+    if not is_message_id(message_id):
         abort(404)
     return message_id
 
