@@ -222,7 +222,7 @@ def upstream_calls(b: Bench, session: requests.Session, path: str) -> int:
 
 
 def folder_page_calls(b: Bench, direct: requests.Session) -> None:
-    """What web/mailbox/folders.py:folder asks eHealthBox for, made directly."""
+    """What web/pages/folders.py:folder asks eHealthBox for, made directly."""
     get(direct, b.ehealthbox_url + direct_list(1, PAGE))
     for folder in OTHER_FOLDERS:
         get(direct, b.ehealthbox_url + direct_list(1, 1, folder))

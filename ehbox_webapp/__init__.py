@@ -151,13 +151,13 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from .web import api, auth, backchannel, home, mailbox, onboarding, public_client, wellknown
+    from .web import api, auth, backchannel, home, onboarding, pages, public_client, wellknown
 
     app.register_blueprint(wellknown.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(backchannel.bp)
     app.register_blueprint(home.bp)
-    app.register_blueprint(mailbox.bp)
+    app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(public_client.bp)
     app.register_blueprint(onboarding.bp)

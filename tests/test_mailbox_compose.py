@@ -26,7 +26,7 @@ from test_mailbox import (
 
 from ehbox_webapp.ehealth.ehealthbox import BoxId
 from ehbox_webapp.sandbox.ehealthbox.seed import inss
-from ehbox_webapp.web.mailbox.drafts import DRAFT_LIFETIME, purge_expired
+from ehbox_webapp.web.pages.drafts import DRAFT_LIFETIME, purge_expired
 
 NOBODY_INSS = inss(70, 2, 2, 2)  # valid check digits, but nobody's eHealthBox
 
@@ -309,7 +309,8 @@ def test_a_post_without_the_csrf_token_is_refused(live_app, alice):
 
 
 def test_drafts_expire(tmp_path):
-    old, fresh = tmp_path / "owner" / "OLD0000000001", tmp_path / "owner" / "NEW0000000001"
+    owner = tmp_path / ("0" * 32)  # an owner folder is named by a hash
+    old, fresh = owner / "OLD0000000001", owner / "NEW0000000001"
     for draft in (old, fresh):
         draft.mkdir(parents=True)
         (draft / "meta.json").write_text("{}")

@@ -510,7 +510,7 @@ def test_a_message_the_listing_did_not_show_makes_its_folder_counts_asked_again(
 
     from flask import g
 
-    from ehbox_webapp.web.mailbox import boxcache
+    from ehbox_webapp.web.pages import boxcache
 
     rows = [SimpleNamespace(message_id=f"AAAAAAAAAAAA{i}", read=i == 2) for i in (1, 2)]
     listed = SimpleNamespace(folder="INBOX", messages=rows, total=2, unread=1)

@@ -53,7 +53,7 @@ def drafts_purge() -> None:
     """Delete the drafts untouched for the drafts' lifetime (run daily, e.g. from cron)."""
     from pathlib import Path
 
-    from ..web.mailbox.drafts import DRAFT_LIFETIME, purge_expired
+    from ..web.pages.drafts import DRAFT_LIFETIME, purge_expired
 
     purged = purge_expired(Path(current_app.instance_path) / "drafts")
     days = DRAFT_LIFETIME // (24 * 3600)

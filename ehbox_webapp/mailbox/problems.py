@@ -3,7 +3,7 @@
 Each entry point words a problem its own way: the pages translate it next to its field,
 `/api/v1` lists it in an RFC 9457 problem's `invalidParams`, the CLI prints one line.
 `english()` is the wording shared by the API (whose problem documents stay in English) and
-the CLI; the pages have their own, translated (`web/mailbox/wording.py`).
+the CLI; the pages have their own, translated (`web/pages/wording.py`).
 """
 
 from __future__ import annotations

@@ -73,7 +73,7 @@ def too_many(exc: RateLimitExceeded) -> Response:
             f"At most {count} requests per {window} seconds here. Try again in {retry_after} s.",
         )
     elif request.endpoint == "mailbox.send":
-        from .mailbox.compose import too_many_sends
+        from .pages.compose import too_many_sends
 
         response = make_response(too_many_sends(count, window, retry_after))
     else:

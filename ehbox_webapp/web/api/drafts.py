@@ -1,6 +1,6 @@
 """/api/v1/drafts: the messages being composed, the same drafts the pages keep.
 
-A draft is kept by `web/mailbox/drafts.py` as the compose form's fields plus its files, so a
+A draft is kept by `web/pages/drafts.py` as the compose form's fields plus its files, so a
 draft saved here opens in the compose page and one saved there is listed here. These views
 translate between the API's message JSON (as `POST /messages` takes it) and those fields.
 Sending a draft sends it under its PublicationId: sent again after a lost answer, it is
@@ -22,8 +22,8 @@ from ...mailbox.shape import to_json
 from ..caller import mailbox
 from ..extensions import settings
 from ..limits import action_limit, send_limit
-from ..mailbox import drafts as kept_drafts
-from ..mailbox.drafts import Draft, KeptFile
+from ..pages import drafts as kept_drafts
+from ..pages.drafts import Draft, KeptFile
 from .blueprint import bp
 from .openapi import body_checked
 from .problems import ApiProblem

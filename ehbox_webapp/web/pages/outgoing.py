@@ -25,10 +25,10 @@ from ...ehealth.ehealthbox import (
     Unauthorized,
 )
 from ...ehealth.ehealthbox.identifiers import clean
+from .common import ehealthbox_sentence
 from .drafts import Draft, KeptFile
 from .encrypted_read import UnreadableOriginal, forwarded_parts
 from .forms import ComposeForm
-from .pages import ehealthbox_sentence
 
 SPOOL_IN_MEMORY = 1024 * 1024  # a forwarded file above this goes to a temporary file
 

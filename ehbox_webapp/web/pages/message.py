@@ -29,9 +29,9 @@ from ..caller import mailbox
 from ..downloads import INLINE_TYPES, essence, stream_download
 from . import boxcache
 from .blueprint import bp
+from .common import MESSAGE, SENT_FOLDERS, check_message_id, ehealthbox_sentence
 from .encrypted_read import open_for_page, sealed_download
 from .forms import ActionForm
-from .pages import MESSAGE, SENT_FOLDERS, check_message_id, ehealthbox_sentence
 
 TEXT_PREVIEW_LIMIT = 256 * 1024  # bigger text documents are downloaded, not shown
 

@@ -44,11 +44,11 @@ from ..i18n import language_of, remember_language
 from ..limits import send_limit
 from . import boxcache, contacts, drafts, encrypted_send
 from .blueprint import bp
+from .common import MESSAGE, check_message_id, ehealthbox_sentence, localdate
 from .drafts import Draft, DraftError, megabytes
 from .encrypted_read import shown_original
 from .forms import MAX_RECIPIENT_ROWS, ComposeForm
 from .outgoing import OriginalUnavailable, build_message
-from .pages import MESSAGE, check_message_id, ehealthbox_sentence, localdate
 
 log = logging.getLogger(__name__)
 

@@ -22,8 +22,8 @@ from ..caller import mailbox
 from ..limits import action_limit
 from . import boxcache
 from .blueprint import bp
+from .common import BINS, FOLDER, FOLDER_LABELS, MESSAGE, OTHER_SIDE, check_message_id
 from .forms import ActionForm
-from .pages import BINS, FOLDER, FOLDER_LABELS, MESSAGE, OTHER_SIDE, check_message_id
 
 log = logging.getLogger(__name__)
 

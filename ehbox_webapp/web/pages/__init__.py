@@ -1,4 +1,4 @@
-"""The mailbox pages: folders, messages, downloads, compose and send, bin and delete.
+"""The mailbox pages, the doctors' entry point: folders, messages, compose, bin and delete.
 
 Thin Flask views over the framework-neutral mailbox (`ehbox_webapp/mailbox/`, obtained from
 `web.caller.mailbox()` for the logged-in user). One module per concern:
@@ -10,10 +10,10 @@ Thin Flask views over the framework-neutral mailbox (`ehbox_webapp/mailbox/`, ob
 - `encrypted_send`, `encrypted_read`: end-to-end encryption, offered on compose, opened
   on the message page and on download;
 - `boxcache`: the box info and the folder counts, kept briefly per user;
-- `pages`: shared names, template filters and the error pages of the blueprint.
+- `common`: shared names, template filters and the error pages of the blueprint.
 """
 
-from . import absence, actions, compose, contacts, folders, message, pages  # noqa: F401  (routes register on bp)
+from . import absence, actions, common, compose, contacts, folders, message  # noqa: F401  (routes register on bp)
 from .blueprint import bp
 
 __all__ = ["bp"]

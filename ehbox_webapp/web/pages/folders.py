@@ -20,7 +20,7 @@ from ..caller import mailbox
 from ..i18n import current_page_language
 from . import boxcache
 from .blueprint import bp
-from .pages import FOLDER, FOLDER_WORDS
+from .common import FOLDER, FOLDER_WORDS
 
 PAGE_SIZE = 25
 

@@ -22,8 +22,8 @@ from ..caller import mailbox
 from ..limits import action_limit
 from . import boxcache
 from .blueprint import bp
+from .common import localdate
 from .forms import ActionForm, RecipientForm
-from .pages import localdate
 
 log = logging.getLogger(__name__)
 
