@@ -4,68 +4,18 @@ It is a WSGI application of its own, mounted at `/sandbox` on the same server
 when `EHBOX_ENV=sandbox`. The web app never imports it on a request path: it
 reaches the sandbox over HTTP, exactly as it reaches eHealth. Only
 `create_app` mounts it, and the CLI generates its keystore.
+
+The sandbox plays the eHealth platform, so it states the platform's rules itself
+(`ehealthbox/platform.py`, `ehealthbox/recipients.py`) and imports nothing of the
+app's use cases (`mailbox`) or pages (`web`): a wrong limit in the app is then
+refused by the sandbox as eHealth would refuse it.
+
+This file only re-exports: the settings live in `settings.py`, the app in `app.py`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from pathlib import Path
+from .app import create_sandbox_app
+from .settings import TEMPLATES, SandboxSettings
 
-from flask import Flask
-
-from ..flaskapp import App
-from .tokens import RealmSigner
-
-TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
-
-
-@dataclass(frozen=True)
-class SandboxSettings:
-    """What the sandbox needs to know about the app it serves."""
-
-    base_url: str  # where the sandbox is mounted, e.g. http://localhost:5000/sandbox
-    instance_path: Path  # SQLite files and the realm key live here
-    client_jwks_url: str  # the app's JWKS URL, registered for its private_key_jwt clients
-    web_client_id: str  # confidential client (use case 2.2.2), healthcare realm
-    redirect_uris: tuple[str, ...]
-    post_logout_redirect_uris: tuple[str, ...]
-    public_client_id: str  # public PKCE client (use case 2.2.1), healthcare realm
-    public_redirect_uris: tuple[str, ...]
-    m2m_client_id: str  # organisation client (use case 2.2.3), M2M realm
-    ehbox_audience: str  # the eHealthBox API's client id: token-exchange target
-    backchannel_logout_uri: str = ""
-    # How the web client is registered: private_key_jwt (its JWKS URL), or with a secret.
-    web_client_auth: str = "private_key_jwt"
-    web_client_secret: str = field(default="", repr=False)
-    max_message_bytes: int = 10 * 1024 * 1024  # eHealth's limit, attachments included
-    access_token_seconds: int = 300
-    refresh_token_seconds: int = 1800
-    # ETEE key directory (sandbox/etee): the app's keystore (path, password), whose certificates
-    # the organisation publishes, and the folder the persona keystores are exported to.
-    organisation_keystore: tuple[Path, str] | None = None
-    persona_keystores_export: Path | None = None
-    persona_keystore_password: str = "sandbox"  # noqa: S105 - public sandbox material
-
-    def issuer(self, realm: str) -> str:
-        return f"{self.base_url}/auth/realms/{realm}"
-
-
-def create_sandbox_app(settings: SandboxSettings) -> Flask:
-    """Build the sandbox WSGI app: both realms, the eHealthBox and the ETEE key directory."""
-    from .ehealthbox import init_ehealthbox
-    from .etee import init_etee
-    from .iam import init_iam
-
-    app = App(
-        __name__,
-        template_folder=str(TEMPLATES),
-        static_folder=None,
-        instance_path=str(settings.instance_path),
-    )
-    settings.instance_path.mkdir(parents=True, exist_ok=True)
-    signer = RealmSigner(settings.instance_path / "sandbox-realm-key.pem")
-    app.extensions["sandbox"] = {"settings": settings, "signer": signer}
-    init_iam(app, settings, signer)
-    init_ehealthbox(app, settings, signer)
-    init_etee(app, settings)
-    return app
+__all__ = ["TEMPLATES", "SandboxSettings", "create_sandbox_app"]

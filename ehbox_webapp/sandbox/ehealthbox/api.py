@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -11,17 +10,15 @@ from flask import Blueprint, Response, current_app, g, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from .auth import box_for_claims, require_identifying_headers, verify_bearer
+from .platform import FOLDERS, MESSAGE_ID_LENGTH, is_message_id
 from .problems import ApiProblem, new_request_id, problem_response
 from .store import Store, box_key
 
 if TYPE_CHECKING:
-    from .. import SandboxSettings
+    from ..settings import SandboxSettings
     from ..tokens import RealmSigner
 
 log = logging.getLogger(__name__)
-
-FOLDERS = ("INBOX", "SENTBOX", "BININBOX", "BINSENTBOX")
-MESSAGE_ID = re.compile(r"[A-Za-z0-9]{13}")
 
 EXTENSION = "sandbox_ehealthbox"
 
@@ -112,12 +109,16 @@ def folder_param(
 
 
 def check_message_id(message_id: str) -> str:
-    if not MESSAGE_ID.fullmatch(message_id):
+    if not is_message_id(message_id):
         raise ApiProblem(
             400,
-            "A MessageId has 13 letters or digits.",
+            f"A MessageId has {MESSAGE_ID_LENGTH} letters or digits.",
             invalidParams=[
-                {"in": "path", "name": "messageId", "reason": "13 characters [A-Za-z0-9]"}
+                {
+                    "in": "path",
+                    "name": "messageId",
+                    "reason": f"{MESSAGE_ID_LENGTH} characters [A-Za-z0-9]",
+                }
             ],
         )
     return message_id

@@ -11,9 +11,9 @@ import sqlite3
 from datetime import UTC, datetime
 from typing import Any
 
-from ...ehealth.ehealthbox.identifiers import BROADCAST_ID, RecipientProblem, check_recipient
-from ...mailbox.rules import TITLE_MAX
+from .platform import TITLE_MAX
 from .problems import ApiProblem
+from .recipients import BROADCAST_ID, RecipientProblem, check_recipient
 from .store import STANDBY, Store, box_json, box_key, iso
 
 YEAR_US = 365 * 24 * 3600 * 1_000_000

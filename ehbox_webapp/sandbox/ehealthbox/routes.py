@@ -9,15 +9,14 @@ from urllib.parse import quote
 
 from flask import Response, g, request, send_file
 
-from ...mailbox.rules import is_ascii_number
 from . import faults
 from .api import bp, check_message_id, ctx, folder_param
 from .delivery import mark_read, mark_received
+from .platform import MAX_MESSAGES_PER_CALL as MAX_PAGE
+from .platform import is_index
 from .problems import ApiProblem, json_response
 from .render import full_message, receipt, summary
 from .store import INBOX_SIDE, SENT_SIDE, box_json, now_us
-
-MAX_PAGE = 100
 
 
 @bp.get("/boxInfo")
@@ -39,7 +38,7 @@ def box_info() -> Response:
 
 def _index(name: str, default: int) -> int:
     raw = request.args.get(name, str(default))
-    if not is_ascii_number(raw, 1):
+    if not is_index(raw, 1):
         raise ApiProblem(
             400,
             f"{name} must be a whole number from 1.",

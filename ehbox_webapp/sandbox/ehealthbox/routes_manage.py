@@ -9,21 +9,14 @@ from typing import Any
 
 from flask import Response, g, request
 
-from ...ehealth.ehealthbox.identifiers import check_recipient
 from . import faults
-from .api import FOLDERS, bp, ctx
+from .api import bp, ctx
 from .delivery import release_standby
+from .platform import ALLOWED_MOVES, FOLDERS
+from .platform import MAX_MESSAGES_PER_CALL as MAX_IDS
 from .problems import ApiProblem, bad_request, json_response
+from .recipients import check_recipient
 from .render import out_of_office
-
-MAX_IDS = 100
-# The only moves the platform allows (cookbook UC-405).
-ALLOWED_MOVES = {
-    ("INBOX", "BININBOX"),
-    ("BININBOX", "INBOX"),
-    ("SENTBOX", "BINSENTBOX"),
-    ("BINSENTBOX", "SENTBOX"),
-}
 
 
 def _body() -> dict[str, Any]:

@@ -1,18 +1,14 @@
-"""Shape checks of a send's `message` part (limits from the publication XSD v3)."""
+"""Shape checks of a send's `message` part, by the platform's own limits (`platform.py`)."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
-from ...ehealth.ehealthbox.identifiers import is_valid_inss
-from ...mailbox.rules import FILENAME_MAX, PUBLICATION_ID_MAX, TITLE_MAX
+from . import platform
 from .problems import bad_request
+from .recipients import is_valid_inss
 from .sealed import MAX_SEALED_TEXT, is_sealed_text
 
-# The platform takes 1-13 visible ASCII characters (the app sends letters and digits only).
-PUBLICATION_ID = re.compile(rf"[\x21-\x7e]{{1,{PUBLICATION_ID_MAX}}}")
-SENDABLE_TYPES = ("DOCUMENT", "NEWS")  # ACKNOWLEDGMENT and ERROR come from the platform
 BOOLEAN_FLAGS = (
     "isImportant",
     "isEncrypted",
@@ -46,21 +42,23 @@ class _Checker:
         elif not isinstance(value, str) or not low <= len(value) <= high:
             self.fail(f"{where}{key}", f"a text of {low} to {high} characters")
 
-    def part(self, data: Any, where: str, *, allow_text: bool, title_high: int = TITLE_MAX) -> None:
+    def part(
+        self, data: Any, where: str, *, allow_text: bool, title_high: int = platform.TITLE_MAX
+    ) -> None:
         """A document or annex: names, MIME type, digest and where its bytes are."""
         if not isinstance(data, dict):
             self.fail(where.rstrip("."), "an object")
             return
         self.text(data, "title", where, high=title_high)
-        self.text(data, "downloadFileName", where, high=FILENAME_MAX)
-        self.text(data, "mimeType", where, high=255)
-        self.text(data, "digest", where, high=255)
+        self.text(data, "downloadFileName", where, high=platform.DOWNLOAD_FILE_NAME_MAX)
+        self.text(data, "mimeType", where, high=platform.MIME_TYPE_MAX)
+        self.text(data, "digest", where, high=platform.DIGEST_MAX)
         has_ref, has_text = "contentRef" in data, "textContent" in data
         if has_ref == has_text or (has_text and not allow_text):
             either = "contentRef or textContent" if allow_text else "contentRef"
             self.fail(f"{where}contentRef", f"exactly one of {either}")
         elif has_ref:
-            self.text(data, "contentRef", where, high=100)
+            self.text(data, "contentRef", where, high=platform.CONTENT_REF_MAX)
         elif not isinstance(data["textContent"], str):
             self.fail(f"{where}textContent", "a text")
 
@@ -70,10 +68,8 @@ def check_message(msg: Any) -> dict[str, Any]:
     c = _Checker()
     if not isinstance(msg, dict):
         raise bad_request("The message part must be a JSON object.", ("message", "an object"))
-    if not isinstance(msg.get("publicationId"), str) or not PUBLICATION_ID.fullmatch(
-        msg["publicationId"]
-    ):
-        c.fail("publicationId", "1 to 13 visible ASCII characters")
+    if not platform.is_publication_id(msg.get("publicationId")):
+        c.fail("publicationId", f"1 to {platform.PUBLICATION_ID_MAX} visible ASCII characters")
 
     destinations = msg.get("destinationContexts")
     if not isinstance(destinations, list) or not destinations:
@@ -85,8 +81,8 @@ def check_message(msg: Any) -> dict[str, Any]:
                 c.fail(where.rstrip("."), "an object")
                 continue
             for key in ("id", "type", "quality"):
-                c.text(dest, key, where, high=100)
-            c.text(dest, "subType", where, high=100, required=False)
+                c.text(dest, key, where, high=platform.DESTINATION_FIELD_MAX)
+            c.text(dest, "subType", where, high=platform.DESTINATION_FIELD_MAX, required=False)
             if not isinstance(dest.get("ooOProcessed", False), bool):
                 c.fail(f"{where}ooOProcessed", "a boolean")
 
@@ -94,12 +90,18 @@ def check_message(msg: Any) -> dict[str, Any]:
     if not isinstance(spec, dict):
         c.fail("contentSpecification", "an object")
         spec = {}
-    if spec.get("contentType") not in SENDABLE_TYPES:
-        c.fail("contentSpecification.contentType", "DOCUMENT or NEWS")
+    if spec.get("contentType") not in platform.SENDABLE_CONTENT_TYPES:
+        c.fail("contentSpecification.contentType", " or ".join(platform.SENDABLE_CONTENT_TYPES))
     for flag in BOOLEAN_FLAGS:
         if not isinstance(spec.get(flag, False), bool):
             c.fail(f"contentSpecification.{flag}", "a boolean")
-    c.text(spec, "applicationName", "contentSpecification.", high=25, required=False)
+    c.text(
+        spec,
+        "applicationName",
+        "contentSpecification.",
+        high=platform.APPLICATION_NAME_MAX,
+        required=False,
+    )
 
     content = msg.get("content")
     if not isinstance(content, dict):
@@ -120,7 +122,7 @@ def check_message(msg: Any) -> dict[str, Any]:
                 annex,
                 f"content.annexes[{i}].",
                 allow_text=False,
-                title_high=MAX_SEALED_TEXT if sealed else TITLE_MAX,
+                title_high=MAX_SEALED_TEXT if sealed else platform.TITLE_MAX,
             )
     _free_information(c, content.get("freeInformations"))
     inss = content.get("patientInss")
@@ -131,20 +133,23 @@ def check_message(msg: Any) -> dict[str, Any]:
         c.fail("content.patientInss", "an INSS of 11 digits with valid check digits")
 
     metas = msg.get("customMetas", [])
-    if not isinstance(metas, list) or len(metas) > 100:
-        c.fail("customMetas", "a list of at most 100 key/value pairs")
+    if not isinstance(metas, list) or len(metas) > platform.CUSTOM_METAS_MAX:
+        c.fail("customMetas", f"a list of at most {platform.CUSTOM_METAS_MAX} key/value pairs")
     else:
         for i, meta in enumerate(metas):
             if not isinstance(meta, dict):
                 c.fail(f"customMetas[{i}]", "an object")
                 continue
-            c.text(meta, "key", f"customMetas[{i}].", high=250)
-            c.text(meta, "value", f"customMetas[{i}].", high=250)
+            c.text(meta, "key", f"customMetas[{i}].", high=platform.CUSTOM_META_TEXT_MAX)
+            c.text(meta, "value", f"customMetas[{i}].", high=platform.CUSTOM_META_TEXT_MAX)
     mails = msg.get("copyMailTo", [])
     if not isinstance(mails, list) or not all(
-        isinstance(m, str) and 3 <= len(m) <= 80 and "@" in m for m in mails
+        isinstance(m, str) and 3 <= len(m) <= platform.COPY_MAIL_TO_MAX and "@" in m for m in mails
     ):
-        c.fail("copyMailTo", "a list of e-mail addresses of at most 80 characters")
+        c.fail(
+            "copyMailTo",
+            f"a list of e-mail addresses of at most {platform.COPY_MAIL_TO_MAX} characters",
+        )
 
     if c.errors:
         raise bad_request("The message is not well formed.", *c.errors)
@@ -166,7 +171,7 @@ def _free_information(c: _Checker, info: Any) -> None:
     if not isinstance(table, dict) or not isinstance(table.get("rows"), list):
         c.fail(f"{where}.table", "an object with a title and rows")
         return
-    c.text(table, "title", f"{where}.table.", high=TITLE_MAX, required=False)
+    c.text(table, "title", f"{where}.table.", high=platform.TABLE_TITLE_MAX, required=False)
     for i, row in enumerate(table["rows"]):
         if not (
             isinstance(row, dict)

@@ -5,34 +5,12 @@ It speaks the HTTP of eHealth's Keycloak (discovery, code flow with PKCE,
 exchange, userinfo, introspection, logout with back-channel notification), so
 the app cannot tell it from the real thing. Its state lives in SQLite in the
 instance folder and survives a restart.
+
+This file only re-exports `mount.py`.
 """
 
 from __future__ import annotations
 
-from flask import Flask
+from .mount import DATABASE, init_iam
 
-from .. import SandboxSettings
-from ..tokens import RealmSigner
-from .assertions import ClientAuthenticator
-from .clients import ClientRegistry
-from .context import IamContext
-from .endpoints import bp
-from .store import IamStore
-
-DATABASE = "sandbox-iam.sqlite3"
-
-
-def init_iam(app: Flask, settings: SandboxSettings, signer: RealmSigner) -> IamContext:
-    """Register both realms on the sandbox app; return their context (tests use it)."""
-    store = IamStore(settings.instance_path / DATABASE)
-    clients = ClientRegistry.from_settings(settings)
-    ctx = IamContext(
-        settings=settings,
-        signer=signer,
-        store=store,
-        clients=clients,
-        authenticator=ClientAuthenticator(clients, store),
-    )
-    app.extensions["sandbox_iam"] = ctx
-    app.register_blueprint(bp)
-    return ctx
+__all__ = ["DATABASE", "init_iam"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from .. import SandboxSettings
+from ..settings import SandboxSettings
 
 HEALTHCARE = "healthcare"
 M2M = "M2M"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .. import SandboxSettings
+from ..settings import SandboxSettings
 from ..tokens import RealmSigner
 from .assertions import ClientAuthenticator
 from .clients import ClientRegistry

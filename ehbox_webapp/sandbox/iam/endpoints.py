@@ -11,7 +11,7 @@ from typing import Any
 from flask import Blueprint, current_app, jsonify, render_template, request, send_from_directory
 from werkzeug.wrappers import Response
 
-from .. import TEMPLATES
+from ..settings import TEMPLATES
 from ..tokens import InvalidToken
 from . import authorize as authorize_module
 from . import logout as logout_module

@@ -1,0 +1,31 @@
+"""The sandbox WSGI app: both I.AM realms, the eHealthBox and the ETEE key directory."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from ..flaskapp import App
+from .settings import TEMPLATES, SandboxSettings
+from .tokens import RealmSigner
+
+
+def create_sandbox_app(settings: SandboxSettings) -> Flask:
+    """Build the sandbox WSGI app: both realms, the eHealthBox and the ETEE key directory."""
+    # Imported here: `import ehbox_webapp.sandbox` (for its settings) loads none of them.
+    from .ehealthbox import init_ehealthbox
+    from .etee import init_etee
+    from .iam import init_iam
+
+    app = App(
+        __name__,
+        template_folder=str(TEMPLATES),
+        static_folder=None,
+        instance_path=str(settings.instance_path),
+    )
+    settings.instance_path.mkdir(parents=True, exist_ok=True)
+    signer = RealmSigner(settings.instance_path / "sandbox-realm-key.pem")
+    app.extensions["sandbox"] = {"settings": settings, "signer": signer}
+    init_iam(app, settings, signer)
+    init_ehealthbox(app, settings, signer)
+    init_etee(app, settings)
+    return app
