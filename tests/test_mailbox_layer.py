@@ -54,6 +54,8 @@ def test_a_valid_message_is_built_with_its_receipts_and_subtype():
         ("publicationId", "a-b", "pattern"),
         ("important", "yes", "not-a-boolean"),
         ("patientInss", "85071212391", "check-digits"),
+        ("recipients", [BRAM] * (rules.MAX_RECIPIENTS + 1), "too-many"),
+        ("recipients", BRAM, "not-a-list"),
     ],
 )
 def test_each_rule_names_its_field_with_a_code(field, value, code):

@@ -1,27 +1,32 @@
 """The mailbox use cases: send sealed or plain, open a message or a part, move and delete.
 
-`Mailbox` wraps the eHealthBox client of one box. Everything it reads has its names made
-safe on the way in (`names`): a careless or hostile sender's `..\\evil\r\n.html` with a
-type of `"><script>` lists, opens and downloads as `evil_.html`, `application/octet-stream`.
-It answers every other call as the client does, so it is what the pages, `/api/v1` and the
-CLI hold instead of the client. Move and delete go in batches the platform takes (the
-client splits them, `MAX_IDS_PER_CALL` at a time).
+`Mailbox` wraps the eHealthBox client of one box, through `ports.EhealthboxPort`, and is
+what the pages, `/api/v1` and the CLI hold instead of the client: its methods are the whole
+of what they may ask. Everything it reads has its names made safe on the way in (`names`):
+a careless or hostile sender's `..\\evil\r\n.html` with a type of `"><script>` lists, opens
+and downloads as `evil .html`, `application/octet-stream`. Move and delete go in batches
+the platform takes (the client splits them, `MAX_IDS_PER_CALL` at a time).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
+from datetime import date
 from typing import Any
 
-from ..ehealth.ehealthbox.client import Download, EhealthboxClient
+from ..ehealth.ehealthbox.client import Download
 from ..ehealth.ehealthbox.models import (
+    MAX_IDS_PER_CALL,
+    AcknowledgmentStatus,
     Annex,
     BoxId,
+    BoxInfo,
     Document,
     Message,
     MessagePage,
     MessageSummary,
+    OutOfOffice,
     SendResult,
 )
 from ..ehealth.ehealthbox.opening import OpenedPart, open_fields, open_part
@@ -30,6 +35,7 @@ from ..ehealth.ehealthbox.unsealing import OpenedMessage
 from ..ehealth.etee.keys import NoKeystore
 from .names import safe_filename, safe_mime_type
 from .outgoing import Outgoing
+from .ports import EhealthboxPort
 
 
 def _safe_part(part: Document | Annex, default: str) -> Document | Annex:
@@ -79,7 +85,7 @@ class Mailbox:
 
     def __init__(
         self,
-        client: EhealthboxClient,
+        client: EhealthboxPort,
         *,
         keys: Any = None,
         directory: Any = None,
@@ -90,30 +96,47 @@ class Mailbox:
         self.directory = directory
         self.sender_box = sender_box
 
-    def __getattr__(self, name: str) -> Any:  # box_info, acknowledgments, out of office...
-        return getattr(self.client, name)
-
     # --- reading: names made safe on the way in ------------------------------------------------
+    def box_info(self) -> BoxInfo:
+        """The box's address, quota in use and messages waiting in stand-by."""
+        return self.client.box_info()
+
     def list_messages(self, folder: str = "INBOX", start: int = 1, end: int = 100) -> MessagePage:
+        """One page of a folder, newest first, each message's MIME type made safe."""
         page = self.client.list_messages(folder, start, end)
         return replace(page, messages=tuple(_safe_summary(m) for m in page.messages))
 
+    def iter_messages(
+        self, folder: str = "INBOX", page_size: int = MAX_IDS_PER_CALL
+    ) -> Iterator[MessageSummary]:
+        """Every message of a folder, each once, its MIME type made safe."""
+        return (_safe_summary(m) for m in self.client.iter_messages(folder, page_size))
+
     def get_message(self, message_id: str, folder: str = "INBOX") -> Message:
+        """The full message, every part's name and type made safe (from the INBOX: read)."""
         return safe_message(self.client.get_message(message_id, folder))
 
     def open_document(self, message_id: str, folder: str = "INBOX") -> Download:
+        """The document as stored, streamed, under a safe name and type."""
         return _safe_download(self.client.open_document(message_id, folder), "document")
 
     def open_annex(self, message_id: str, index: int, folder: str = "INBOX") -> Download:
+        """Annex `index` as stored, streamed, under a safe name and type."""
         return _safe_download(self.client.open_annex(message_id, index, folder), "annex")
+
+    def acknowledgments(self, message_id: str) -> list[AcknowledgmentStatus]:
+        """Per recipient of a sent message: when it was published, received, read."""
+        return self.client.acknowledgments(message_id)
 
     # --- sealed or not -------------------------------------------------------------------------
     def decryption_keys(self) -> Mapping[str, Any]:
+        """The decryption keys of this box; NoKeystore when encryption is not set up here."""
         if self.keys is None:
             raise NoKeystore(self.my_box(), "end-to-end encryption is not set up here")
         return self.keys.decryption_keys_for(self.my_box())
 
     def my_box(self) -> BoxId:
+        """This box's address: `sender_box` when given, else the platform's box info."""
         return self.sender_box() if self.sender_box else self.client.box_info().box_id
 
     def open(self, message_id: str, folder: str) -> Opened:
@@ -121,13 +144,13 @@ class Mailbox:
         message = self.get_message(message_id, folder)
         if not message.content_specification.is_encrypted:
             return Opened(message)
-        opened = open_fields(self, message, folder, self.decryption_keys())  # type: ignore[arg-type]
+        opened = open_fields(self.client, message, folder, self.decryption_keys())
         return Opened(safe_message(opened.shown()), opened)
 
     def part(self, message: Message, folder: str, index: int | None) -> Download | OpenedPart:
         """The document (`index` None) or an annex: streamed, or fetched whole and opened."""
         if message.content_specification.is_encrypted:
-            part = open_part(self, message, folder, index, self.decryption_keys())  # type: ignore[arg-type]
+            part = open_part(self.client, message, folder, index, self.decryption_keys())
             return replace(
                 part,
                 download_file_name=safe_filename(part.download_file_name, "document"),
@@ -149,7 +172,24 @@ class Mailbox:
 
     # --- organising ----------------------------------------------------------------------------
     def move(self, message_ids: Iterable[str], source: str, destination: str) -> list[str]:
+        """Move messages to the bin or back, in batches; returns those not moved."""
         return self.client.move(message_ids, source, destination)
 
     def delete(self, message_ids: Iterable[str], folder: str) -> list[str]:
+        """Delete messages for good, in batches; returns those not deleted."""
         return self.client.delete(message_ids, folder)
+
+    # --- out of office -------------------------------------------------------------------------
+    def out_of_offices(self) -> list[OutOfOffice]:
+        """The box's out-of-office periods."""
+        return self.client.out_of_offices()
+
+    def add_out_of_office(
+        self, start: date, end: date, substitutes: Iterable[BoxId] = ()
+    ) -> OutOfOffice:
+        """A new out-of-office period, with the boxes that stand in."""
+        return self.client.add_out_of_office(start, end, substitutes)
+
+    def delete_out_of_office(self, ooo_id: str) -> None:
+        """End (remove) an out-of-office period."""
+        self.client.delete_out_of_office(ooo_id)
