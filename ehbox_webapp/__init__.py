@@ -17,8 +17,7 @@ from flask import Flask
 
 from .config import ConfigError, Settings
 from .flaskapp import App
-
-ROOT = Path(__file__).resolve().parent.parent
+from .paths import ROOT
 
 __all__ = ["ConfigError", "Settings", "create_app", "warm_up"]
 

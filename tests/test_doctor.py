@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from click.testing import CliRunner
 
-from ehbox_webapp import ROOT
 from ehbox_webapp.cli.doctor import doctor_command
 from ehbox_webapp.config import SANDBOX_KEYSTORE_PASSWORD, Settings
 from ehbox_webapp.ehealth.keystore import generate_keystore
@@ -21,6 +20,7 @@ from ehbox_webapp.onboarding.doctor import (
     run_checks,
 )
 from ehbox_webapp.onboarding.doctor_net import Realm, check_clock
+from ehbox_webapp.paths import ROOT
 
 EVERY_CHECK = {
     "settings",

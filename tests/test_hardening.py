@@ -157,6 +157,47 @@ def test_behind_one_proxy_sends_count_per_user(make_live_app):
         assert send(chloe, "Chloé 1").status_code == 201
 
 
+def test_a_mailbox_action_over_the_limit_gets_the_rate_limited_page(make_live_app):
+    """The mailbox pages answer their own 429: outside a send, the generic page."""
+    from conftest import Browser
+
+    live = make_live_app({"RATE_LIMIT_ACTIONS": "1/minute"})
+    with Browser(live) as alice:
+        alice.login("dr-alice")
+        token = alice.csrf_token("/box/INBOX")
+
+        def move_nothing() -> requests.Response:
+            return alice.post(
+                alice.url("/box/INBOX/selected"),
+                data={"csrf_token": token, "action": "move"},
+                allow_redirects=False,
+                timeout=10,
+            )
+
+        assert move_nothing().status_code != 429
+        limited = move_nothing()
+    assert limited.status_code == 429
+    assert int(limited.headers["Retry-After"]) > 0
+    assert "Too many requests" in limited.text and 'data-status="429"' in limited.text
+    assert "Too many login attempts" not in limited.text
+
+
+def test_a_limit_outside_the_blueprints_gets_the_generic_page(acceptance_client):
+    """The app's own 429, for a limited view no blueprint answers for."""
+    from ehbox_webapp.web.limits import limiter
+
+    @limiter.limit("1/minute")
+    def limited_outside_blueprints():
+        return "ok"
+
+    acceptance_client.application.add_url_rule("/limited", view_func=limited_outside_blueprints)
+    assert acceptance_client.get("/limited").status_code == 200
+    limited = acceptance_client.get("/limited")
+    assert limited.status_code == 429
+    assert int(limited.headers["Retry-After"]) > 0
+    assert 'data-status="429"' in limited.get_data(as_text=True)
+
+
 @pytest.mark.parametrize("path", ["/", "/box/", "/box/INBOX", "/box/compose", "/api/v1/box"])
 def test_pages_with_personal_data_are_never_stored_by_a_cache(browser, path):
     browser.login("dr-alice")

@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 import requests
 
-from ehbox_webapp import ROOT
 from ehbox_webapp.config import ConfigError, Settings
 from ehbox_webapp.ehealth.keystore import generate_keystore
 from ehbox_webapp.onboarding import OnboardingOptions, onboarding, to_markdown
@@ -22,6 +21,7 @@ from ehbox_webapp.onboarding.client_ids import (
 )
 from ehbox_webapp.onboarding.email import build_email, subject
 from ehbox_webapp.onboarding.forms import build_registration, infer_use_case
+from ehbox_webapp.paths import ROOT
 
 PROCEDURE = (ROOT / "docs" / "onboarding-procedure.txt").read_text(encoding="utf-8")
 KEYSTORE_PASSWORD = "Keystore-Pw-that-must-never-show-9f3"

@@ -6,6 +6,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from ..paths import ROOT
 from .acceptance import acceptance_command
 from .contract import contract_group
 from .doctor import doctor_command
@@ -33,7 +34,6 @@ ehbox.add_command(contract_group)
 @ehbox.command("sandbox-keystore")
 def sandbox_keystore() -> None:
     """Generate the sandbox keystore (certs/sandbox.acc-p12) when it is missing."""
-    from .. import ROOT
     from ..services import ensure_sandbox_keystore
 
     settings = current_app.config["SETTINGS"]

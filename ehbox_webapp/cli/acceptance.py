@@ -35,6 +35,7 @@ from ..config import ConfigError, Settings
 from ..ehealth.ehealthbox.identifiers import is_valid_inss
 from ..ehealth.keystore import SigningIdentity
 from ..m2m.send import MessageProblem, parse_recipient
+from ..paths import ROOT
 from .doctor import command_settings
 from .messages import setting_hint
 from .progress import Counter
@@ -57,7 +58,6 @@ def _app() -> Flask | None:
 def _signing_identity(app: Flask | None, settings: Settings) -> SigningIdentity:
     if app is not None:
         return app.extensions["services"].identity
-    from .. import ROOT
     from ..services import load_identity
 
     return load_identity(
@@ -217,8 +217,6 @@ def acceptance_command(output_dir: Path | None, **choices: Any) -> None:
     what the run created. The report holds no tokens, passwords or message contents. In the
     sandbox, the app must be serving (`make run`).
     """
-    from .. import ROOT
-
     try:
         app = _app()
         settings = command_settings()

@@ -11,6 +11,7 @@ from flask.cli import ScriptInfo
 
 from ..config import ConfigError, Settings
 from ..onboarding.doctor import FAIL, OK, WARNING, CheckResult, exit_code, run_checks
+from ..paths import ROOT
 
 
 def command_settings() -> Settings:
@@ -43,8 +44,6 @@ def doctor_command(ctx: click.Context, as_json: bool) -> None:
     When the keystore cannot be opened the app refuses to start, and so does
     `flask --app app ehbox doctor`: run `python -m ehbox_webapp doctor`, which needs no app.
     """
-    from .. import ROOT
-
     try:
         settings = command_settings()
     except ConfigError as exc:

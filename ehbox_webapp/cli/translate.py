@@ -21,7 +21,8 @@ import click
 from babel.messages.frontend import CommandLineInterface
 from flask.cli import AppGroup
 
-ROOT = Path(__file__).resolve().parent.parent.parent
+from ..paths import ROOT
+
 TRANSLATIONS = ROOT / "ehbox_webapp" / "translations"
 BABEL_CFG = ROOT / "babel.cfg"
 KEYWORDS = ("_l", "lazy_gettext", "N_")  # besides pybabel's own: _, gettext, ngettext...

@@ -1,14 +1,14 @@
 """Login through I.AM Connect as a confidential client (use case 2.2.2 of the procedure).
 
 Authorization code with PKCE S256, `state` and `nonce`; the app authenticates
-with `private_key_jwt`. Tokens live in the server-side session only.
+with `private_key_jwt`. Tokens live in the server-side session only. What the other
+views need of the login (`login_required`, `access_token`, `LoginRequired`) is in
+`login_checks.py`, so that they never import this blueprint.
 """
 
 from __future__ import annotations
 
-import functools
 import logging
-from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -20,13 +20,13 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_limiter import RateLimitExceeded
 
-from ..ehealth.iam import IamError, InvalidToken, TokenError, TokenSet
-from ..refresh import REFRESH_MARGIN, LoginAgain, SessionRefresher
-from ..stores import SESSION_TTL
+from ..ehealth.iam import IamError, InvalidToken, TokenError
 from .backchannel import remember_login
 from .extensions import services, settings
-from .limits import login_limit
+from .limits import limited, limited_page, login_limit
+from .login_checks import LoginRequired, handle_login_required, safe_next
 
 bp = Blueprint("auth", __name__)
 log = logging.getLogger(__name__)
@@ -42,23 +42,6 @@ PROFILE_CLAIMS = (
     "locale",
     "preferred_username",
 )
-
-
-class LoginRequired(Exception):
-    """The user must (re-)authenticate; `next` is where they were going."""
-
-    def __init__(self, next_url: str = "/"):
-        self.next_url = next_url
-
-
-def safe_next(value: str | None) -> str:
-    """Only the app's own paths: never an open redirect."""
-    if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
-        return "/"
-    parts = urlsplit(value)
-    if parts.scheme or parts.netloc:
-        return "/"
-    return value
 
 
 @bp.get("/login")
@@ -173,51 +156,13 @@ def logout():
     return redirect(url)
 
 
-def current_user() -> dict | None:
-    return session.get("user")
+bp.app_errorhandler(LoginRequired)(handle_login_required)
 
 
-def access_token() -> str:
-    """The user's access token, refreshed when it is about to expire.
-
-    One refresh per session at a time (`ehbox_webapp.refresh`). Raises
-    :class:`LoginRequired` when there is none or the refresh was refused.
-    """
-    data = session.get("tokens")
-    if not data:
-        raise LoginRequired(request.full_path.rstrip("?"))
-    tokens = TokenSet.from_dict(data)
-    if not tokens.expires_within(REFRESH_MARGIN):
-        return tokens.access_token
-    refresher = SessionRefresher(
-        services().store, services().iam, SESSION_TTL, timeout=settings().http_timeout
-    )
-    try:
-        fresh = refresher.fresh_tokens(session.sid, tokens)
-    except LoginAgain as exc:
-        log.info("token refresh impossible (%s): asking the user to log in again", exc)
-        session.clear()
-        raise LoginRequired(request.full_path.rstrip("?")) from None
-    if fresh.access_token != tokens.access_token:
-        session["tokens"] = fresh.to_dict()
-        session.loaded_tokens = session["tokens"]  # what the store holds now
-    return fresh.access_token
-
-
-def login_required(view):
-    @functools.wraps(view)
-    def wrapped(*args, **kwargs):
-        if current_user() is None:
-            return redirect(url_for("auth.login", next=safe_next(request.full_path.rstrip("?"))))
-        g.user = current_user()
-        return view(*args, **kwargs)
-
-    return wrapped
-
-
-@bp.app_errorhandler(LoginRequired)
-def handle_login_required(exc: LoginRequired):
-    return redirect(url_for("auth.login", next=safe_next(exc.next_url)))
+@bp.errorhandler(RateLimitExceeded)
+def login_limited(exc: RateLimitExceeded):
+    """Too many logins started from one address: the login's own 429 page."""
+    return limited_page("errors/login_limited.html", limited(exc))
 
 
 @bp.before_app_request

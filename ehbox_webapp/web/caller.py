@@ -11,8 +11,8 @@ from flask import g
 
 from ..ehealth.ehealthbox.client import EhealthboxClient
 from ..mailbox.actions import Mailbox
-from .auth import access_token
 from .extensions import services
+from .login_checks import access_token
 
 
 def ehealthbox() -> EhealthboxClient:

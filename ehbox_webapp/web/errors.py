@@ -15,7 +15,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from ..ehealth.iam import IamError, TokenError
-from .auth import LoginRequired, handle_login_required
+from .login_checks import LoginRequired, handle_login_required
 
 log = logging.getLogger(__name__)
 

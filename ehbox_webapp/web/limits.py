@@ -6,13 +6,19 @@ per client address, the only thing known before a login: the user's own address 
 `TRUSTED_PROXIES` says how many proxies to look through. The counters live in the
 shared Redis when `REDIS_URL` is set, so every instance counts the same requests.
 The rates are settings (`RATE_LIMIT_LOGIN`, `RATE_LIMIT_SEND`, `RATE_LIMIT_ACTIONS`).
+
+Each blueprint answers its own 429 (the login its page, the mailbox pages the compose form
+as typed or a page, the API a problem document) with the helpers below; the app answers
+the generic page for anything else.
 """
 
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
 from flask import Flask, Response, g, make_response, render_template, request, session
+from flask.typing import ResponseReturnValue
 from flask_limiter import Limiter, RateLimitExceeded
 
 from .extensions import settings
@@ -43,8 +49,6 @@ login_limit = limiter.limit(lambda: settings().rate_limit_login, key_func=client
 send_limit = limiter.limit(lambda: settings().rate_limit_send, key_func=user_or_address)
 action_limit = limiter.limit(lambda: settings().rate_limit_actions, key_func=user_or_address)
 
-LOGIN_ENDPOINTS = {"auth.login", "auth.callback"}
-
 
 def storage_uri(redis_url: str) -> str:
     """The limits library's URL for the app's Redis (it spells a socket `redis+unix://`)."""
@@ -55,38 +59,46 @@ def storage_uri(redis_url: str) -> str:
     return redis_url
 
 
-def too_many(exc: RateLimitExceeded) -> Response:
-    """The 429: a page for logins, the compose form as typed for a send, a page for other
-    actions, a problem document for the API."""
+RATE_LIMITED_PAGE = "errors/rate_limited.html"
+
+
+@dataclass(frozen=True)
+class Limited:
+    """A refused request: at most `count` requests per `window` seconds; `retry_after` is
+    the number of seconds to wait, as the Retry-After header says it."""
+
+    count: int
+    window: int
+    retry_after: str
+
+
+def limited(exc: RateLimitExceeded) -> Limited:
+    """The limit a request went over, and how long until it may try again."""
     item = exc.limit.limit
     count, window = item.amount, item.get_expiry()
     current = limiter.current_limit
     reset_at = current.reset_at if current is not None else time.time() + window
-    retry_after = str(max(1, int(reset_at - time.time())))
-    if request.path.startswith("/api/"):
-        from .errors import problem
+    return Limited(count, window, str(max(1, int(reset_at - time.time()))))
 
-        # Problem documents are for developers: English, like all of /api/v1.
-        response = problem(
-            429,
-            "Too many requests",
-            f"At most {count} requests per {window} seconds here. Try again in {retry_after} s.",
-        )
-    elif request.endpoint == "mailbox.send":
-        from .pages.compose import too_many_sends
 
-        response = make_response(too_many_sends(count, window, retry_after))
-    else:
-        template = (
-            "errors/login_limited.html"
-            if request.endpoint in LOGIN_ENDPOINTS
-            else "errors/rate_limited.html"
-        )
-        response = Response(
-            render_template(template, count=count, window=window, retry_after=retry_after), 429
-        )
-    response.headers["Retry-After"] = retry_after
+def with_retry_after(answer: ResponseReturnValue, limit: Limited) -> Response:
+    """A blueprint's 429 answer, with its Retry-After."""
+    response = make_response(answer)
+    response.headers["Retry-After"] = limit.retry_after
     return response
+
+
+def limited_page(template: str, limit: Limited) -> Response:
+    """A 429 page (`template` is told the count, the window and the wait)."""
+    page = render_template(
+        template, count=limit.count, window=limit.window, retry_after=limit.retry_after
+    )
+    return with_retry_after((page, 429), limit)
+
+
+def too_many(exc: RateLimitExceeded) -> Response:
+    """The app's 429 when no blueprint answers its own: the generic page."""
+    return limited_page(RATE_LIMITED_PAGE, limited(exc))
 
 
 def init_app(app: Flask) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 
 from flask import Blueprint, request
+from flask_limiter import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
@@ -18,9 +19,10 @@ from ...ehealth.iam import IamError, RealmUnavailable, TokenError
 from ...mailbox.failures import KNOWN, PROBLEM_BASE, failure_of
 from ...mailbox.problems import Invalid
 from ...mailbox.shape import problem_json
-from ..auth import LoginRequired
 from ..errors import problem
 from ..extensions import settings
+from ..limits import limited, with_retry_after
+from ..login_checks import LoginRequired
 
 log = logging.getLogger(__name__)
 
@@ -120,6 +122,20 @@ def register_problem_handlers(bp: Blueprint) -> None:
             "CSRF check failed",
             "A call made with the web session must send "
             "the page's CSRF token in the X-CSRFToken header.",
+        )
+
+    @bp.errorhandler(RateLimitExceeded)
+    def too_many_requests(exc: RateLimitExceeded):
+        """Over a rate limit (`web/limits.py`): when to try again, in English like all here."""
+        limit = limited(exc)
+        return with_retry_after(
+            problem(
+                429,
+                "Too many requests",
+                f"At most {limit.count} requests per {limit.window} seconds here. "
+                f"Try again in {limit.retry_after} s.",
+            ),
+            limit,
         )
 
     @bp.errorhandler(RequestEntityTooLarge)

@@ -10,10 +10,11 @@ Thin Flask views over the framework-neutral mailbox (`ehbox_webapp/mailbox/`, ob
 - `encrypted_send`, `encrypted_read`: end-to-end encryption, offered on compose, opened
   on the message page and on download;
 - `boxcache`: the box info and the folder counts, kept briefly per user;
-- `common`: shared names, template filters and the error pages of the blueprint.
+- `common`: shared names, template filters and the error pages of the blueprint;
+- `rate_limited`: the blueprint's 429 (the compose form as typed for a send).
 """
 
-from . import absence, actions, common, compose, contacts, folders, message  # noqa: F401  (routes register on bp)
+from . import absence, actions, common, compose, contacts, folders, message, rate_limited  # noqa: F401  (routes and error handlers register on bp)
 from .blueprint import bp
 
 __all__ = ["bp"]

@@ -17,9 +17,9 @@ from wtforms.validators import InputRequired
 
 from ...mailbox.absence import MAX_SUBSTITUTES, Absence, current_and_coming
 from ...mailbox.problems import Invalid
-from ..auth import login_required
 from ..caller import mailbox
 from ..limits import action_limit
+from ..login_checks import login_required
 from . import boxcache
 from .blueprint import bp
 from .common import localdate

@@ -17,9 +17,9 @@ from flask_babel import format_number
 from flask_babel import gettext as _
 
 from ...mailbox.search import chosen_ids
-from ..auth import login_required, safe_next
 from ..caller import mailbox
 from ..limits import action_limit
+from ..login_checks import login_required, safe_next
 from . import boxcache
 from .blueprint import bp
 from .common import BINS, FOLDER, FOLDER_LABELS, MESSAGE, OTHER_SIDE, check_message_id

@@ -34,11 +34,11 @@ from ...ehealth.ehealthbox import (
 )
 from ...mailbox.failures import N_, failure_of
 from ...mailbox.rules import is_message_id
-from ..auth import LoginRequired
 from ..caller import ehealthbox
 from ..errors import render_error
 from ..extensions import settings
 from ..i18n import current_page_language, language_of_render, skeleton_pattern
+from ..login_checks import LoginRequired
 from . import boxcache
 from .blueprint import bp
 from .drafts import megabytes

@@ -37,11 +37,11 @@ from ...ehealth.etee.errors import EteeError
 from ...mailbox.addressbook import find, label
 from ...mailbox.outgoing import Outgoing
 from ...mailbox.rules import is_publication_id
-from ..auth import LoginRequired, login_required
 from ..caller import mailbox
 from ..extensions import settings
 from ..i18n import language_of, remember_language
 from ..limits import send_limit
+from ..login_checks import LoginRequired, login_required
 from . import boxcache, contacts, drafts, encrypted_send
 from .blueprint import bp
 from .common import MESSAGE, check_message_id, ehealthbox_sentence, localdate

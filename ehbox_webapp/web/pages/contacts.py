@@ -11,10 +11,10 @@ from flask import g
 
 from ...ehealth.ehealthbox import BoxId, EhealthboxError
 from ...mailbox.addressbook import Contact, build, name_of
-from ..auth import LoginRequired
 from ..caller import mailbox
 from ..directory_contacts import sandbox_contacts
 from ..extensions import services
+from ..login_checks import LoginRequired
 from . import boxcache
 from .blueprint import bp
 from .qualities import QUALITY_LABELS, TYPE_LABELS

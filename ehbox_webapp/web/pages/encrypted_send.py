@@ -19,8 +19,8 @@ from ...ehealth.ehealthbox import EhealthboxClient, EhealthboxError
 from ...ehealth.etee.directory import DirectoryUnavailable, NoEncryptionKey
 from ...ehealth.etee.errors import EteeError
 from ...ehealth.etee.keys import NoKeystore
-from ..auth import LoginRequired
 from ..extensions import services
+from ..login_checks import LoginRequired
 from .boxcache import my_box
 from .forms import ComposeForm
 

@@ -15,9 +15,9 @@ from flask import abort, redirect, render_template, request, url_for
 from ...ehealth.ehealthbox import EhealthboxClient, MessagePage, MessageSummary
 from ...mailbox.rules import MAX_PAGE, is_ascii_number, is_message_id
 from ...mailbox.search import SORTS, Query, search, sort_messages
-from ..auth import login_required
 from ..caller import mailbox
 from ..i18n import current_page_language
+from ..login_checks import login_required
 from . import boxcache
 from .blueprint import bp
 from .common import FOLDER, FOLDER_WORDS

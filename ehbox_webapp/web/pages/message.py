@@ -24,9 +24,9 @@ from ...ehealth.ehealthbox import (
     Message,
     Unauthorized,
 )
-from ..auth import login_required
 from ..caller import mailbox
 from ..downloads import INLINE_TYPES, essence, stream_download
+from ..login_checks import login_required
 from . import boxcache
 from .blueprint import bp
 from .common import MESSAGE, SENT_FOLDERS, check_message_id, ehealthbox_sentence
