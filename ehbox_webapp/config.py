@@ -46,9 +46,7 @@ SANDBOX_SECRET_KEY = "sandbox-only-secret-key-never-use-elsewhere"  # noqa: S105
 SANDBOX_ETEE_JWKS_PATH = "/etee/v1/pubKeys/cacerts/jwks"  # under the sandbox mount, as eHealth's
 SANDBOX_PERSONAS_FOLDER = "sandbox-personas"  # in the instance folder: sandbox persona keystores
 
-IDENTIFIER_TYPES = re.compile(
-    r"^(CBE|SSIN|NIHII|NIHII11|EHP|NIHII-[A-Z_]+|CBE-[A-Z_]+|EHP-[A-Z_]+)$"
-)
+IDENTIFIER_TYPES = re.compile(r"CBE|SSIN|NIHII|NIHII11|EHP|NIHII-[A-Z_]+|CBE-[A-Z_]+|EHP-[A-Z_]+")
 
 
 class ConfigError(ValueError):
@@ -202,7 +200,7 @@ class Settings:
         identifier_type = get(
             "ETEE_IDENTIFIER_TYPE", defaults.get("ETEE_IDENTIFIER_TYPE", "CBE")
         ).upper()
-        if not IDENTIFIER_TYPES.match(identifier_type):
+        if not IDENTIFIER_TYPES.fullmatch(identifier_type):
             raise ConfigError(
                 "ETEE_IDENTIFIER_TYPE",
                 "an eHealth identifier type such as CBE, NIHII-HOSPITAL or EHP, "

@@ -42,6 +42,7 @@ def test_valid_inss(value):
         "85.07.12-123.90",  # separators: clean() first
         "85131212357",  # month 13
         "8507121239a",
+        "0000000907\n",  # 00000009007 with a new line for its last digit: `$` took it
         "",
     ],
 )

@@ -21,7 +21,7 @@ from flask import Flask, Response, current_app, g, request, session
 from ..ehealth.http import REQUEST_ID
 
 log = logging.getLogger("ehbox_webapp.access")
-_SANE_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+_SANE_ID = re.compile(r"[A-Za-z0-9._-]{8,64}")
 
 
 def pseudonym(sub: str | None) -> str | None:
@@ -33,7 +33,7 @@ def pseudonym(sub: str | None) -> str | None:
 
 def start() -> None:
     incoming = request.headers.get("X-Request-Id", "")
-    g.request_id = incoming if _SANE_ID.match(incoming) else uuid.uuid4().hex
+    g.request_id = incoming if _SANE_ID.fullmatch(incoming) else uuid.uuid4().hex
     g.request_started = time.perf_counter()
     g.request_id_token = REQUEST_ID.set(g.request_id)
 

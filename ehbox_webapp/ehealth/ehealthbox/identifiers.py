@@ -89,7 +89,7 @@ BROADCAST_ID = "ALL"  # every box of a quality; publishing to it needs special r
 # eHealthBox status code per field at fault (docs/ehealth-platform.md §3.6).
 CODE_BY_FIELD = {"id": "802", "quality": "803", "type": "804", "subType": "805"}
 
-_DIGITS = re.compile(r"^[0-9]+$")  # ASCII only: `\d` takes any Unicode digit
+_DIGITS = re.compile(r"[0-9]+")  # ASCII only: `\d` takes any Unicode digit
 
 
 def clean(identifier: str) -> str:
@@ -108,7 +108,7 @@ def is_valid_inss(value: str) -> bool:
     base is prefixed with 2 (2000000000 + base). Bis and ter numbers add 20 or 40
     to the month; month 00 and day 00 mean "unknown" and are allowed.
     """
-    if len(value) != 11 or not _DIGITS.match(value):
+    if len(value) != 11 or not _DIGITS.fullmatch(value):
         return False
     month, day = int(value[2:4]), int(value[4:6])
     if not any(lo <= month <= lo + 12 for lo in (0, 20, 40)) or day > 31:
@@ -119,21 +119,21 @@ def is_valid_inss(value: str) -> bool:
 
 def is_valid_cbe(value: str) -> bool:
     """CBE/KBO/BCE enterprise number: 10 digits starting with 0 or 1; check = 97 - first8 % 97."""
-    if len(value) != 10 or not _DIGITS.match(value) or value[0] not in "01":
+    if len(value) != 10 or not _DIGITS.fullmatch(value) or value[0] not in "01":
         return False
     return int(value[8:]) == _mod97_check(int(value[:8]))
 
 
 def is_valid_nihii(value: str) -> bool:
     """NIHII/RIZIV/INAMI: 8 digits (check = 97 - first6 % 97), or 11 with a qualification code."""
-    if len(value) not in (8, 11) or not _DIGITS.match(value):
+    if len(value) not in (8, 11) or not _DIGITS.fullmatch(value):
         return False
     return int(value[6:8]) == _mod97_check(int(value[:6]))
 
 
 def is_valid_ehp(value: str) -> bool:
     """EHP (eHealth partner) number: 10 digits. No public check-digit rule is known."""
-    return len(value) == 10 and bool(_DIGITS.match(value))
+    return len(value) == 10 and bool(_DIGITS.fullmatch(value))
 
 
 @dataclass(frozen=True)

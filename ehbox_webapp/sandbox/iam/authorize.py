@@ -33,7 +33,7 @@ from .context import CODE_SECONDS, LOGIN_SECONDS, SESSION_SECONDS, IamContext
 from .errors import ErrorPage, OAuthError
 from .locales import login_texts, ui_locale
 
-CHALLENGE = re.compile(r"^[A-Za-z0-9_-]{43}$")  # BASE64URL(SHA-256(verifier)), no padding
+CHALLENGE = re.compile(r"[A-Za-z0-9_-]{43}")  # BASE64URL(SHA-256(verifier)), no padding
 RESPONSE_MODES = ("query", "fragment", "form_post")
 SSO_COOKIE = "KEYCLOAK_IDENTITY"  # Keycloak's name for the realm's SSO session cookie
 
@@ -187,7 +187,7 @@ def _validate(args: MultiDict[str, str]) -> dict[str, Any]:
         raise OAuthError("invalid_request", "missing code_challenge: PKCE is required")
     if args.get("code_challenge_method") != "S256":
         raise OAuthError("invalid_request", "code_challenge_method must be S256")
-    if not CHALLENGE.match(challenge):
+    if not CHALLENGE.fullmatch(challenge):
         raise OAuthError("invalid_request", "code_challenge is not a base64url SHA-256 value")
     max_age = args.get("max_age")
     if max_age is not None and not max_age.isdigit():

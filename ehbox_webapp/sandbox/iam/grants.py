@@ -30,7 +30,7 @@ from .context import SESSION_SECONDS, IamContext
 from .errors import OAuthError
 
 ACCESS_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:access_token"  # noqa: S105 - a URN
-VERIFIER = re.compile(r"^[A-Za-z0-9\-._~]{43,128}$")  # RFC 7636 §4.1
+VERIFIER = re.compile(r"[A-Za-z0-9\-._~]{43,128}")  # RFC 7636 §4.1
 
 
 def token_response(
@@ -230,7 +230,7 @@ def issue_user_tokens(
 
 
 def _check_pkce(verifier: str | None, challenge: str) -> None:
-    if not verifier or not VERIFIER.match(verifier):
+    if not verifier or not VERIFIER.fullmatch(verifier):
         raise OAuthError("invalid_grant", "code_verifier missing or not 43-128 unreserved chars")
     digest = hashlib.sha256(verifier.encode("ascii")).digest()
     computed = base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
