@@ -27,6 +27,7 @@ from .ehealth.keystore import (
     build_jwks,
     generate_keystore,
 )
+from .mailbox.drafts import DraftStore
 from .stores import SessionStore, store_from_url
 
 log = logging.getLogger(__name__)
@@ -48,6 +49,7 @@ class Services:
     store: SessionStore
     directory: EteeDirectory | None = None  # encryption certificates (ETEE JWKS, use=enc)
     keys: KeyProviders | None = None  # who signs and decrypts for a box (ETEE)
+    drafts: DraftStore | None = None  # the messages being composed, in the instance folder
 
     @classmethod
     def from_settings(
@@ -116,6 +118,7 @@ class Services:
             store=store,
             directory=directory,
             keys=keys,
+            drafts=DraftStore(instance_path / "drafts", settings.max_upload_bytes),
         )
 
     def jwks(self) -> dict:

@@ -25,8 +25,8 @@ from test_mailbox import (
 )
 
 from ehbox_webapp.ehealth.ehealthbox import BoxId
+from ehbox_webapp.mailbox.drafts import DRAFT_LIFETIME, DraftStore
 from ehbox_webapp.sandbox.ehealthbox.seed import inss
-from ehbox_webapp.web.pages.drafts import DRAFT_LIFETIME, purge_expired
 
 NOBODY_INSS = inss(70, 2, 2, 2)  # valid check digits, but nobody's eHealthBox
 
@@ -101,7 +101,7 @@ def test_titles_and_file_names_must_fit_eHealthBox(alice):
         files=[("document", (long_name, b"%PDF", "application/pdf"))],
     )
     assert page.status_code == 422
-    assert "Field must be between 1 and 400 characters long." in page.text
+    assert "At most 400 characters." in page.text
     assert "is longer than 255 characters. Rename the file." in page.text
     assert "Kept:" not in page.text
 
@@ -314,10 +314,11 @@ def test_drafts_expire(tmp_path):
     for draft in (old, fresh):
         draft.mkdir(parents=True)
         (draft / "meta.json").write_text("{}")
-    assert purge_expired(tmp_path, now=time.time() + 60) == 0
+    store = DraftStore(tmp_path, 1024)
+    assert store.purge_expired(now=time.time() + 60) == 0
     future = time.time() + DRAFT_LIFETIME + 1
     os.utime(fresh / "meta.json", (future, future))
-    assert purge_expired(tmp_path, now=future) == 1
+    assert store.purge_expired(now=future) == 1
     assert fresh.exists() and not old.exists()
 
 

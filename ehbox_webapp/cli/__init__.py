@@ -51,10 +51,8 @@ def drafts_group() -> None:
 @drafts_group.command("purge")
 def drafts_purge() -> None:
     """Delete the drafts untouched for the drafts' lifetime (run daily, e.g. from cron)."""
-    from pathlib import Path
+    from ..mailbox.drafts import DRAFT_LIFETIME
 
-    from ..web.pages.drafts import DRAFT_LIFETIME, purge_expired
-
-    purged = purge_expired(Path(current_app.instance_path) / "drafts")
+    purged = current_app.extensions["services"].drafts.purge_expired()
     days = DRAFT_LIFETIME // (24 * 3600)
     click.echo(f"{purged} draft(s) untouched for {days} days or more deleted.")

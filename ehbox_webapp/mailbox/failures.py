@@ -17,6 +17,7 @@ from ..ehealth.etee.directory import DirectoryUnavailable, NoEncryptionKey
 from ..ehealth.etee.errors import EteeError
 from ..ehealth.etee.keys import NoKeystore
 from ..ehealth.iam import IamError
+from .sending import OriginalUnavailable
 
 
 def N_(message: str) -> str:  # noqa: N802  (gettext_noop: marks a sentence for extraction)
@@ -59,6 +60,12 @@ FAILURES: tuple[Failure, ...] = (
     _box(box_errors.BadRequest, "rejected-by-ehealthbox", 422),
     _box(box_errors.Unavailable, "ehealthbox-unavailable", 503, retry_after=30),
     _box(box_errors.EhealthboxError, "ehealthbox-error", 502),
+    Failure(
+        OriginalUnavailable,
+        "original-unavailable",
+        422,
+        N_("The message being forwarded could not be fetched or opened. Nothing was sent."),
+    ),
     Failure(
         NoEncryptionKey,
         "no-encryption-key",

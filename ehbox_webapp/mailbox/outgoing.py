@@ -152,14 +152,15 @@ def outgoing_message(
     *,
     document: Upload | None = None,
     annexes: Sequence[Upload] = (),
-    attachments: Sequence[Attachment] = (),
-    require_content: bool = True,
+    forwarded: Sequence[Attachment] = (),
 ) -> Outgoing:
     """The message `values` describe, checked; or `Invalid` listing every problem.
 
-    `attachments`: files already checked (e.g. forwarded from another message), sent as
-    annexes after `annexes`. The total size is the client's to refuse before sending
-    (`MessageTooLarge`, its limit from the settings), so every sender meets it.
+    `forwarded`: the parts of a forwarded message (its document first), already checked.
+    With neither a document nor a text of the sender's, the first is the message's document
+    (forwarded as it came); otherwise they all go before the sender's annexes. The total size
+    is the client's to refuse before sending (`MessageTooLarge`, its limit from the settings),
+    so every sender meets it.
     """
     if not isinstance(values, Mapping):
         raise Invalid([Problem("not-an-object", "message")])
@@ -193,15 +194,16 @@ def outgoing_message(
     important = checks.flag(values.get("important"), "important")
     encrypted = checks.flag(values.get("encrypted"), "encrypted")
     has_text = bool(text and text.strip())
-    if require_content and (document is None) == (not has_text):
+    if (document is not None and has_text) or (document is None and not has_text and not forwarded):
         checks.add("one-of", "document", options=("document", "text"))
     doc = _attachment(checks, document, "document", title) if document is not None else None
     files = [_attachment(checks, u, f"annexes[{i}]", None) for i, u in enumerate(annexes)]
-    files += list(attachments)
     if checks.problems:
         raise Invalid(checks.problems)
-    if doc is None and not has_text and files:
-        doc, files = files[0], files[1:]  # a forward of the original as it came
+    if doc is None and not has_text and forwarded:
+        doc, files = forwarded[0], [*forwarded[1:], *files]  # forwarded as it came
+    else:
+        files = [*forwarded, *files]
     message = NewMessage(
         recipients=recipients,
         title=title or "",

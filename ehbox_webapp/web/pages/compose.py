@@ -13,15 +13,12 @@ from __future__ import annotations
 
 import functools
 import logging
-from contextlib import ExitStack
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from werkzeug.datastructures import MultiDict
 
 from ...ehealth.ehealthbox import (
-    BoxId,
     EhealthboxError,
     InvalidDestination,
     Message,
@@ -35,26 +32,25 @@ from ...ehealth.ehealthbox import (
 )
 from ...ehealth.etee.errors import EteeError
 from ...mailbox.addressbook import find, label
-from ...mailbox.outgoing import Outgoing
-from ...mailbox.rules import is_publication_id
+from ...mailbox.drafts import DRAFT_LIFETIME, Draft
+from ...mailbox.problems import Invalid
+from ...mailbox.replies import forward_values, reply_values
+from ...mailbox.sending import OriginalUnavailable, draft_problems, send_draft
 from ..caller import mailbox
 from ..extensions import settings
 from ..i18n import language_of, remember_language
 from ..limits import send_limit
 from ..login_checks import LoginRequired, login_required
-from . import boxcache, contacts, drafts, encrypted_send
+from . import boxcache, contacts, encrypted_send
 from .blueprint import bp
 from .common import MESSAGE, check_message_id, ehealthbox_sentence, localdate
-from .drafts import Draft, DraftError, megabytes
-from .encrypted_read import shown_original
+from .drafts import megabytes, mine, store
+from .encrypted_read import kind_reason, reason_of, shown_original
 from .forms import MAX_RECIPIENT_ROWS, ComposeForm
-from .outgoing import OriginalUnavailable, build_message
 
 log = logging.getLogger(__name__)
 
 SYSTEM_CONTENT_TYPES = ("ACKNOWLEDGMENT", "ERROR")
-NOT_KEPT_FIELDS = {"csrf_token", "send", "save_draft", "add_recipient", "remove_kept", "lang"}
-NOT_KEPT_FIELDS |= {"find", "add_found", "pick"}  # the address book's search
 # The field next to which a refused recipient's problem is shown, per eHealthBox code.
 REFUSAL_BY_CODE = {
     "802": ("identifier", _l("eHealthBox knows no box with this identifier.")),
@@ -68,16 +64,10 @@ REFUSAL_BY_CODE = {
 @login_required
 def compose():
     """A new message; `?draft=<PublicationId>` refills one kept after a new login."""
-    draft_id = request.args.get("draft", "")
-    if is_publication_id(draft_id):
-        draft = _draft(draft_id)
-        if draft.exists:
-            form = ComposeForm(formdata=MultiDict(draft.fields))
-            form.publication_id.data = draft.publication_id  # sent again: delivered once
-            return _render(form, draft)
-    form = ComposeForm(formdata=None)
-    form.publication_id.data = new_publication_id()
-    return _render(form)
+    draft = store().find(g.user["sub"], request.args.get("draft", ""))
+    if draft is not None:  # sent again under its PublicationId: delivered once
+        return _render(ComposeForm.from_values(draft.values, draft.publication_id), draft)
+    return _render(ComposeForm.from_values({}, new_publication_id()))
 
 
 @bp.post("/compose/autosave")
@@ -87,7 +77,8 @@ def autosave():
 
     CSRF is checked for every POST (CSRFProtect); the script sends the form's token.
     """
-    _draft(request.form.get("publication_id")).save_fields(_kept_fields())
+    form = ComposeForm()
+    mine(form.publication_id.data).save(form.values())
     return "", 204
 
 
@@ -97,15 +88,18 @@ def drafts_list():
     """The user's kept drafts, the last changed first: open one to go on, or delete it."""
     return render_template(
         "mailbox/drafts.html",
-        drafts=drafts.list_for_user(),
-        lifetime_days=drafts.DRAFT_LIFETIME // (24 * 3600),
+        drafts=store().list(g.user["sub"]),
+        lifetime_days=DRAFT_LIFETIME // (24 * 3600),
     )
 
 
 @bp.post("/drafts/<publication_id>/delete")
 @login_required
 def delete_draft(publication_id: str):
-    _draft(publication_id).delete()
+    draft = store().find(g.user["sub"], publication_id)
+    if draft is None:
+        abort(404)
+    draft.delete()
     flash(_("Draft deleted."))
     return redirect(url_for("mailbox.drafts_list"))
 
@@ -126,49 +120,22 @@ def reply_all(folder: str, message_id: str):
 
 def _reply(folder: str, message_id: str, *, everyone: bool):
     original = _original(folder, message_id)
-    form = _new_form(original, "Re: ")
-    sender = original.sender
-    boxes = [BoxId(sender.id, sender.type, sender.quality, sender.sub_type)]
-    if everyone:
-        me = boxcache.my_box(mailbox())
-        boxes += [d for d in original.destinations if (d.id, d.type) != (me.id, me.type)]
-    boxes = list(dict.fromkeys(boxes))[:MAX_RECIPIENT_ROWS]
-    while len(form.recipients) < len(boxes):
-        form.recipients.append_entry()
-    for entry, box in zip(form.recipients, boxes, strict=False):
-        row = entry.form
-        row.type.data, row.identifier.data, row.quality.data = box.type, box.id, box.quality
-    form.text.data = _quoted(original)
-    return _render(form, heading=_("Reply to all") if everyone else _("Reply"))
-
-
-def _quoted(original: Message) -> str:
-    """The original's text, each line after "> ", under who wrote it and when."""
-    info = original.free_information
-    if info is None:
-        return ""
-    text = info.text if not info.is_table else "\n".join(f"{r.left}: {r.right}" for r in info.rows)
-    head = _(
+    heading = _(
         "On %(date)s, %(sender)s wrote:",
         date=localdate(original.publication_date),
         sender=original.sender.display_name,
     )
-    return "\n\n" + head + "\n" + "\n".join(f"> {line}" for line in (text or "").splitlines())
+    me = boxcache.my_box(mailbox()) if everyone else None
+    values = reply_values(original, heading=heading, me=me, everyone=everyone)
+    form = ComposeForm.from_values(values, new_publication_id())
+    return _render(form, heading=_("Reply to all") if everyone else _("Reply"))
 
 
 @bp.get(f"/{MESSAGE}/forward")
 @login_required
 def forward(folder: str, message_id: str):
     original = _original(folder, message_id)
-    form = _new_form(original, "Fwd: ")
-    form.forward_folder.data, form.forward_message_id.data = folder, message_id
-    info = original.free_information
-    if info is not None:
-        form.free_text.data = (
-            info.text
-            if not info.is_table
-            else "\n".join(f"{row.left}: {row.right}" for row in info.rows)
-        )
+    form = ComposeForm.from_values(forward_values(original, folder), new_publication_id())
     return _render(form, original=original)
 
 
@@ -177,11 +144,11 @@ def forward(folder: str, message_id: str):
 @send_limit
 def send():
     form = ComposeForm()
-    draft = _draft(form.publication_id.data)
-    upload_errors = _keep_uploads(form, draft)
-    # Every field is kept before anything else happens: a crash or a lost answer from here
-    # on leaves the draft complete, under the PublicationId that delivers it once.
-    draft.save_fields(_kept_fields())
+    draft = mine(form.publication_id.data)
+    upload_problems = _keep_uploads(form, draft)
+    # Everything typed is kept before anything else happens: a crash or a lost answer from
+    # here on leaves the draft complete, under the PublicationId that delivers it once.
+    draft.save(form.values())
     language = language_of(request.form.get("lang"))
     if language is not None:  # the header's language switch, pressed while composing
         resume = redirect(url_for("mailbox.compose", draft=draft.publication_id))
@@ -190,22 +157,28 @@ def send():
         flash(_("Draft saved. You find it under Drafts."))
         return redirect(url_for("mailbox.compose", draft=draft.publication_id))
     if request.form.get("add_found") or request.form.get("pick"):
-        return _add_found(form, draft)
+        return _add_found(form, draft, upload_problems)
     if form.add_recipient.data:
         if len(form.recipients) < MAX_RECIPIENT_ROWS:
             form.recipients.append_entry()
-        _show_upload_errors(form, upload_errors)
+        form.show_problems(upload_problems, has_document=draft.document is not None)
         return _render(form, draft)
-    valid = form.validate_message(has_document=draft.document is not None)
-    _show_upload_errors(form, upload_errors)  # after validate(), which resets the errors
-    if not valid or upload_errors:
+    if upload_problems:  # a file the user chose was not kept: nothing is sent without it
+        problems = [*upload_problems, *draft_problems(draft)]
+        form.show_problems(problems, has_document=draft.document is not None)
         return _render(form, draft, status=422)
+    resume = url_for("mailbox.compose", draft=draft.publication_id)
     try:
-        result = _publish(form, draft)
+        result = _publish(draft)
+    except Invalid as exc:  # the mailbox's checks, the same as for an /api/v1 send
+        form.show_problems(exc.problems, has_document=draft.document is not None)
+        return _render(form, draft, status=422)
     except LoginRequired:
-        raise LoginRequired(url_for("mailbox.compose", draft=draft.folder.name)) from None
-    except (EhealthboxError, OriginalUnavailable) as exc:
-        resume = url_for("mailbox.compose", draft=draft.folder.name)
+        raise LoginRequired(resume) from None
+    except OriginalUnavailable as exc:
+        form.top_errors.append(_original_sentence(exc))
+        return _render(form, draft, status=_status(exc.cause))
+    except EhealthboxError as exc:
         return _render(
             form,
             draft,
@@ -215,13 +188,13 @@ def send():
         )
     except EteeError as exc:  # a key missing or unreachable: raised before anything is sent
         return _render(form, draft, status=encrypted_send.explain(form, exc))
-    draft.delete()
     _flash_sent(result)
     return redirect(url_for("mailbox.message", folder="SENTBOX", message_id=result.message_id))
 
 
-def _add_found(form: ComposeForm, draft: Draft):
+def _add_found(form: ComposeForm, draft: Draft, upload_problems: list):
     """The address book's search (works without JavaScript): one match fills a row."""
+    form.show_problems(upload_problems, has_document=draft.document is not None)
     book = contacts.contacts()
     pick = request.form.get("pick", "")
     text = request.form.get("find", "")
@@ -235,74 +208,54 @@ def _add_found(form: ComposeForm, draft: Draft):
     if row is not None:
         box = found[0].box
         row.type.data, row.identifier.data, row.quality.data = box.type, box.id, box.quality
-        draft.save_fields(_form_fields(form))
+        draft.save(form.values())
     return _render(form, draft)
 
 
-def _form_fields(form: ComposeForm) -> list[tuple[str, str]]:
-    """The kept fields with the recipient rows as the form now holds them."""
-    rows = [entry.form for entry in form.recipients]
-    kept = [(k, v) for k, v in _kept_fields() if not k.startswith("recipients-")]
-    for index, row in enumerate(rows):
-        for name in ("type", "identifier", "quality"):
-            kept.append((f"recipients-{index}-{name}", getattr(row, name).data or ""))
-        if row.send_anyway.data:
-            kept.append((f"recipients-{index}-send_anyway", "y"))
-    return kept
-
-
-def _publish(form: ComposeForm, draft: Draft) -> SendResult:
+def _publish(draft: Draft) -> SendResult:
     box = mailbox()
     box.sender_box = functools.partial(boxcache.my_box, box.client)  # kept briefly per user
     try:
-        with ExitStack() as files:
-            message = build_message(form, draft, files, box)
-            return box.send(Outgoing(message, encrypted=bool(form.encrypt.data)))
+        return send_draft(box, draft)
     finally:  # even a send whose answer was lost may have changed the counts and the box size
         boxcache.forget()
 
 
-def _draft(publication_id: str | None) -> Draft:
-    try:
-        return drafts.for_user(publication_id or "", settings().max_upload_bytes)
-    except ValueError:
-        abort(400, _("This form is not one this site issued. Open “Write a message” again."))
-
-
-def _keep_uploads(form: ComposeForm, draft: Draft) -> dict[str, list[str]]:
-    """Apply the "remove" ticks, then keep the new uploads; returns the refusals per field."""
+def _keep_uploads(form: ComposeForm, draft: Draft) -> list:
+    """Apply the "remove" ticks, then keep the new uploads; returns the refusals (problems)."""
     draft.remove(form.remove_kept.data or ())
     form.remove_kept.data = []
-    errors: dict[str, list[str]] = {}
+    problems = []
     uploads = [("document", form.document.data)] if form.document.data else []
-    uploads += [("annexes", upload) for upload in form.annexes.data or () if upload]
-    for field_name, upload in uploads:
+    uploads += [("annex", upload) for upload in form.annexes.data or () if upload]
+    for role, upload in uploads:
         try:
-            draft.keep(upload, "document" if field_name == "document" else "annex")
-        except DraftError as exc:
-            errors.setdefault(field_name, []).append(str(exc))
-    return errors
+            draft.keep(upload.stream, upload.filename, upload.mimetype, role)
+        except Invalid as exc:
+            problems += exc.problems
+    return problems
 
 
-def _show_upload_errors(form: ComposeForm, upload_errors: dict[str, list[str]]) -> None:
-    for field_name, errors in upload_errors.items():
-        field = getattr(form, field_name)
-        field.errors = [*field.errors, *errors]
+def _original_sentence(exc: OriginalUnavailable) -> str:
+    """Why the original of a forward could not go along, in the page's language."""
+    if exc.sealed:
+        reason = reason_of(exc.cause) if exc.cause is not None else kind_reason(exc.kind or "")
+        return _(
+            "The forwarded message is encrypted and cannot be opened: %(reason)s", reason=reason
+        )
+    return _(
+        "The files of the forwarded message could not be fetched: %(reason)s",
+        reason=ehealthbox_sentence(exc.cause),
+    )
 
 
-def _kept_fields() -> list[tuple[str, str]]:
-    return [(k, v) for k, v in request.form.items(multi=True) if k not in NOT_KEPT_FIELDS]
-
-
-def _explain(form: ComposeForm, exc: Exception) -> dict[int, RecipientOutcome]:
+def _explain(form: ComposeForm, exc: EhealthboxError) -> dict[int, RecipientOutcome]:
     """Put a send failure on the form: at the top, and next to the recipients it names.
 
     Returns the out-of-office recipients by row index, for the "send anyway" boxes.
     """
     log.info("send refused or failed: %r", exc)
-    form.top_errors.append(
-        str(exc) if isinstance(exc, OriginalUnavailable) else ehealthbox_sentence(exc)
-    )
+    form.top_errors.append(ehealthbox_sentence(exc))
     rows = list(enumerate(row.form for row in form.recipients))
     absences: dict[int, RecipientOutcome] = {}
     if isinstance(exc, InvalidDestination):
@@ -326,7 +279,7 @@ def _explain(form: ComposeForm, exc: Exception) -> dict[int, RecipientOutcome]:
     return absences
 
 
-def _status(exc: Exception) -> int:
+def _status(exc: Exception | None) -> int:
     if isinstance(exc, Unauthorized):
         return 401
     return 503 if isinstance(exc, Unavailable | SendOutcomeUnknown) else 422
@@ -370,26 +323,16 @@ def _original(folder: str, message_id: str) -> Message:
     return shown_original(client, original, folder)
 
 
-def _new_form(original: Message, prefix: str) -> ComposeForm:
-    form = ComposeForm(formdata=None)
-    form.publication_id.data = new_publication_id()
-    form.encrypt.data = original.content_specification.is_encrypted  # answered as it came
-    title = original.document.title if original.document else ""
-    form.title.data = title if title.lower().startswith(prefix.lower()) else (prefix + title)[:400]
-    form.patient_inss.data = original.patient_inss
-    return form
-
-
 def too_many_sends(count: int, window: int, retry_after: str):
     """A send refused by the rate limit: the form comes back as typed (files kept), unsent."""
     form = ComposeForm()
     try:
-        draft = drafts.for_user(form.publication_id.data or "", settings().max_upload_bytes)
+        draft = store().open(g.user["sub"], form.publication_id.data or "")
     except ValueError:  # not a form this site issued: nothing of it is kept
         draft = None
     else:
         _keep_uploads(form, draft)
-        draft.save_fields(_kept_fields())
+        draft.save(form.values())
     flash(
         _(
             "You did this more than %(count)s times in %(window)s seconds. Please wait "

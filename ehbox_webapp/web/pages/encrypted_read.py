@@ -21,7 +21,7 @@ from flask import abort, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from ...ehealth.ehealthbox import Attachment, DigestMismatch, EhealthboxClient, Message
+from ...ehealth.ehealthbox import DigestMismatch, EhealthboxClient, Message
 from ...ehealth.ehealthbox.opening import NoSuchPart, open_fields, open_part
 from ...ehealth.ehealthbox.sealing import OpenedMessage
 from ...ehealth.ehealthbox.unsealing import MIXED, NOT_FOR_ME, TAMPERED, UNEXPECTED_SIGNER
@@ -42,8 +42,8 @@ REASONS = {
     MIXED: _l("It mixes encrypted and clear parts, so the whole message is refused."),
     NO_KEYSTORE: _l("You have no keystore here to open encrypted messages."),
 }
-_ANNEX = re.compile(r"^annexes\[(\d+)\](\.title)?$")
-_ROW = re.compile(r"^table\.rows\[(\d+)\]\.(left|right)$")
+_ANNEX = re.compile(r"annexes\[(\d+)\](\.title)?")
+_ROW = re.compile(r"table\.rows\[(\d+)\]\.(left|right)")
 
 
 @dataclass(frozen=True)
@@ -86,15 +86,16 @@ def part_name(field: str) -> str:
         return _("Patient (INSS)")
     if field == "freeText":
         return _("Free text")
-    if annex := _ANNEX.match(field):
+    if annex := _ANNEX.fullmatch(field):
         number = annex.group(1)
         return _("Title of annex %(n)s", n=number) if annex.group(2) else _("Annex %(n)s", n=number)
-    if row := _ROW.match(field):
+    if row := _ROW.fullmatch(field):
         return _("Table, row %(n)s", n=int(row.group(1)) + 1)
     return _("The whole message")
 
 
-def _kind_reason(kind: str) -> str:
+def kind_reason(kind: str) -> str:
+    """Why a sealed field did not open (an `unsealing` problem kind), for people."""
     reason = REASONS.get(kind)
     return str(reason) if reason is not None else _("It cannot be opened.")
 
@@ -122,9 +123,7 @@ def open_for_page(
         problem = Problem(part_name(""), str(REASONS[NO_KEYSTORE]), str(exc))
         return SealedView(_unopened(msg), None, (problem,), frozenset({"*"}))
     opened = open_fields(client, msg, folder, keys)
-    problems = [
-        Problem(part_name(p.field), _kind_reason(p.kind), p.reason) for p in opened.problems
-    ]
+    problems = [Problem(part_name(p.field), kind_reason(p.kind), p.reason) for p in opened.problems]
     failed = {p.field for p in opened.problems}
     text = None
     if text_document and opened.ok:
@@ -190,47 +189,3 @@ def _cannot_open(exc: Exception, folder: str, message_id: str, inline: bool):
         response.headers["Content-Security-Policy"] = SANDBOX_CSP
     response.headers["Cache-Control"] = "private, no-store"
     return response
-
-
-class UnreadableOriginal(EteeError):
-    """A message being forwarded has sealed parts that do not open; `reason` says why."""
-
-    def __init__(self, reason: str, detail: str) -> None:
-        super().__init__(detail)
-        self.reason = reason
-
-
-def forwarded_parts(
-    client: EhealthboxClient, original: Message, folder: str
-) -> tuple[Attachment | None, list[Attachment]]:
-    """An encrypted original's document and annexes, opened, to be sent on.
-
-    Raises UnreadableOriginal when any of its parts does not open: a forward never carries
-    a seal addressed to someone else, nor half a message.
-    """
-    try:
-        keys = my_keys(client)
-    except NoKeystore as exc:
-        raise UnreadableOriginal(reason_of(exc), str(exc)) from exc
-    opened = open_fields(client, original, folder, keys)
-    if opened.problems:
-        first = opened.problems[0]
-        raise UnreadableOriginal(_kind_reason(first.kind), first.reason)
-    titles = {a.index: a.title for a in opened.annexes}
-    try:
-        document = None
-        if original.document is not None:
-            doc = open_part(client, original, folder, None, keys)
-            document = Attachment(
-                doc.content, doc.download_file_name, doc.mime_type, title=original.document.title
-            )
-        annexes = []
-        for annex in original.annexes:
-            part = open_part(client, original, folder, annex.index, keys)
-            title = titles.get(annex.index) or part.download_file_name
-            annexes.append(
-                Attachment(part.content, part.download_file_name, part.mime_type, title=title)
-            )
-    except (EteeError, DigestMismatch) as exc:
-        raise UnreadableOriginal(reason_of(exc), str(exc)) from exc
-    return document, annexes

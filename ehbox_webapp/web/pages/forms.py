@@ -1,9 +1,10 @@
 """The mailbox's forms: compose (with its recipient rows) and the small action forms.
 
-Every form is a FlaskForm, so every POST carries the CSRF token. Recipients are
-checked as eHealth checks them (`identifiers.check_recipient`: INSS and CBE check
-digits, NIHII length per quality, type and subtype per quality), and each problem
-is attached to the field it is about.
+Every form is a FlaskForm, so every POST carries the CSRF token. The compose form only
+carries values: `ComposeForm.values()` hands them to the mailbox named as an `/api/v1`
+message, which checks them as it checks the API's (`mailbox/outgoing.py`: eHealth's
+recipient rules, the limits, control characters); `show_problems` puts each problem it
+finds next to the field it is about, worded from its code.
 
 Labels and messages are translated: lazily where they are defined once for every request
 (labels, validators), at once where they are made during a request. The recipient rules'
@@ -13,6 +14,12 @@ problems carry a stable `kind` and their values (`identifiers.check_recipient`);
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
+from typing import Any
+
+from flask_babel import format_number
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -30,20 +37,20 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
-from ...ehealth.ehealthbox import FOLDERS, Recipient, check_recipient, is_valid_inss
+from ...ehealth.ehealthbox import Recipient, check_recipient
 from ...ehealth.ehealthbox.identifiers import (
     BOX_TYPES,
     CITIZEN_QUALITY,
     NIHII_ORGANISATION_QUALITIES,
     OTHER_ORGANISATION_QUALITIES,
     PERSON_QUALITIES,
-    RecipientProblem,
     clean,
     expected_type,
 )
-from ...mailbox.rules import FREE_TEXT_MAX, MAX_RECIPIENTS, TITLE_MAX, is_message_id
+from ...mailbox.problems import Problem, english
+from ...mailbox.rules import MAX_RECIPIENTS, RECEIPTS
+from .drafts import megabytes
 from .qualities import QUALITY_LABELS, TYPE_LABELS
 
 MIN_RECIPIENT_ROWS = 3  # empty rows to fill in without JavaScript; blank ones are ignored
@@ -68,7 +75,13 @@ QUALITY_CHOICES = [
     ),
 ]
 # The form of each problem's field, as named by `check_recipient`.
-_FIELD_OF_PROBLEM = {"id": "identifier", "type": "type", "subType": "type", "quality": "quality"}
+_FIELD_OF_PROBLEM = {
+    "id": "identifier",
+    "type": "type",
+    "subType": "type",
+    "quality": "quality",
+    "ooOProcessed": "send_anyway",
+}
 
 
 def _strip(value: str | None) -> str | None:
@@ -76,18 +89,21 @@ def _strip(value: str | None) -> str | None:
 
 
 def problem_sentence(
-    problem: RecipientProblem, box_type: str, identifier: str, quality: str, sub_type: str | None
+    problem: Problem, box_type: str, identifier: str, quality: str, sub_type: str | None
 ) -> str:
-    """`check_recipient`'s problem, worded in the page's language (its English as a fallback)."""
-    if problem.kind == "unknown-quality":
+    """A recipient's problem (`field` as `check_recipient` names it: id, type, subType,
+    quality), worded in the page's language (its English as a fallback)."""
+    if problem.code == "required" and problem.field == "quality":
+        return _("Choose the recipient's quality.")
+    if problem.code == "unknown-quality":
         return _("The quality “%(quality)s” is not an eHealthBox quality.", quality=quality)
-    if problem.kind == "unknown-type":
+    if problem.code == "unknown-type":
         return _(
             "The identifier type “%(type)s” is not one of %(types)s.",
             type=box_type,
             types=", ".join(BOX_TYPES),
         )
-    if problem.kind == "type-for-quality":
+    if problem.code == "type-for-quality":
         types = problem.values["allowed"]
         wanted = types[0] if len(types) == 1 else _("%(a)s or %(b)s", a=types[0], b=types[1])
         return _(
@@ -96,7 +112,7 @@ def problem_sentence(
             types=wanted,
             type=box_type,
         )
-    if problem.kind in ("sub-type-for-quality", "no-sub-type-for-quality"):
+    if problem.code in ("sub-type-for-quality", "no-sub-type-for-quality"):
         wanted_sub = problem.values["wanted"]
         if wanted_sub:
             return _(
@@ -124,7 +140,7 @@ def problem_sentence(
         )
     if problem.field == "id" and box_type == "EHP":
         return _("The EHP number must have 10 digits.")
-    return problem.message
+    return english(problem)
 
 
 class RecipientForm(Form):
@@ -145,22 +161,18 @@ class RecipientForm(Form):
         return not self.identifier.data
 
     def check(self) -> bool:
-        """eHealth's recipient rules; each problem goes next to its field."""
+        """eHealth's recipient rules for a row on its own (an out-of-office substitute)."""
         if not self.quality.data:
-            self.quality.errors.append(_("Choose the recipient's quality."))
+            self.quality.errors = [*self.quality.errors, _("Choose the recipient's quality.")]
             return False
-        try:  # the identifier type follows from the quality when only one fits
-            allowed = expected_type(self.quality.data)[0]
-        except KeyError:
-            allowed = ()
-        if allowed and self.type.data not in allowed:
-            self.type.data = allowed[0]
-        values = (self.type.data, clean(self.identifier.data), self.quality.data, self.sub_type)
+        row = self.value()
+        self.type.data = row["type"]
+        values = (row["type"], clean(row["id"]), row["quality"], self.sub_type)
         problems = check_recipient(*values)
-        for problem in problems:
-            getattr(self, _FIELD_OF_PROBLEM[problem.field]).errors.append(
-                problem_sentence(problem, *values)
-            )
+        for found in problems:
+            field = getattr(self, _FIELD_OF_PROBLEM[found.field])
+            problem = Problem(found.kind, found.field, found.values)
+            field.errors = [*field.errors, problem_sentence(problem, *values)]
         return not problems
 
     @property
@@ -180,6 +192,25 @@ class RecipientForm(Form):
             ooo_processed=bool(self.send_anyway.data),
         )
 
+    def value(self) -> dict[str, Any]:
+        """The row as the mailbox takes a recipient; the identifier type follows from the
+        quality when only one fits (the row offers INSS first)."""
+        box_type = self.type.data or ""
+        try:
+            allowed = expected_type(self.quality.data or "")[0]
+        except KeyError:
+            allowed = ()
+        if allowed and box_type not in allowed:
+            box_type = allowed[0]
+        row: dict[str, Any] = {
+            "type": box_type,
+            "id": self.identifier.data or "",
+            "quality": self.quality.data or "",
+        }
+        if self.send_anyway.data:
+            row["ooOProcessed"] = True
+        return row
+
     def matches(self, box_id: str, box_type: str, quality: str) -> bool:
         return (
             not self.is_blank
@@ -189,13 +220,12 @@ class RecipientForm(Form):
         )
 
 
-def _patient_inss(form: FlaskForm, field: StringField) -> None:
-    if field.data and not is_valid_inss(clean(field.data)):
-        raise ValidationError(_("The patient's INSS must have 11 digits with valid check digits."))
-
-
 class ComposeForm(FlaskForm):
-    """A new message. `publication_id` is issued when the form is first shown."""
+    """A new message. `publication_id` is issued when the form is first shown.
+
+    The form only carries values: the mailbox checks them (`mailbox.outgoing`), as it checks
+    an `/api/v1` send, and `show_problems` puts each problem next to its field.
+    """
 
     publication_id = HiddenField()
     forward_folder = HiddenField()
@@ -203,18 +233,12 @@ class ComposeForm(FlaskForm):
     recipients = FieldList(
         FormField(RecipientForm), min_entries=MIN_RECIPIENT_ROWS, max_entries=MAX_RECIPIENT_ROWS
     )
-    title = StringField(
-        _l("Title"),
-        [InputRequired(_l("Give the message a title.")), Length(1, TITLE_MAX)],
-        filters=[_strip],
-    )
+    title = StringField(_l("Title"), filters=[_strip])
     document = FileField(_l("Document"))
     text = TextAreaField(_l("Or write the document as text"))
     include_original = BooleanField(_l("Attach the original document and annexes"), default=True)
-    free_text = TextAreaField(
-        _l("Free text (shown with the message)"), [Optional(), Length(max=FREE_TEXT_MAX)]
-    )
-    patient_inss = StringField(_l("Patient's INSS"), [Optional(), _patient_inss], filters=[_strip])
+    free_text = TextAreaField(_l("Free text (shown with the message)"))
+    patient_inss = StringField(_l("Patient's INSS"), filters=[_strip])
     annexes = MultipleFileField(_l("Annexes"))
     # The keys of kept files to drop; the template renders one checkbox per kept file.
     remove_kept = SelectMultipleField(_l("Remove"), choices=[], validate_choice=False)
@@ -231,10 +255,8 @@ class ComposeForm(FlaskForm):
         super().__init__(*args, **kwargs)
         self.recipient_errors: list[str] = []
         self.top_errors: list[str] = []
-
-    def validate_forward_message_id(self, field: HiddenField) -> None:
-        if field.data and not (is_message_id(field.data) and self.forward_folder.data in FOLDERS):
-            raise ValidationError(_("The message to forward is not one of your messages."))
+        for field in [*self, *(f for entry in self.recipients for f in entry.form)]:
+            field.errors = list(field.errors)  # problems are added without a validate()
 
     @property
     def forwarding(self) -> bool:
@@ -243,26 +265,145 @@ class ComposeForm(FlaskForm):
     def filled_rows(self) -> list[RecipientForm]:
         return [row.form for row in self.recipients if not row.form.is_blank]
 
-    def validate_message(self, *, has_document: bool) -> bool:
-        """Field checks, then the rules across fields. `has_document`: a kept upload."""
-        valid = self.validate()
+    # --- the form <-> the mailbox's values (an /api/v1 message's names) -------------------
+    def values(self) -> dict[str, Any]:
+        """What the user typed, as the mailbox and a draft take a message."""
+        values: dict[str, Any] = {
+            "recipients": [row.value() for row in self.filled_rows()],
+            "title": self.title.data or "",
+            "text": self.text.data or "",
+            "freeText": self.free_text.data or "",
+            "patientInss": self.patient_inss.data or "",
+            "important": bool(self.is_important.data),
+            "encrypted": bool(self.encrypt.data),
+            "receipts": [name for name, flag in RECEIPTS.items() if getattr(self, flag).data],
+        }
+        if self.forwarding:
+            values["forward"] = {
+                "folder": self.forward_folder.data or "",
+                "messageId": self.forward_message_id.data or "",
+                "includeOriginal": bool(self.include_original.data),
+            }
+        return values
+
+    @classmethod
+    def from_values(cls, values: Mapping[str, Any], publication_id: str) -> ComposeForm:
+        """A form showing a draft's values (or a reply's, a forward's)."""
+        rows = [
+            {
+                "type": r.get("type") or "INSS",
+                "identifier": r.get("id", ""),
+                "quality": r.get("quality", ""),
+                "send_anyway": bool(r.get("ooOProcessed")),
+            }
+            for r in values.get("recipients") or ()
+            if isinstance(r, Mapping)
+        ]
+        receipts = values.get("receipts") or ()
+        data: dict[str, Any] = {
+            "publication_id": publication_id,
+            "recipients": rows,
+            "title": values.get("title", ""),
+            "text": values.get("text", ""),
+            "free_text": values.get("freeText", ""),
+            "patient_inss": values.get("patientInss", ""),
+            "is_important": bool(values.get("important")),
+            "encrypt": bool(values.get("encrypted")),
+            **{flag: name in receipts for name, flag in RECEIPTS.items()},
+        }
+        forward = values.get("forward")
+        if isinstance(forward, Mapping):
+            data["forward_folder"] = forward.get("folder", "")
+            data["forward_message_id"] = forward.get("messageId", "")
+            data["include_original"] = bool(forward.get("includeOriginal"))
+        return cls(formdata=None, data=data)
+
+    def show_problems(self, problems: Iterable[Problem], *, has_document: bool) -> None:
+        """Each of the mailbox's problems next to its field, in the page's language.
+
+        `has_document`: a kept document (a "one of document or text" is then about the text).
+        """
         rows = self.filled_rows()
-        if not rows:
-            self.recipient_errors.append(_("Add at least one recipient."))
-        valid = all([row.check() for row in rows]) and bool(rows) and valid
-        has_text = bool((self.text.data or "").strip())
-        if has_document and has_text:
-            self.text.errors.append(
-                _(
-                    "Send either the document or this text, not both: clear "
-                    "the text or remove the document."
+        for problem in problems:
+            name, _dot, part = problem.field.partition(".")
+            row = _RECIPIENT_ROW.fullmatch(name)
+            if row is not None and int(row.group(1)) < len(rows):
+                self._row_problem(rows[int(row.group(1))], replace(problem, field=part))
+            elif name == "recipients":
+                self.recipient_errors.append(
+                    _("Add at least one recipient.")
+                    if problem.code == "required"
+                    else _("At most %(max)s recipients.", max=problem.values.get("max"))
                 )
-            )
-            valid = False
-        elif not (has_document or has_text or (self.forwarding and self.include_original.data)):
-            self.document.errors.append(_("Choose a document, or write the document as text."))
-            valid = False
-        return valid
+            elif name == "forward":
+                self.forward_message_id.errors.append(
+                    _("The message to forward is not one of your messages.")
+                )
+            elif problem.code == "one-of" and has_document:
+                self.text.errors.append(
+                    _(
+                        "Send either the document or this text, not both: clear "
+                        "the text or remove the document."
+                    )
+                )
+            elif problem.code == "one-of":
+                self.document.errors.append(_("Choose a document, or write the document as text."))
+            else:
+                field = getattr(self, _FIELD_OF_VALUE.get(name, ""), None)
+                sentence = field_sentence(problem)
+                if field is None:
+                    self.top_errors.append(sentence)
+                else:
+                    field.errors.append(sentence)
+
+    def _row_problem(self, row: RecipientForm, problem: Problem) -> None:
+        values = row.value()
+        field = _FIELD_OF_PROBLEM.get(problem.field, "identifier")
+        sentence = problem_sentence(
+            problem, values["type"], clean(values["id"]), values["quality"], row.sub_type
+        )
+        getattr(row, field).errors.append(sentence)
+
+
+# A problem's field (the mailbox's name of a value) -> the compose form's field.
+_FIELD_OF_VALUE = {
+    "title": "title",
+    "text": "text",
+    "freeText": "free_text",
+    "patientInss": "patient_inss",
+    "document": "document",
+    "annexes": "annexes",
+}
+_RECIPIENT_ROW = re.compile(r"recipients\[(\d+)\]")
+
+
+def field_sentence(problem: Problem) -> str:
+    """A problem with one of the message's own fields, in the page's language."""
+    if problem.code == "required" and problem.field == "title":
+        return _("Give the message a title.")
+    if problem.field == "patientInss":
+        return _("The patient's INSS must have 11 digits with valid check digits.")
+    if problem.code == "too-long":
+        return _("At most %(max)s characters.", max=format_number(problem.values.get("max", 0)))
+    if problem.code == "control-characters":
+        return _("Remove the control characters (invisible characters) from this field.")
+    if problem.code == "bad-mime-type":
+        return _("This file's type is not a MIME type (type/subtype).")
+    if problem.code == "no-file-name":
+        return _("This file has no usable name. Rename it and choose it again.")
+    if problem.code == "file-name-too-long":
+        return _(
+            "The file name “%(name)s…” is longer than %(max)s characters. Rename the file.",
+            name=problem.values.get("name", ""),
+            max=format_number(problem.values.get("max", 0)),
+        )
+    if problem.code == "files-too-large":
+        return _(
+            "“%(name)s” was not added: the files of one message may add up to %(limit)s at most.",
+            name=problem.values.get("name", ""),
+            limit=megabytes(problem.values.get("limit", 0)),
+        )
+    return _("This value is not valid: %(reason)s", reason=english(problem))
 
 
 class ActionForm(FlaskForm):
