@@ -35,6 +35,7 @@ run: keystore translations
 	PORT=$(PORT) $(BIN)/python app.py
 
 test: $(TEST_STAMP) translations
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # The performance budgets: one table, also written to docs/bench.json and docs/bench.png.
