@@ -18,8 +18,6 @@ from ..ehealth.ehealthbox import Message
 from ..ehealth.ehealthbox.sealing import (
     CLEAR_FIELDS_WARNING,
     OpenedMessage,
-    client_fetch,
-    unseal_message,
 )
 from ..ehealth.etee.errors import EteeError
 from ..mailbox.actions import Mailbox
@@ -35,8 +33,7 @@ __all__ = [
 
 def open_message(box: Mailbox, message: Message, folder: str) -> OpenedMessage:
     """Every field of an encrypted message opened with the organisation's keys."""
-    keys = box.decryption_keys()
-    return unseal_message(message, client_fetch(box, message.message_id, folder), keys)  # type: ignore[arg-type]
+    return box.unsealed(message, folder)
 
 
 def opened_lines(opened: OpenedMessage) -> list[str]:

@@ -30,7 +30,7 @@ from ..ehealth.ehealthbox.models import (
     SendResult,
 )
 from ..ehealth.ehealthbox.opening import OpenedPart, open_fields, open_part
-from ..ehealth.ehealthbox.sealing import EncryptedSend
+from ..ehealth.ehealthbox.sealing import EncryptedSend, client_fetch, unseal_message
 from ..ehealth.ehealthbox.unsealing import OpenedMessage
 from ..ehealth.etee.keys import NoKeystore
 from .names import safe_filename, safe_mime_type
@@ -141,11 +141,23 @@ class Mailbox:
 
     def open(self, message_id: str, folder: str) -> Opened:
         """The message; a sealed one with its small fields opened (parts wait for `part`)."""
-        message = self.get_message(message_id, folder)
+        return self.opened(self.get_message(message_id, folder), folder)
+
+    def opened(self, message: Message, folder: str) -> Opened:
+        """`message` (as `get_message` gave it) with its small sealed fields opened.
+
+        The one way a sealed message is read, for the pages, `/api/v1` and the CLI.
+        NoKeystore when this box has no keys here.
+        """
         if not message.content_specification.is_encrypted:
             return Opened(message)
         opened = open_fields(self.client, message, folder, self.decryption_keys())
         return Opened(safe_message(opened.shown()), opened)
+
+    def unsealed(self, message: Message, folder: str) -> OpenedMessage:
+        """Every field and part of a sealed message opened at once (to save it whole)."""
+        fetch = client_fetch(self.client, message.message_id, folder)  # type: ignore[arg-type]
+        return unseal_message(message, fetch, self.decryption_keys())
 
     def part(self, message: Message, folder: str, index: int | None) -> Download | OpenedPart:
         """The document (`index` None) or an annex: streamed, or fetched whole and opened."""

@@ -1,7 +1,8 @@
 """Reading end-to-end encrypted messages on the mailbox pages.
 
 The message page opens the small sealed fields (patient INSS, free text or table cells,
-annex titles) with the keys of the user's box, and says who sealed them and whether the
+annex titles) with the keys of the user's box, through the mailbox as `/api/v1` and the CLI
+do (`Mailbox.opened`, `Mailbox.part`), and says who sealed them and whether the
 signatures hold. The document and the annexes are opened when they are downloaded: a seal
 is verified whole, so each is fetched whole, opened, and served as the clear bytes with the
 usual safe download headers. Nothing that fails to open is ever shown, not even as base64:
@@ -13,6 +14,7 @@ or deleted.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from dataclasses import dataclass
 
@@ -21,16 +23,17 @@ from flask import abort, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from ...ehealth.ehealthbox import DigestMismatch, EhealthboxClient, Message
-from ...ehealth.ehealthbox.opening import NoSuchPart, open_fields, open_part
+from ...ehealth.ehealthbox import DigestMismatch, Message
+from ...ehealth.ehealthbox.opening import NoSuchPart
 from ...ehealth.ehealthbox.sealing import OpenedMessage
 from ...ehealth.ehealthbox.unsealing import MIXED, NOT_FOR_ME, TAMPERED, UNEXPECTED_SIGNER
-from ...ehealth.etee import DecryptionKey, NotForMe, TamperedSeal, UnexpectedSigner
+from ...ehealth.etee import NotForMe, TamperedSeal, UnexpectedSigner
 from ...ehealth.etee.errors import EteeError
 from ...ehealth.etee.keys import NoKeystore
+from ...mailbox.actions import Mailbox
+from ...mailbox.reading import document_text
 from ..downloads import SANDBOX_CSP, content_download
 from ..errors import render_error, wants_problem
-from ..extensions import services
 from .boxcache import my_box
 
 NO_KEYSTORE = "no-keystore"
@@ -70,12 +73,11 @@ class SealedView:
         return not self.problems
 
 
-def my_keys(client: EhealthboxClient) -> dict[str, DecryptionKey]:
-    """The decryption keys of the user's box; NoKeystore when none is available here."""
-    keys = services().keys
-    if keys is None:
-        raise NoKeystore(my_box(client), "end-to-end encryption is not set up on this site")
-    return keys.decryption_keys_for(my_box(client))
+def _knowing_my_box(box: Mailbox) -> Mailbox:
+    """The mailbox, told the user's box from the pages' per-user memory (no boxInfo call)."""
+    if box.sender_box is None:
+        box.sender_box = functools.partial(my_box, box.client)
+    return box
 
 
 def part_name(field: str) -> str:
@@ -114,21 +116,22 @@ def reason_of(exc: Exception) -> str:
 
 
 def open_for_page(
-    client: EhealthboxClient, msg: Message, folder: str, *, text_document: bool = False
+    box: Mailbox, msg: Message, folder: str, *, text_document: bool = False
 ) -> SealedView:
     """The page's view of an encrypted message; `text_document`: open it for a preview."""
+    box = _knowing_my_box(box)
     try:
-        keys = my_keys(client)
+        opened = box.opened(msg, folder).sealed
     except NoKeystore as exc:
         problem = Problem(part_name(""), str(REASONS[NO_KEYSTORE]), str(exc))
         return SealedView(_unopened(msg), None, (problem,), frozenset({"*"}))
-    opened = open_fields(client, msg, folder, keys)
+    assert opened is not None  # an encrypted message is opened, or NoKeystore
     problems = [Problem(part_name(p.field), kind_reason(p.kind), p.reason) for p in opened.problems]
     failed = {p.field for p in opened.problems}
     text = None
     if text_document and opened.ok:
         try:
-            text = open_part(client, msg, folder, None, keys).content.decode("utf-8", "replace")
+            text = document_text(box, msg, folder)
         except (EteeError, DigestMismatch) as exc:
             problems.append(Problem(part_name("document"), reason_of(exc), str(exc)))
             failed.add("document")
@@ -154,19 +157,19 @@ def _unopened(msg: Message) -> Message:
     return dataclasses.replace(msg, patient_inss=None, free_information=None, annexes=annexes)
 
 
-def shown_original(client: EhealthboxClient, original: Message, folder: str) -> Message:
+def shown_original(box: Mailbox, original: Message, folder: str) -> Message:
     """A message to reply to or forward, its sealed fields opened (None where they fail)."""
     if not original.content_specification.is_encrypted:
         return original
-    return open_for_page(client, original, folder).message
+    return open_for_page(box, original, folder).message
 
 
 def sealed_download(
-    client: EhealthboxClient, msg: Message, folder: str, index: int | None, *, inline: bool
+    box: Mailbox, msg: Message, folder: str, index: int | None, *, inline: bool
 ) -> FlaskResponse | tuple:
     """A sealed document or annex, opened; a clear page when it cannot be opened."""
     try:
-        part = open_part(client, msg, folder, index, my_keys(client))
+        part = _knowing_my_box(box).part(msg, folder, index)
     except NoSuchPart:
         abort(404)
     except (EteeError, DigestMismatch) as exc:

@@ -13,8 +13,6 @@ asks for the message first, to know whether its parts are sealed and by whom.
 
 from __future__ import annotations
 
-import codecs
-
 from flask import render_template
 
 from ...ehealth.ehealthbox import (
@@ -24,6 +22,7 @@ from ...ehealth.ehealthbox import (
     Message,
     Unauthorized,
 )
+from ...mailbox.reading import document_text, has_text_preview
 from ..caller import mailbox
 from ..downloads import INLINE_TYPES, essence, stream_download
 from ..login_checks import login_required
@@ -32,8 +31,6 @@ from .blueprint import bp
 from .common import MESSAGE, SENT_FOLDERS, check_message_id, ehealthbox_sentence
 from .encrypted_read import open_for_page, sealed_download
 from .forms import ActionForm
-
-TEXT_PREVIEW_LIMIT = 256 * 1024  # bigger text documents are downloaded, not shown
 
 
 @bp.get(f"/{MESSAGE}")
@@ -51,7 +48,7 @@ def message(folder: str, message_id: str):
         sealed = open_for_page(client, msg, folder, text_document=show == "text")
         text = sealed.document_text
     else:
-        text = _text_preview(client, msg, folder)
+        text = document_text(client, msg, folder)
     receipts, receipts_error = _receipts(client, msg, folder)
     return render_template(
         "mailbox/message.html",
@@ -116,39 +113,13 @@ def document_display(msg: Message) -> str | None:
     if msg.document is None:
         return None
     kind = essence(msg.document.mime_type)
-    if kind == "text/plain" and msg.document.size <= TEXT_PREVIEW_LIMIT:
+    if has_text_preview(msg):
         return "text"
     if kind == "application/pdf":
         return "pdf"
     if kind in INLINE_TYPES:
         return "image"
     return None
-
-
-def _text_preview(client: EhealthboxClient, msg: Message, folder: str) -> str | None:
-    if document_display(msg) != "text":
-        return None
-    chunks, size = [], 0
-    with client.open_document(msg.message_id, folder) as download:
-        for chunk in download.iter_bytes():  # bounded even if the stated size is wrong
-            chunks.append(chunk)
-            size += len(chunk)
-            if size > TEXT_PREVIEW_LIMIT:
-                break
-    raw = b"".join(chunks)[:TEXT_PREVIEW_LIMIT]
-    return raw.decode(_charset(msg.document.mime_type), errors="replace")
-
-
-def _charset(mime_type: str) -> str:
-    """The charset parameter if Python knows it; UTF-8 otherwise (eHealth's usual)."""
-    for param in mime_type.split(";")[1:]:
-        name, _, value = param.partition("=")
-        if name.strip().lower() == "charset":
-            try:
-                return codecs.lookup(value.strip().strip('"')).name
-            except LookupError:
-                break
-    return "utf-8"
 
 
 def _receipts(
