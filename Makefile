@@ -38,6 +38,13 @@ test: $(TEST_STAMP) translations
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# A real Keycloak 26 on loopback, set up as I.AM Connect's two realms (deploy/keycloak/):
+# fetched once from Maven Central (checksum checked) into .cache/keycloak/. Needs Java 21+
+# and Maven; KEYCLOAK_PORT (default 8180), the app's PUBLIC_URL (default http://localhost:5000).
+.PHONY: keycloak
+keycloak:
+	$(PYTHON) deploy/keycloak/keycloak.py
+
 # The performance budgets: one table, also written to docs/bench.json and docs/bench.png.
 # `make bench-strict` (or `make bench STRICT=1`) exits non-zero when a budget is OVER;
 # other options of `python -m bench.run` go in BENCH_ARGS, e.g. BENCH_ARGS='--samples 400'.

@@ -212,6 +212,11 @@ def register_sandbox(app: Flask, settings: Settings) -> None:
                 ROOT, Path(app.instance_path)
             ),
             persona_keystore_password=settings.etee_personal_keystores_password,
+            trusted_issuers=tuple(
+                issuer
+                for issuer in (settings.iam_issuer, settings.iam_m2m_issuer)
+                if not issuer.startswith(f"{public}{SANDBOX_MOUNT}/")
+            ),
         )
     )
     app.extensions["sandbox_app"] = sandbox

@@ -38,6 +38,9 @@ class SandboxSettings:
     organisation_keystore: tuple[Path, str] | None = None
     persona_keystores_export: Path | None = None
     persona_keystore_password: str = "sandbox"  # noqa: S105 - public sandbox material
+    # Realms of a real I.AM Connect (the app's IAM_ISSUER and IAM_M2M_ISSUER when they are
+    # not the sandbox's, e.g. `make keycloak`): the sandbox eHealthBox accepts their tokens too.
+    trusted_issuers: tuple[str, ...] = ()
 
     def issuer(self, realm: str) -> str:
         return f"{self.base_url}/auth/realms/{realm}"

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from flask import Blueprint, Response, current_app, g, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
+from ..trusted import TrustedRealms
 from .auth import box_for_claims, require_identifying_headers, verify_bearer
 from .platform import FOLDERS, MESSAGE_ID_LENGTH, is_message_id
 from .problems import ApiProblem, new_request_id, problem_response
@@ -32,6 +33,7 @@ class Context:
     settings: SandboxSettings
     signer: RealmSigner
     store: Store
+    trusted: TrustedRealms  # a real I.AM Connect's realms (make keycloak), if the app uses one
 
 
 def ctx() -> Context:
@@ -48,6 +50,7 @@ def authenticate() -> None:
         context.signer,
         (settings.issuer("healthcare"), settings.issuer("M2M")),
         settings.ehbox_audience,
+        context.trusted,
     )
     require_identifying_headers(request.headers)
     key = box_key(box_for_claims(claims))

@@ -12,6 +12,7 @@ from typing import Any
 
 from ..personas import organisation, persona_by_ssin
 from ..tokens import InvalidToken, RealmSigner
+from ..trusted import TrustedRealms, unverified_issuer
 from .problems import ApiProblem
 
 # userProfile keys (eHealth token, lower case) -> eHealthBox quality.
@@ -36,9 +37,17 @@ REALM = 'Bearer realm="eHealthBox"'
 
 
 def verify_bearer(
-    authorization: str | None, signer: RealmSigner, issuers: tuple[str, ...], audience: str
+    authorization: str | None,
+    signer: RealmSigner,
+    issuers: tuple[str, ...],
+    audience: str,
+    trusted: TrustedRealms | None = None,
 ) -> dict[str, Any]:
-    """The token's claims, or a 401 problem with a `WWW-Authenticate` challenge."""
+    """The token's claims, or a 401 problem with a `WWW-Authenticate` challenge.
+
+    Tokens of the sandbox realms are checked with the sandbox's key; those of a trusted
+    real realm (`trusted`, e.g. `make keycloak`) with that realm's published keys.
+    """
     scheme, _, token = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise ApiProblem(
@@ -47,7 +56,11 @@ def verify_bearer(
             headers={"WWW-Authenticate": REALM},
         )
     try:
-        return signer.verify(token.strip(), issuer=issuers, audience=audience)
+        token = token.strip()
+        issuer = unverified_issuer(token)
+        if trusted is not None and issuer in trusted:
+            return trusted.verify(token, issuer=issuer, audience=audience)
+        return signer.verify(token, issuer=issuers, audience=audience)
     except InvalidToken as exc:
         # The reason names the check that failed, never the token itself.
         reason = str(exc).replace('"', "'")

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from flask import Flask
 
+from ..trusted import TrustedRealms
 from . import routes, routes_manage, routes_send  # noqa: F401 - they add their views to `bp`
 from .api import EXTENSION, Context, bp
 from .directory import directory_bp
@@ -32,7 +33,9 @@ def init_ehealthbox(app: Flask, settings: SandboxSettings, signer: RealmSigner) 
     )
     with store.first_start():  # the other workers wait, then find the boxes seeded
         seed(store)
-    app.extensions[EXTENSION] = Context(settings, signer, store)
+    app.extensions[EXTENSION] = Context(
+        settings, signer, store, TrustedRealms(settings.trusted_issuers)
+    )
     app.register_blueprint(bp, url_prefix=API_PREFIX)
     app.register_blueprint(faults_bp, url_prefix=FAULTS_PREFIX)
     app.register_blueprint(directory_bp, url_prefix=DIRECTORY_PREFIX)
