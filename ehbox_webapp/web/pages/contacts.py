@@ -1,8 +1,9 @@
 """The user's address book on the pages: kept briefly per user, and the name of a box.
 
-Built by `mailbox.addressbook` (two listings, plus the personas in the sandbox); kept `TTL`
-seconds in the server-side store under the same per-user hash as `boxcache`, forgotten with
-it when the pages send or move.
+Built by `mailbox.addressbook` (two listings, plus the personas in the sandbox); kept
+`TTL` seconds in the server-side store by the user's `mailbox.memory.BoxMemory` (the one
+`boxcache` holds for the request), under the same per-user hash as the box info and the
+counts, and forgotten with them when the pages send or move.
 """
 
 from __future__ import annotations
@@ -11,33 +12,25 @@ from flask import g
 
 from ...ehealth.ehealthbox import BoxId, EhealthboxError
 from ...mailbox.addressbook import Contact, build, name_of
+from ...mailbox.memory import CONTACTS_TTL
 from ..caller import mailbox
 from ..directory_contacts import sandbox_contacts
-from ..extensions import services
 from ..login_checks import LoginRequired
 from . import boxcache
 from .blueprint import bp
 from .qualities import QUALITY_LABELS, TYPE_LABELS
 
-TTL = 300  # seconds: a new correspondent shows within five minutes, or at once after a send
-_MEMO = "_mailbox_contacts"
+TTL = CONTACTS_TTL  # seconds (`mailbox.memory`)
 
 
 def contacts() -> list[Contact]:
     """The logged-in user's contacts: from this request, from the store, or built."""
-    memo = g.get(_MEMO)
-    if memo is not None:
-        return memo
-    key = boxcache.store_key("contacts")
-    stored = services().store.get(key)
-    if isinstance(stored, dict) and isinstance(stored.get("contacts"), list):
-        found = [Contact.from_dict(c) for c in stored["contacts"]]
-    else:
+
+    def built() -> list[Contact]:
         box = mailbox()
-        found = build(box, me=boxcache.my_box(box), extra=sandbox_contacts())
-        services().store.set(key, {"contacts": [c.to_dict() for c in found]}, TTL)
-    setattr(g, _MEMO, found)
-    return found
+        return build(box, me=boxcache.my_box(box), extra=sandbox_contacts())
+
+    return boxcache.memory().contacts(built)
 
 
 @bp.app_template_global()

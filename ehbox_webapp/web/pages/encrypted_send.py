@@ -1,10 +1,11 @@
 """Sending end-to-end encrypted from the compose page: offered when it can work, explained when not.
 
-The form offers "Encrypt end to end" when the user's box can seal here: their box has a
-published encryption key (the sent copy is sealed for it too) and a keystore of theirs signs
-(`Services.keys.signing_identity_for`). Sending looks up every recipient's key first and
-sends nothing when one is missing (`EncryptedSend`); the failure is put on the form, at the
-top and next to the recipient it names, and the form comes back filled in with its files.
+The form offers "Encrypt end to end" when the user's box can seal here (decided by
+`mailbox.encryption`): their box has a published encryption key (the sent copy is sealed
+for it too) and a keystore of theirs signs (`Services.keys.signing_identity_for`). Sending
+looks up every recipient's key first and sends nothing when one is missing
+(`EncryptedSend`); the failure is put on the form, at the top and next to the recipient it
+names, and the form comes back filled in with its files.
 The PublicationId is kept, so a send whose answer was lost is delivered once when sent again.
 """
 
@@ -15,11 +16,12 @@ import logging
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from ...ehealth.ehealthbox import EhealthboxClient, EhealthboxError
+from ...ehealth.ehealthbox import BoxId, EhealthboxError
 from ...ehealth.etee.directory import DirectoryUnavailable, NoEncryptionKey
 from ...ehealth.etee.errors import EteeError
 from ...ehealth.etee.keys import NoKeystore
-from ..extensions import services
+from ...mailbox.actions import Mailbox
+from ...mailbox.encryption import NO_KEYSTORE, NO_PUBLISHED_KEY, NOT_SET_UP, encryption_problem
 from ..login_checks import LoginRequired
 from .boxcache import my_box
 from .forms import ComposeForm
@@ -32,30 +34,26 @@ CLEAR_FIELDS_WARNING = _l(
 )
 
 
-def encryption_unavailable(client: EhealthboxClient) -> str | None:
+def encryption_unavailable(box: Mailbox) -> str | None:
     """None when the user can send encrypted from here; otherwise why not, to show instead.
 
-    When the box or the key directory cannot be asked now, the option is offered: the send
-    checks everything again and says what is wrong.
+    Decided by `mailbox.encryption.encryption_problem`. When the box or the key directory
+    cannot be asked now, the option is offered: the send checks everything again and says
+    what is wrong.
     """
-    svc = services()
-    if svc.keys is None or svc.directory is None:
+
+    def me() -> BoxId | None:
+        try:
+            return my_box(box)
+        except (EhealthboxError, LoginRequired):
+            return None
+
+    problem = encryption_problem(box, me)
+    if problem == NOT_SET_UP:
         return _("End-to-end encryption is not set up on this site.")
-    try:
-        box = my_box(client)
-    except (EhealthboxError, LoginRequired):
-        return None
-    try:
-        # Cached by the directory for an hour. In the sandbox, this first look-up of a
-        # persona's keys is also what issues their keystore.
-        svc.directory.for_box(box)
-    except NoEncryptionKey:
+    if problem == NO_PUBLISHED_KEY:
         return _("Your box has no published encryption key, so you cannot send encrypted messages.")
-    except DirectoryUnavailable:
-        pass
-    try:
-        svc.keys.signing_identity_for(box)
-    except NoKeystore:
+    if problem == NO_KEYSTORE:
         return _("You have no keystore for encryption here, so you cannot send encrypted messages.")
     return None
 

@@ -1,0 +1,234 @@
+"""A short per-user memory of the box info, the folder counts and the address book.
+
+Each folder page shows the four folders' counts and the box quota. Asked afresh, that is
+three one-message listings and a boxInfo call on top of the folder's own listing; a user
+going from folder to message to folder would pay them on every view. They are kept for
+`TTL` seconds in the server-side store (a `SessionStore`, shared by every process), under
+a hash of the user's `sub`:
+
+    mailbox:<sha256(sub)>:box       the BoxInfo (also where a page finds the user's box id)
+    mailbox:<sha256(sub)>:counts    {"expires": t, "folders": {folder: [total, unread]},
+                                     "listed": {folder: {message id: read}}}
+    mailbox:<sha256(sub)>:contacts  {"contacts": [contact, ...]}, kept `CONTACTS_TTL` seconds
+
+The folder being listed always shows the counts of its own listing, and writes them in,
+with the read state of the messages it listed. What the pages change is forgotten at once:
+a send, a move or a delete drops every entry. Opening a message marks it read: when the
+last listing showed it unread, its folder's unread count goes down by one; when it showed
+it read, nothing changed; a message the listing did not show drops its folder's counts
+(whether it was unread is not known). So going from a folder to its messages and back asks
+eHealthBox for the messages only. A change made elsewhere (another app, a new message)
+shows within `TTL` seconds.
+
+The address book (built by `addressbook.build`: two listings, plus the personas in the
+sandbox) is kept `CONTACTS_TTL` seconds under the same per-user hash, and forgotten with
+the rest when the pages send or move.
+
+Framework-neutral: a `BoxMemory` is one user's memory over a store. The pages make one per
+request; it also remembers, for the rest of that request, the box info and the contacts it
+found (one boxInfo per request however often it is needed).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable
+from dataclasses import asdict
+from typing import Protocol
+
+from ..ehealth.ehealthbox.models import BoxId, BoxInfo, MessagePage
+from ..stores import SessionStore
+from .addressbook import Contact
+
+TTL = 30  # seconds: counts a little behind are fine, a page that waits is not
+CONTACTS_TTL = 300  # seconds: a new correspondent shows within 5 minutes, at once after a send
+
+Counts = dict[str, tuple[int | None, int | None]]
+
+
+class AskedBox(Protocol):
+    """What the memory asks when it does not know: a `Mailbox` or an eHealthBox client."""
+
+    def box_info(self) -> BoxInfo: ...
+
+    def list_messages(self, folder: str, start: int, end: int) -> MessagePage: ...
+
+
+def store_key(sub: str, kind: str) -> str:
+    """The store key of one of the user's kept entries (`box`, `counts`, `contacts`)."""
+    digest = hashlib.sha256(sub.encode("utf-8")).hexdigest()[:32]
+    return f"mailbox:{digest}:{kind}"
+
+
+class BoxMemory:
+    """The kept entries of the user `sub` in `store`, and what this instance already found.
+
+    `clock` gives the wall-clock time the counts' expiry is written in (`time.time`).
+    """
+
+    def __init__(
+        self, store: SessionStore, sub: str, *, clock: Callable[[], float] = time.time
+    ) -> None:
+        self.store = store
+        self.sub = sub
+        self.clock = clock
+        self._box: BoxInfo | None = None  # one boxInfo however often it is needed
+        self._contacts: list[Contact] | None = None
+
+    def key(self, kind: str) -> str:
+        """The store key of one of the user's kept entries (`box`, `counts`, `contacts`)."""
+        return store_key(self.sub, kind)
+
+    # --- the box -------------------------------------------------------------------------------
+    def box_info(self, client: AskedBox) -> BoxInfo:
+        """The user's BoxInfo: already found, from the store, or asked (and kept)."""
+        if self._box is not None:
+            return self._box
+        stored = self.store.get(self.key("box"))
+        info = _box_from_dict(stored) if stored else None
+        if info is None:
+            info = client.box_info()
+            self.store.set(self.key("box"), asdict(info), TTL)
+        self._box = info
+        return info
+
+    def my_box(self, client: AskedBox) -> BoxId:
+        """The user's eHealthBox address (whose keys sign and open their seals)."""
+        return self.box_info(client).box_id
+
+    # --- the counts ----------------------------------------------------------------------------
+    def folder_counts(
+        self, client: AskedBox, current: MessagePage, folders: tuple[str, ...]
+    ) -> Counts:
+        """(total, unread) of each folder: the current one live, the others kept or asked.
+
+        Each missing folder costs a one-message listing, the smallest call that carries its
+        counts. (Listing the INBOX counts as "received" for its newest message, as any mail
+        client's polling does.) The entry keeps the expiry it was created with, so counts
+        refreshed by the folder being listed never keep the other folders' counts alive.
+        """
+        now = self.clock()
+        entry, kept, expires = self._kept_counts(now)
+        counts: Counts = {}
+        for name in folders:
+            if name == current.folder:
+                counts[name] = (current.total, current.unread)
+            elif isinstance(kept.get(name), list) and len(kept[name]) == 2:
+                counts[name] = (kept[name][0], kept[name][1])
+            else:
+                page = client.list_messages(name, 1, 1)
+                counts[name] = (page.total, page.unread)
+        listed = entry.get("listed")
+        listed = dict(listed) if isinstance(listed, dict) else {}
+        listed[current.folder] = {m.message_id: m.read for m in current.messages}
+        remaining = int(expires - now) + 1
+        self.store.set(
+            self.key("counts"),
+            {
+                "expires": expires,
+                "folders": {k: list(v) for k, v in counts.items()},
+                "listed": listed,
+            },
+            remaining,
+        )
+        return counts
+
+    def opened(self, folder: str, message_id: str) -> None:
+        """`message_id` of `folder` was opened, which marks it read: keep the counts true.
+
+        Shown unread by the folder's last listing: one unread fewer. Shown read: no change.
+        Not shown: the folder's counts are forgotten (asked again when next needed).
+        """
+        key = self.key("counts")
+        entry = self.store.get(key)
+        folders = entry.get("folders") if entry else None
+        if not isinstance(folders, dict) or folder not in folders:
+            return
+        listed = entry.get("listed") if isinstance(entry.get("listed"), dict) else {}
+        was_read = (listed.get(folder) or {}).get(message_id)
+        kept = folders[folder]
+        if was_read is True:
+            return
+        if was_read is False and isinstance(kept, list) and len(kept) == 2 and kept[1]:
+            kept[1] -= 1
+            listed[folder][message_id] = True
+        else:
+            del folders[folder]
+        remaining = int(entry.get("expires", 0) - self.clock()) + 1
+        if remaining > 0:
+            self.store.set(key, entry, remaining)
+
+    def inbox_unread(self, client: AskedBox) -> int | None:
+        """The INBOX's unread count for the page title and header: kept, or one small listing.
+
+        Kept in the same entry as `folder_counts`; the folder page that lists the INBOX writes
+        it, so landing there costs nothing more. None when eHealthBox does not say.
+        """
+        now = self.clock()
+        entry, folders, expires = self._kept_counts(now)
+        kept = folders.get("INBOX")
+        if isinstance(kept, list) and len(kept) == 2:
+            return kept[1]
+        page = client.list_messages("INBOX", 1, 1)
+        folders["INBOX"] = [page.total, page.unread]
+        self.store.set(
+            self.key("counts"),
+            {**entry, "expires": expires, "folders": folders},
+            int(expires - now) + 1,
+        )
+        return page.unread
+
+    def _kept_counts(self, now: float) -> tuple[dict, dict, float]:
+        """(entry, its folders' counts, its expiry) while it holds; a new empty one after."""
+        entry = self.store.get(self.key("counts")) or {}
+        expires = entry.get("expires")
+        folders = entry.get("folders")
+        if isinstance(expires, int | float) and expires > now and isinstance(folders, dict):
+            return entry, folders, expires
+        return {}, {}, now + TTL
+
+    # --- the address book ----------------------------------------------------------------------
+    def contacts(self, build: Callable[[], list[Contact]]) -> list[Contact]:
+        """The user's contacts: already found, from the store, or `build()` (and kept)."""
+        if self._contacts is not None:
+            return self._contacts
+        key = self.key("contacts")
+        found = _contacts_from_dict(self.store.get(key))
+        if found is None:
+            found = build()
+            self.store.set(key, {"contacts": [c.to_dict() for c in found]}, CONTACTS_TTL)
+        self._contacts = found
+        return found
+
+    # --- after a change ------------------------------------------------------------------------
+    def forget(self) -> None:
+        """The box changed through the pages (send, move, delete): forget counts, box info
+        and contacts in the store, and the box info this instance found.
+
+        The contacts this instance already found stay with it until its request ends.
+        """
+        for kind in ("counts", "box", "contacts"):
+            self.store.delete(self.key(kind))
+        self._box = None
+
+
+def _box_from_dict(data: dict) -> BoxInfo | None:
+    try:
+        return BoxInfo(
+            box_id=BoxId(**data["box_id"]),
+            nbr_messages_in_standby=int(data["nbr_messages_in_standby"]),
+            current_size=int(data["current_size"]),
+            max_size=int(data["max_size"]),
+        )
+    except (KeyError, TypeError, ValueError):  # written by another version: ask again
+        return None
+
+
+def _contacts_from_dict(data: dict | None) -> list[Contact] | None:
+    if not isinstance(data, dict) or not isinstance(data.get("contacts"), list):
+        return None
+    try:
+        return [Contact.from_dict(c) for c in data["contacts"]]
+    except (KeyError, TypeError, AttributeError):  # written by another version: build again
+        return None
