@@ -24,8 +24,9 @@ from ehbox_webapp import create_app
 from ehbox_webapp.config import SANDBOX_KEYSTORE_PASSWORD
 from ehbox_webapp.ehealth.keystore import generate_keystore
 
-# The browser fixtures (one Chromium for the whole run) are shared by several modules.
-pytest_plugins = ["browser_fixtures"]
+# The browser fixtures (one Chromium for the whole run) and the real Keycloak (one per run,
+# started in the background at collection) are shared by several modules.
+pytest_plugins = ["browser_fixtures", "keycloak_fixtures"]
 
 
 @pytest.fixture(scope="session")
@@ -237,6 +238,9 @@ SUITES = {  # module -> what it runs against, for the closing summary
     "test_browser_mailbox.py": "in the browser (Chromium)",
     "test_browser_pages.py": "in the browser (Chromium, with axe-core)",
     "test_keycloak_js.py": "keycloak-js 26 in the browser (Chromium)",
+    "test_real_keycloak.py": "against a real Keycloak 26",
+    "test_real_keycloak_sessions.py": "against a real Keycloak 26",
+    "test_real_keycloak_differential.py": "against a real Keycloak 26",
 }
 
 

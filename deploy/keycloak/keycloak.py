@@ -390,6 +390,10 @@ def local_persona_password() -> str:
     return path.read_text().strip()
 
 
+def _interrupted(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
@@ -402,6 +406,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--fetch-only", action="store_true", help="fetch and check, do not start")
     args = parser.parse_args(argv)
+    # Keycloak runs in a session of its own: a TERM sent to us (kill, a timeout) stops it too.
+    signal.signal(signal.SIGTERM, _interrupted)
     try:
         home = fetch()
         java_home = find_java()
