@@ -321,3 +321,81 @@ def test_the_too_large_document_is_generated_not_held():
         expected.update(block[: size - offset])
     assert attachment.digest == base64.b64encode(expected.digest()).decode()
     assert sum(len(c) for c in attachment.chunks()) == size  # and it can be sent again
+
+
+def test_an_absent_second_box_is_acknowledged_and_the_report_says_how(live_app, tmp_path):
+    """eHealth's acceptance box of a colleague may be out of office: the platform answers 826
+    and delivers nothing; the run acknowledges the absence (ooOProcessed) and sends again,
+    and its report names the box and the way to take another one (--second-box)."""
+    from datetime import date, timedelta
+
+    from test_api import public_client_token
+
+    start, end = date.today(), date.today() + timedelta(days=5)
+    absence = requests.post(
+        f"{live_app.url}/api/v1/out-of-office",
+        json={"startDate": start.isoformat(), "endDate": end.isoformat()},
+        headers={"Authorization": f"Bearer {public_client_token(live_app, 'dr-alice')}"},
+        timeout=10,
+    )
+    assert absence.status_code == 201, absence.text
+
+    result, report, html = run_command(live_app, tmp_path, "--as", "m2m")
+
+    assert result.exit_code == 0, result.output
+    assert report["summary"]["passed"] == len(SCENARIO_IDS), result.output
+    send = next(s for s in report["scenarios"] if s["id"] == "EHBOX-403.1")
+    box = f"INSS {ALICE.ssin} (DOCTOR)"
+    said = f"{box} is out of office from {start.isoformat()} to {end.isoformat()}"
+    for text in (send["detail"], report["notes"][0], result.output, html_lib.unescape(html)):
+        assert said in text
+        assert "ooOProcessed=true" in text and "--second-box TYPE:ID:QUALITY" in text
+    assert f"note: {said}" in result.output
+    # The traffic shows it: the refused send (826), then the same message sent again.
+    sends = [
+        r["status"]
+        for r in report["requests"]
+        if r["method"] == "POST"
+        and r["path"].endswith("/ehealthbox/v1/messages")
+        and r["scenario"] == "EHBOX-403.1"
+    ]
+    assert sends == [409, 201]
+    # And the absent colleague did receive it and read it (the receiver's scenarios passed).
+    assert verdicts(report)["EHBOX-403.4"] == "passed"
+
+
+WORDS_BROKEN = """() => {
+  // Each word of the prose cells (not ids, URLs or times) on one line: one client rect.
+  const broken = [];
+  for (const cell of document.querySelectorAll("td:not(.mono)")) {
+    const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      for (const match of node.data.matchAll(/[^\\s\\-\\/]+/g)) {
+        const range = document.createRange();
+        range.setStart(node, match.index);
+        range.setEnd(node, match.index + match[0].length);
+        const lines = new Set([...range.getClientRects()].map((r) => Math.round(r.top)));
+        if (lines.size > 1) broken.push(match[0]);
+      }
+    }
+  }
+  return broken;
+}"""
+
+
+def test_the_report_reads_on_a_phone(live_app, tmp_path, page):
+    """At 360 px: no sideways scrolling, each scenario a card (not an 8-column squeeze),
+    no word broken in the middle, and the report's own style applied under its CSP."""
+    result, report, _ = run_command(live_app, tmp_path, "--as", "user")
+    assert result.exit_code == 0, result.output
+    page.set_viewport_size({"width": 360, "height": 740})
+    page.goto((tmp_path / "report" / "acceptance-report.html").as_uri())
+
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    row = page.locator('tr[id="EHBOX-403.1"]')
+    assert row.evaluate("r => getComputedStyle(r).display") == "block"
+    detail = row.locator("td[data-label=Detail]")
+    assert detail.bounding_box()["width"] > 300  # the detail has the phone's whole width
+    assert page.evaluate(WORDS_BROKEN) == []
+    assert page.evaluate("getComputedStyle(document.body).fontSize") == "15px"  # style applied
+    assert page.js_errors == []  # no CSP violation

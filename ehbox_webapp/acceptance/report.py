@@ -3,12 +3,15 @@
 Both are rendered from one dict (`report_data`), so they always say the same thing.
 The dict is built only from settings, box identifiers, verdicts, details and request
 records: no token, code, password or message content is ever handed to it. The HTML
-is rendered with autoescape, carries its CSS inline and a CSP that forbids scripts
-and every external resource, because it is a file that gets mailed around.
+is rendered with autoescape, carries its CSS inline (report.css) and a CSP that forbids
+scripts and every external resource and allows that one style by its hash, because it is
+a file that gets mailed around. On a phone each row of a wide table reads as a card.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -22,6 +25,7 @@ from .runner import summary
 FORMAT = "ehbox-webapp/acceptance-report/1"
 JSON_NAME, HTML_NAME = "acceptance-report.json", "acceptance-report.html"
 TEMPLATE = "report.html.j2"
+STYLESHEET = Path(__file__).with_name("report.css")
 
 
 def _box(box: BoxId | None) -> dict[str, str | None] | None:
@@ -57,6 +61,7 @@ def report_data(run: Run) -> dict[str, Any]:
         "ehealthbox": {"api_url": s.ehbox_api_url, "audience": s.ehbox_audience or None},
         "identities": identities,
         "summary": summary(run),
+        "notes": list(run.notes),
         "scenarios": [
             {
                 "id": r.id,
@@ -82,7 +87,15 @@ def render_html(data: dict[str, Any]) -> str:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    return env.get_template(TEMPLATE).render(report=data)
+    css = STYLESHEET.read_text(encoding="utf-8")
+    return env.get_template(TEMPLATE).render(report=data, css=css, policy=policy(css))
+
+
+def policy(css: str) -> str:
+    """The report's Content-Security-Policy: no script, nothing fetched, its own style only
+    (by hash, so that no other inline style could apply)."""
+    digest = base64.b64encode(hashlib.sha256(css.encode("utf-8")).digest()).decode("ascii")
+    return f"default-src 'none'; style-src 'sha256-{digest}'; base-uri 'none'; form-action 'none'"
 
 
 class ReportNotWritten(Exception):

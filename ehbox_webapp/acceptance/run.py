@@ -119,6 +119,8 @@ class Run:
     sent: SendResult | None = None
     sentbox_folder: str = "SENTBOX"
     results: list[ScenarioResult] = field(default_factory=list)
+    # What the operator must know beyond the verdicts (an absent recipient and what was done)
+    notes: list[str] = field(default_factory=list)
     ended_at: datetime | None = None
 
     def __post_init__(self) -> None:

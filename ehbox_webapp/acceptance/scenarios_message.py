@@ -10,6 +10,7 @@ import base64
 import hashlib
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TypeVar
 
 from ..ehealth.ehealthbox import (
@@ -18,6 +19,10 @@ from ..ehealth.ehealthbox import (
     Download,
     EhealthboxClient,
     MessageSummary,
+    NewMessage,
+    Recipient,
+    RecipientOutcome,
+    RecipientsOutOfOffice,
     SendOutcomeUnknown,
 )
 from ..ehealth.ehealthbox.models import MAX_IDS_PER_CALL
@@ -65,9 +70,17 @@ def send(run: Run) -> str:
     second = run.other.recipient() if run.other is not None and run.other.box else None
     recipients = [run.me.recipient()] + ([second] if second else [])
     run.message = message = run.content.message(recipients)
-    resent = ""
+    resent = absent = ""
     try:
         run.sent = client.send(message)
+    except RecipientsOutOfOffice as exc:
+        # eHealth's way (UC-403, code 826): nothing was delivered; acknowledge each absence
+        # (ooOProcessed on that recipient) and send again, under the same PublicationId.
+        run.message = message = acknowledge_absences(message, exc.recipients)
+        absent = absences_note(exc.recipients, second)
+        run.notes.append(absent)
+        run.sent = client.send(message)
+        absent = f"; {absent}"
     except SendOutcomeUnknown:
         # The documented recovery: the same PublicationId is delivered at most once.
         run.sent = client.send(message)
@@ -77,7 +90,44 @@ def send(run: Run) -> str:
     sizes = f"PDF document {message.document.size} B, annex {message.annexes[0].size} B"  # type: ignore[union-attr]
     return (
         f"message {run.sent.message_id} (PublicationId {message.publication_id}) to {to}{note}: "
-        f"{sizes}, publication/received/read receipts requested{resent}"
+        f"{sizes}, publication/received/read receipts requested{resent}{absent}"
+    )
+
+
+def acknowledge_absences(message: NewMessage, absent: list[RecipientOutcome]) -> NewMessage:
+    """The message with `ooOProcessed` set on every recipient the platform said is absent."""
+    boxes = {outcome.box for outcome in absent}
+    return replace(
+        message,
+        recipients=[
+            replace(r, ooo_processed=True) if r.box() in boxes else r for r in message.recipients
+        ],
+    )
+
+
+def absences_note(absent: list[RecipientOutcome], second: Recipient | None) -> str:
+    """Who is out of office, what the run did about it, and how to take another box."""
+    parts = []
+    for outcome in absent:
+        period = ""
+        if outcome.absent_from and outcome.absent_to:
+            period = f" from {outcome.absent_from.isoformat()} to {outcome.absent_to.isoformat()}"
+        substitutes = ", ".join(str(s) for s in outcome.substitutes)
+        parts.append(
+            f"{outcome.box} is out of office{period}"
+            + (f" (substitutes: {substitutes})" if substitutes else "")
+        )
+    boxes = {outcome.box for outcome in absent}
+    way_out = (
+        "; to send to a box that is not away instead, run again with "
+        "--second-box TYPE:ID:QUALITY (e.g. INSS:<another colleague's INSS>:DOCTOR)"
+        if second is not None and second.box() in boxes
+        else ""
+    )
+    return (
+        f"{'; '.join(parts)}: the platform answered 826 and delivered nothing, so the run "
+        "acknowledged the absence (ooOProcessed=true on that recipient) and sent again under "
+        f"the same PublicationId, as eHealth asks{way_out}"
     )
 
 

@@ -253,6 +253,8 @@ def _finish(run: Run, directory: Path) -> None:
     except ReportNotWritten as exc:
         click.echo(f"error: the report could not be written: {exc}", err=True)
         raise click.exceptions.Exit(1) from None
+    for note in run.notes:
+        click.echo(f"note: {note}")
     click.echo(
         f"{totals['passed']} passed, {totals['failed']} failed, {totals['skipped']} "
         f"skipped: {totals['verdict']}"
