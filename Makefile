@@ -6,7 +6,7 @@ PORT   ?= 5000
 STAMP  := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: run test lint format clean keystore translations
+.PHONY: run test lint format clean keystore translations token url
 # `make run` installs the app and its server only; `make test` adds the test tools.
 # Compiled catalogs, rebuilt whenever a .po file changes.
 MO := $(patsubst %.po,%.mo,$(wildcard ehbox_webapp/translations/*/LC_MESSAGES/messages.po))
@@ -33,6 +33,18 @@ keystore: $(STAMP)
 
 run: keystore translations
 	PORT=$(PORT) $(BIN)/python app.py
+
+# For the commands of another shell while `make run` serves (the port it serves on is
+# remembered in the instance folder). Only the answer goes to standard output:
+# `TOKEN=$$(make token PERSONA=dr-alice)`, `API=$$(make url)/api/v1`.
+PERSONA ?= dr-alice
+token:
+	@test -x $(BIN)/flask || { echo "make token: run \`make run\` first" >&2; exit 2; }
+	@$(BIN)/flask --app app ehbox token $(PERSONA)
+
+url:
+	@test -x $(BIN)/flask || { echo "make url: run \`make run\` first" >&2; exit 2; }
+	@$(BIN)/flask --app app ehbox url
 
 test: $(TEST_STAMP) translations
 	$(BIN)/lint-imports

@@ -13,6 +13,7 @@ from .doctor import doctor_command
 from .m2m import m2m_group
 from .m2m_ooo import ooo_group  # noqa: F401  (registers `m2m ooo`)
 from .onboarding import onboarding_command
+from .token import token_command
 
 
 def plain_logs() -> None:
@@ -29,6 +30,7 @@ ehbox.add_command(onboarding_command)
 ehbox.add_command(m2m_group)
 ehbox.add_command(acceptance_command)
 ehbox.add_command(contract_group)
+ehbox.add_command(token_command)
 
 
 @ehbox.command("sandbox-keystore")
@@ -41,6 +43,12 @@ def sandbox_keystore() -> None:
         raise click.ClickException("sandbox-keystore only runs with EHBOX_ENV=sandbox.")
     path = ensure_sandbox_keystore(settings, ROOT)
     click.echo(f"sandbox keystore: {path}")
+
+
+@ehbox.command("url")
+def url() -> None:
+    """Print the URL the app serves on: PUBLIC_URL, or where the last `make run` serves."""
+    click.echo(current_app.config["SETTINGS"].public_url)
 
 
 @ehbox.group("drafts")

@@ -19,6 +19,7 @@ import uuid
 from flask import Flask, Response, current_app, g, request, session
 
 from ..ehealth.http import REQUEST_ID
+from .extensions import settings
 
 log = logging.getLogger("ehbox_webapp.access")
 _SANE_ID = re.compile(r"[A-Za-z0-9._-]{8,64}")
@@ -40,6 +41,8 @@ def start() -> None:
 
 def finish(response: Response) -> Response:
     response.headers["X-Request-Id"] = g.get("request_id", "")
+    if request.endpoint == "static" and settings().log_format == "text":
+        return response  # a developer's terminal: the pages, not every stylesheet and script
     started = g.get("request_started")
     user = (session.get("user") or {}).get("sub") if "user" in session else None
     log.info(
