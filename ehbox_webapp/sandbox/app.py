@@ -1,4 +1,4 @@
-"""The sandbox WSGI app: both I.AM realms, the eHealthBox and the ETEE key directory."""
+"""The sandbox WSGI app: both I.AM realms, the eHealthBox, the AddressBook, the ETEE keys."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ from .tokens import RealmSigner
 
 
 def create_sandbox_app(settings: SandboxSettings) -> Flask:
-    """Build the sandbox WSGI app: both realms, the eHealthBox and the ETEE key directory."""
+    """Build the sandbox WSGI app: both realms, the eHealthBox, the AddressBook, the ETEE keys."""
     # Imported here: `import ehbox_webapp.sandbox` (for its settings) loads none of them.
+    from .addressbook import init_addressbook
     from .ehealthbox import init_ehealthbox
     from .etee import init_etee
     from .iam import init_iam
@@ -26,6 +27,7 @@ def create_sandbox_app(settings: SandboxSettings) -> Flask:
     signer = RealmSigner(settings.instance_path / "sandbox-realm-key.pem")
     app.extensions["sandbox"] = {"settings": settings, "signer": signer}
     init_iam(app, settings, signer)
-    init_ehealthbox(app, settings, signer)
+    store = init_ehealthbox(app, settings, signer)
+    init_addressbook(app, store)  # after the eHealthBox: everyone in it gets a box there
     init_etee(app, settings)
     return app
