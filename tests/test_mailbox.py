@@ -83,7 +83,7 @@ def form_fields(html: str, action: str) -> dict[str, str]:
     """The fields of the form posting to `action`, as the browser would send them."""
     reader = _FormReader()
     reader.feed(html)
-    form = next(f for f in reader.forms if f["action"] == action)
+    form = next(f for f in reader.forms if f["action"].split("?")[0] == action)
     return dict(form["fields"])
 
 

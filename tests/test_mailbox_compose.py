@@ -270,8 +270,19 @@ def test_uploads_over_the_limit_are_refused_before_sending(make_live_app):
         {**to(BRAM), "title": "Groot"},
         files=[("document", ("groot.pdf", b"x" * (1024 * 1024 + 300_000), "application/pdf"))],
     )
-    assert too_big.status_code == 413
-    assert "The files of one message may add up to 1 MB at most. Nothing was sent." in too_big.text
+    # Read (up to four times the limit), refused next to the file, the form as typed.
+    assert too_big.status_code == 422
+    assert "“groot.pdf” was not added: the files of one message may add up to 1 MB" in too_big.text
+    assert form_fields(too_big.text, "/box/compose")["title"] == "Groot"
+    # Too large even to read: a page that says so (the autosave's draft, when there is one:
+    # tests/test_nothing_typed_is_lost.py).
+    huge = compose_and_send(
+        alice,
+        {**to(BRAM), "title": "Groot"},
+        files=[("document", ("groot.pdf", b"x" * (4 * 1024 * 1024 + 1), "application/pdf"))],
+    )
+    assert huge.status_code == 413
+    assert "The files of one message may add up to 1 MB at most. Nothing was sent." in huge.text
 
     # Each request under the limit, but together over it: refused at the file input.
     page = compose_and_send(

@@ -126,8 +126,14 @@ class Draft:
 
     # --- changes -----------------------------------------------------------------------------
     def save(self, values: Mapping[str, Any]) -> None:
-        """Keep these values (unknown names are dropped; the files stay)."""
+        """Keep these values (unknown names are dropped; the files stay).
+
+        A draft exists once something is written in it: values with nothing typed make no
+        new draft (an untouched form leaves nothing behind in the Drafts list).
+        """
         self.values = {k: values[k] for k in VALUE_NAMES if k in values}
+        if not self.exists and not self.files and not has_content(self.values):
+            return
         self.folder.mkdir(parents=True, exist_ok=True)
         self._write_meta()
 
@@ -205,6 +211,12 @@ class Draft:
         meta = {"values": self.values, "files": [asdict(f) for f in self.files]}
         with _atomic(self.folder / "meta.json") as out:
             out.write(json.dumps(meta, ensure_ascii=False).encode("utf-8"))
+
+
+def has_content(values: Mapping[str, Any]) -> bool:
+    """Something was typed or chosen: a recipient, a text, the patient, a forwarded message."""
+    typed = ("recipients", "title", "text", "freeText", "patientInss", "forward")
+    return any(values.get(name) for name in typed)
 
 
 class _atomic:  # noqa: N801  (used as a context manager, like open())

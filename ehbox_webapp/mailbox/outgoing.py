@@ -174,9 +174,11 @@ def outgoing_message(
     elif len(raw_recipients) > rules.MAX_RECIPIENTS:
         checks.add("too-many", "recipients", max=rules.MAX_RECIPIENTS)
     else:
+        seen: set[tuple[str, str, str]] = set()
         for i, raw in enumerate(raw_recipients):
             found = _recipient(checks, raw, f"recipients[{i}]")
-            if found is not None:
+            if found is not None and (found.id, found.type, found.quality) not in seen:
+                seen.add((found.id, found.type, found.quality))  # one copy each, however named
                 recipients.append(found)
     title = checks.line(values.get("title"), "title", high=rules.TITLE_MAX)
     text = checks.text(values.get("text"), "text")

@@ -89,18 +89,23 @@ def http_error_texts(exc: HTTPException) -> tuple[object, object, str]:
     return title, detail, english
 
 
+def expired_form_page():
+    """A form whose CSRF token this session does not know: expired, or not from this site."""
+    log.warning("CSRF check failed on %s %s", request.method, request.path)
+    return render_error(
+        400,
+        _l("Form expired"),
+        _l(
+            "This form has expired or did not come from this site. Go back, reload the page "
+            "and try again."
+        ),
+    )
+
+
 def init_app(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError):
-        log.warning("CSRF check failed on %s %s", request.method, request.path)
-        return render_error(
-            400,
-            _l("Form expired"),
-            _l(
-                "This form has expired or did not come from this site. Go back, reload the page "
-                "and try again."
-            ),
-        )
+        return expired_form_page()
 
     @app.errorhandler(IamError)
     def iam_error(exc: IamError):

@@ -19,7 +19,6 @@ from flask_babel import lazy_gettext as _l
 from jinja2 import pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup, escape
-from werkzeug.exceptions import RequestEntityTooLarge
 
 from ...ehealth.ehealthbox import (
     MAX_MESSAGE_BYTES,
@@ -36,7 +35,6 @@ from ...mailbox.failures import N_, failure_of
 from ...mailbox.rules import is_message_id
 from ..caller import ehealthbox
 from ..errors import render_error
-from ..extensions import settings
 from ..i18n import current_page_language, language_of_render, skeleton_pattern
 from ..login_checks import LoginRequired
 from . import boxcache
@@ -228,12 +226,3 @@ def ehealthbox_error(exc: EhealthboxError):
     if isinstance(exc, Unavailable | SendOutcomeUnknown):
         return render_error(503, _l("eHealthBox unavailable"), sentence, english=str(exc))
     return render_error(502, _l("eHealthBox error"), sentence, english=str(exc))
-
-
-@bp.errorhandler(RequestEntityTooLarge)
-def too_large(exc: RequestEntityTooLarge):
-    """The upload is over the limit: Werkzeug stops reading it, nothing was sent."""
-    log.info("upload refused: over the limit on %s", request.path)
-    return render_template(
-        "mailbox/too_large.html", limit=megabytes(settings().max_upload_bytes)
-    ), 413

@@ -13,10 +13,15 @@ from __future__ import annotations
 
 import functools
 import logging
+import secrets
+from urllib.parse import urlsplit
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from ...ehealth.ehealthbox import (
     EhealthboxError,
@@ -32,15 +37,16 @@ from ...ehealth.ehealthbox import (
 )
 from ...ehealth.etee.errors import EteeError
 from ...mailbox.addressbook import find, label
-from ...mailbox.drafts import DRAFT_LIFETIME, Draft
+from ...mailbox.drafts import DRAFT_LIFETIME, Draft, has_content
 from ...mailbox.problems import Invalid
 from ...mailbox.replies import forward_values, reply_values
 from ...mailbox.sending import OriginalUnavailable, draft_problems, send_draft
 from ..caller import mailbox
-from ..extensions import settings
+from ..errors import expired_form_page
+from ..extensions import services, settings
 from ..i18n import language_of, remember_language
 from ..limits import send_limit
-from ..login_checks import LoginRequired, login_required
+from ..login_checks import LoginRequired, current_user, handle_login_required, login_required
 from . import boxcache, contacts, encrypted_send
 from .blueprint import bp
 from .common import MESSAGE, check_message_id, ehealthbox_sentence, localdate
@@ -63,11 +69,101 @@ REFUSAL_BY_CODE = {
 @bp.get("/compose")
 @login_required
 def compose():
-    """A new message; `?draft=<PublicationId>` refills one kept after a new login."""
+    """A new message; `?draft=<PublicationId>` refills one kept after a new login, and
+    `?parked=<key>` what was typed when the session was lost (see `form_expired`)."""
     draft = store().find(g.user["sub"], request.args.get("draft", ""))
     if draft is not None:  # sent again under its PublicationId: delivered once
         return _render(ComposeForm.from_values(draft.values, draft.publication_id), draft)
+    parked = _unpark(request.args.get("parked", ""))
+    if parked is not None:
+        draft = mine(new_publication_id())
+        draft.save(parked)  # from now on a draft of this user, as if saved
+        flash(_("Your message was kept while you logged in again. Check it, then send it."))
+        return redirect(url_for("mailbox.compose", draft=draft.publication_id))
     return _render(ComposeForm.from_values({}, new_publication_id()))
+
+
+# How much of a compose form is read before it is refused whole: files over the message's
+# limit inside this are refused next to their field, with everything typed kept.
+READ_FACTOR = 4
+
+
+@bp.url_value_preprocessor
+def _read_more_of_a_compose_form(endpoint: str | None, _values: dict | None) -> None:
+    """A send's body may be larger than the message limit (runs before the CSRF check, which
+    reads the form): the draft then refuses the files that do not fit, next to their field."""
+    if endpoint == "mailbox.send":
+        request.max_content_length = settings().max_upload_bytes * READ_FACTOR
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def too_large(exc: RequestEntityTooLarge):
+    """A form too large even to read (Werkzeug stops reading it; nothing was sent): back to
+    the draft the autosave kept, if there is one, else a page that says so."""
+    log.info("upload refused: over the limit on %s", request.path)
+    user = current_user()
+    draft = store().find(user["sub"], request.args.get("draft", "")) if user else None
+    if draft is None:
+        return render_template(
+            "mailbox/too_large.html", limit=megabytes(settings().max_upload_bytes)
+        ), 413
+    flash(
+        _(
+            "The files were too large to be read: nothing was sent. Your message is kept; "
+            "choose smaller files or fewer annexes, then send again."
+        ),
+        "error",
+    )
+    return redirect(url_for("mailbox.compose", draft=draft.publication_id))
+
+
+PARKED_TTL = 3600  # seconds: long enough to log in again, short for text kept without owner
+
+
+@bp.errorhandler(CSRFError)
+def form_expired(exc: CSRFError):
+    """A compose form posted with a token the session no longer knows (the session was lost
+    or ended): nothing typed is lost.
+
+    Logged in still: the values go into the user's draft, and the form comes back. Logged out:
+    they are parked under a random one-time key in the server's store for `PARKED_TTL`
+    seconds and the user logs in again, then finds them as a draft. Only a form posted from
+    this site's own page is kept (its Origin): another site cannot put words in a user's
+    compose form. Files cannot be kept without a session; the page says so.
+    """
+    if request.endpoint != "mailbox.send" or not _from_this_site():
+        return expired_form_page()
+    values = ComposeForm(meta={"csrf": False}).values()
+    if not has_content(values):
+        return expired_form_page()
+    user = current_user()
+    if user is not None:
+        g.user = user
+        draft = mine(new_publication_id())
+        draft.save(values)
+        flash(_("This form had expired: your message was kept. Check it, then send it."))
+        return redirect(url_for("mailbox.compose", draft=draft.publication_id))
+    key = secrets.token_urlsafe(24)
+    services().store.set(f"parked:{key}", {"values": values}, PARKED_TTL)
+    return handle_login_required(LoginRequired(url_for("mailbox.compose", parked=key)))
+
+
+def _unpark(key: str) -> dict | None:
+    """The values parked under `key`, once (the key then names nothing)."""
+    if not key or len(key) > 64:
+        return None
+    entry = services().store.get(f"parked:{key}")
+    services().store.delete(f"parked:{key}")
+    values = entry.get("values") if isinstance(entry, dict) else None
+    return values if isinstance(values, dict) else None
+
+
+def _from_this_site() -> bool:
+    """The request came from one of this site's pages (the browser's Origin, or its Referer)."""
+    here = urlsplit(request.host_url)
+    sent = request.headers.get("Origin") or request.headers.get("Referer") or ""
+    there = urlsplit(sent)
+    return (there.scheme, there.netloc) == (here.scheme, here.netloc)
 
 
 @bp.post("/compose/autosave")
@@ -104,6 +200,21 @@ def delete_draft(publication_id: str):
     return redirect(url_for("mailbox.drafts_list"))
 
 
+@bp.post("/drafts/delete")
+@login_required
+def delete_drafts():
+    """The drafts ticked in the list, deleted at once (a key that names none is skipped)."""
+    found = [store().find(g.user["sub"], key) for key in request.form.getlist("draft")]
+    doomed = [d for d in found if d is not None]
+    for draft in doomed:
+        draft.delete()
+    if doomed:
+        flash(ngettext("%(num)d draft deleted.", "%(num)d drafts deleted.", len(doomed)))
+    else:
+        flash(_("Tick the drafts to delete first."), "error")
+    return redirect(url_for("mailbox.drafts_list"))
+
+
 @bp.get(f"/{MESSAGE}/reply")
 @login_required
 def reply(folder: str, message_id: str):
@@ -136,7 +247,7 @@ def _reply(folder: str, message_id: str, *, everyone: bool):
 def forward(folder: str, message_id: str):
     original = _original(folder, message_id)
     form = ComposeForm.from_values(forward_values(original, folder), new_publication_id())
-    return _render(form, original=original)
+    return _render(form, original=original, heading=_("Forward"))
 
 
 @bp.post("/compose")
@@ -147,8 +258,11 @@ def send():
     draft = mine(form.publication_id.data)
     upload_problems = _keep_uploads(form, draft)
     # Everything typed is kept before anything else happens: a crash or a lost answer from
-    # here on leaves the draft complete, under the PublicationId that delivers it once.
-    draft.save(form.values())
+    # here on leaves the draft complete, under the PublicationId that delivers it once. A
+    # search for a recipient or one more row makes no draft of a form nobody wrote in yet.
+    finding = bool(request.form.get("add_found") or request.form.get("pick"))
+    if not (finding or form.add_recipient.data) or draft.exists:
+        draft.save(form.values())
     language = language_of(request.form.get("lang"))
     if language is not None:  # the header's language switch, pressed while composing
         resume = redirect(url_for("mailbox.compose", draft=draft.publication_id))
@@ -156,7 +270,7 @@ def send():
     if form.save_draft.data:
         flash(_("Draft saved. You find it under Drafts."))
         return redirect(url_for("mailbox.compose", draft=draft.publication_id))
-    if request.form.get("add_found") or request.form.get("pick"):
+    if finding:
         return _add_found(form, draft, upload_problems)
     if form.add_recipient.data:
         if len(form.recipients) < MAX_RECIPIENT_ROWS:
@@ -208,7 +322,8 @@ def _add_found(form: ComposeForm, draft: Draft, upload_problems: list):
     if row is not None:
         box = found[0].box
         row.type.data, row.identifier.data, row.quality.data = box.type, box.id, box.quality
-        draft.save(form.values())
+        if draft.exists:
+            draft.save(form.values())
     return _render(form, draft)
 
 
