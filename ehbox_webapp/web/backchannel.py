@@ -1,7 +1,10 @@
 """OpenID Connect Back-Channel Logout: the realm tells us a user logged out elsewhere.
 
 At login the app notes which local sessions belong to the realm session (`sid`)
-and to the user (`sub`). A valid `logout_token` ends every one of them.
+and to the user (`sub`). A valid `logout_token` ends every one of them, and the Bearer
+tokens of that realm session are refused from then on: their cached validations and
+exchanged tokens are dropped, and every instance refuses them at their next validation
+(`IamClient.session_ended`).
 """
 
 from __future__ import annotations
@@ -48,8 +51,12 @@ def backchannel_logout():
     if not store.add(f"bcl:jti:{claims['jti']}", {}, JTI_TTL):
         log.warning("back-channel logout refused: replayed logout token")
         return {"error": "invalid_request", "error_description": "replayed"}, 400, headers
+    sid, sub = claims.get("sid"), claims.get("sub")
+    svc = services()
+    svc.iam.session_ended(sid=sid, sub=sub, at=claims["iat"])
+    svc.exchanger.forget_session(sid=sid, sub=None if sid else sub)
     ended = 0
-    keys = [f"bcl:sid:{claims['sid']}"] if claims.get("sid") else [f"bcl:sub:{claims['sub']}"]
+    keys = [f"bcl:sid:{sid}"] if sid else [f"bcl:sub:{sub}"]
     for key in keys:
         for sid in (store.pop(key) or {}).get("sessions", []):
             store.delete(f"session:{sid}")
