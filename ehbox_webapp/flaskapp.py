@@ -7,6 +7,9 @@ interpreter may switch threads there), one of them fails with `SystemError: AST
 constructor recursion depth mismatch` (python/cpython#106905). Apps built in threads at
 once (a sandbox started by several threads, tests) then fail at random. Rules are added
 one thread at a time; routing itself is untouched.
+
+Werkzeug's `int` converter matches `\\d+`, which in Python is any Unicode digit: `/annexes/１`
+(a full-width one) reached the view as annex 1. Here `int` is ASCII digits only.
 """
 
 from __future__ import annotations
@@ -15,13 +18,22 @@ import threading
 from typing import Any
 
 from flask import Flask
-from werkzeug.routing import Map
+from werkzeug.routing import IntegerConverter, Map
 
 _ADDING = threading.Lock()
 
 
+class AsciiIntegerConverter(IntegerConverter):
+    """`<int:...>` of ASCII digits only (Werkzeug's takes any Unicode digit)."""
+
+    regex = r"[0-9]+"
+
+
 class OneAtATimeMap(Map):
-    """A URL map whose rules are compiled by one thread at a time (see the module)."""
+    """A URL map whose rules are compiled by one thread at a time (see the module), with
+    `int` matching ASCII digits only."""
+
+    default_converters = {**Map.default_converters, "int": AsciiIntegerConverter}
 
     def add(self, rulefactory: Any) -> None:
         with _ADDING:

@@ -21,6 +21,7 @@ from joserfc.errors import JoseError
 from joserfc.jwk import KeySet, OctKey, RSAKey
 
 from .first_start import create_once
+from .json_input import JsonRefused, check_jwt
 
 
 class InvalidToken(Exception):
@@ -79,11 +80,18 @@ class RealmSigner:
         audience: str | None = None,
         leeway: int = 0,
     ) -> dict:
-        """Verify signature, `iss`, `exp` and (when given) `aud`; return the claims."""
+        """Verify signature, `iss`, `exp` and (when given) `aud`; return the claims.
+
+        The reasons are fixed phrases: a caller's challenge header carries them, and
+        nothing of the token itself (an `alg` of "☃" is no Latin-1 header) goes there.
+        """
         try:
+            check_jwt(token)
             decoded = jwt.decode(token, KeySet([self.key]), algorithms=[self.alg])
-        except (JoseError, ValueError) as exc:
-            raise InvalidToken(f"bad token: {exc}") from None
+        except JsonRefused:
+            raise InvalidToken("bad token: not a JWT within bounds") from None
+        except (JoseError, ValueError):
+            raise InvalidToken("bad token: unreadable, or not signed by this realm") from None
         claims = decoded.claims
         issuers = (issuer,) if isinstance(issuer, str) else issuer
         if claims.get("iss") not in issuers:

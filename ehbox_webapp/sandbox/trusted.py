@@ -19,6 +19,8 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
+from . import json_input
+from .json_input import MAX_TOKEN_BYTES, check_jwt
 from .tokens import InvalidToken
 
 KEYS_TTL = 3600.0
@@ -30,8 +32,12 @@ ALGORITHMS = ["RS256", "PS256", "ES256"]
 def unverified_issuer(token: str) -> str | None:
     """The `iss` a JWT claims, read without checking it (to pick whose keys check it)."""
     try:
+        check_jwt(token)  # header and payload within bounds before anything reads them
         payload = token.split(".")[1]
-        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        claims = json_input.loads(
+            base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)),
+            max_bytes=MAX_TOKEN_BYTES,
+        )
     except (IndexError, ValueError, UnicodeDecodeError):
         return None
     issuer = claims.get("iss") if isinstance(claims, dict) else None
@@ -52,14 +58,15 @@ class TrustedRealms:
     def verify(self, token: str, *, issuer: str, audience: str | None, leeway: int = 0) -> dict:
         """Signature (the realm's JWKS), `iss`, `exp` and `aud`; the claims, or InvalidToken."""
         try:
+            check_jwt(token)
             kid = _header(token).get("kid")
         except ValueError:
             raise InvalidToken("bad token: not a JWT") from None
         keys = self._keyset(issuer, kid)
         try:
             claims = jwt.decode(token, keys, algorithms=ALGORITHMS).claims
-        except (JoseError, ValueError) as exc:
-            raise InvalidToken(f"bad token: {exc}") from None
+        except (JoseError, ValueError):  # its text may quote the token (a `"`, non-Latin-1)
+            raise InvalidToken("bad token: unreadable, or not signed by this realm") from None
         if claims.get("iss") != issuer:
             raise InvalidToken("token from another issuer")
         if not isinstance(claims.get("exp"), int) or claims["exp"] + leeway < time.time():

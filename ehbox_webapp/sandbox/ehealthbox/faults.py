@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from flask import Blueprint, Response, current_app, request
 
+from ..json_input import json_body
 from .problems import ApiProblem, bad_request, json_response, problem_response
 from .store import Store
 
@@ -102,7 +103,7 @@ def _store() -> Store:
 
 @faults_bp.post("")
 def add_fault() -> Response:
-    data = request.get_json(silent=True)
+    data = json_body(request)
     try:
         if not isinstance(data, dict):
             raise bad_request("Send a JSON object.", ("body", "a JSON object"))

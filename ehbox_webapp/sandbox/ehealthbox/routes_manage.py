@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import Response, g, request
 
+from ..json_input import json_body
 from . import faults
 from .api import bp, ctx
 from .delivery import release_standby
@@ -20,7 +21,7 @@ from .render import out_of_office
 
 
 def _body() -> dict[str, Any]:
-    data = request.get_json(silent=True)
+    data = json_body(request)
     if not isinstance(data, dict):
         raise bad_request("Send a JSON object.", ("body", "a JSON object"))
     return data

@@ -7,12 +7,12 @@ is read, then enforced while the body streams in.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from flask import Response, g, request
 from werkzeug.datastructures import MultiDict
 
+from .. import json_input
 from . import faults
 from .api import bp, ctx
 from .blobs import StoredBlob
@@ -56,7 +56,7 @@ def send_message() -> Response:
             where="multipart",
         )
     try:
-        msg = check_message(json.loads(raw))
+        msg = check_message(json_input.loads(raw, max_bytes=allowance))
     except ValueError:
         raise bad_request(
             "The part `message` is not valid JSON.", ("message", "JSON"), where="multipart"

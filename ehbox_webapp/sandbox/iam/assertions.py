@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
-import json
 import logging
 import threading
 import time
@@ -24,6 +23,8 @@ from joserfc import jws
 from joserfc.errors import JoseError
 from joserfc.jwk import RSAKey
 
+from .. import json_input
+from ..json_input import MAX_TOKEN_BYTES, check_jwt
 from .clients import Client, ClientRegistry
 from .errors import OAuthError
 from .store import IamStore
@@ -199,8 +200,9 @@ def _basic_credentials(authorization: str | None) -> tuple[str, str] | None:
 def _parse(assertion: str) -> tuple[dict, dict, jws.CompactSignature]:
     """Header and claims, still unverified: they say which client's keys to use."""
     try:
+        check_jwt(assertion)
         signed = jws.extract_compact(assertion.encode())
-        claims = json.loads(signed.payload)
+        claims = json_input.loads(signed.payload, max_bytes=MAX_TOKEN_BYTES)
     except (JoseError, ValueError, UnicodeError):
         raise OAuthError("invalid_client", "the client assertion is not a JWT") from None
     header = signed.headers()

@@ -32,6 +32,7 @@ from openapi_core.validation.request.validators import (
 )
 from openapi_core.validation.schemas.exceptions import InvalidSchemaValue
 
+from ...ehealth import json_input
 from ...ehealth.ehealthbox.identifiers import QUALITIES
 from ...ehealth.ehealthbox.models import ALLOWED_MOVES
 from ...mailbox import rules
@@ -59,6 +60,9 @@ def openapi_document() -> dict:
     substitute = copy.deepcopy(new["recipients"]["items"])  # a box, checked as a recipient is
     del substitute["properties"]["ooOProcessed"]
     schemas["OutOfOfficeRequest"]["properties"]["substitutes"]["items"] = substitute
+    # A draft is kept under its PublicationId: the one pattern, wherever a draft is named.
+    schemas["Draft"]["properties"]["publicationId"]["pattern"] = rules.PUBLICATION_ID_PATTERN
+    doc["components"]["parameters"]["draftId"]["schema"]["pattern"] = rules.PUBLICATION_ID_PATTERN
     draft = schemas["DraftMessage"]["properties"]
     draft["title"]["maxLength"] = rules.TITLE_MAX
     draft["freeText"]["maxLength"] = rules.FREE_TEXT_MAX
@@ -84,7 +88,7 @@ def openapi_document() -> dict:
 # What any call can meet: bad parameters, no or bad credentials, the failure table's
 # answers (refused, not found, rejected, eHealthBox or I.AM Connect failing).
 ANY_CALL = ("400", "401", "403", "404", "422", "502", "503")
-WITH_A_BODY = ("415",)
+WITH_A_BODY = ("413", "415")  # larger than the request limit; not a media type it takes
 RATE_LIMITED = ("429",)  # the views under `send_limit` and `action_limit`
 
 
@@ -256,10 +260,57 @@ def _quoted(value: str) -> str:
     return value.replace("\\", "\\\\").replace('"', "%22").replace("\r", "%0D").replace("\n", "%0A")
 
 
+# The `message` part of a send (its JSON): a text document inline is the largest field.
+MESSAGE_PART_MAX = 1024 * 1024
+
+
+def bounded_json(data: bytes | str, *, max_bytes: int, where: str) -> Any:
+    """`data` parsed as JSON within bounds (`ehealth.json_input`), or an `ApiProblem`:
+    413 when larger than `max_bytes`, else 400 naming `where` and what is wrong."""
+    try:
+        return json_input.loads(data, max_bytes=max_bytes)
+    except json_input.JsonRefused as exc:
+        if exc.code == "too-large":
+            raise ApiProblem(
+                413, "Too large", f"The {where} is larger than {max_bytes} bytes."
+            ) from None
+        raise ApiProblem(
+            400,
+            "Bad JSON",
+            f"The {where} is not accepted: {exc.reason}.",
+            invalidParams=[{"name": where, "reason": exc.reason, "code": exc.code}],
+        ) from None
+
+
+def message_part(request: Request) -> bytes | str | None:
+    """The raw `message` part of a multipart send: a field, or a file part (what browsers
+    send for a JSON Blob), read up to one byte past MESSAGE_PART_MAX."""
+    raw = request.form.get("message")
+    if raw is None and "message" in request.files:
+        upload = request.files["message"]
+        raw = upload.stream.read(MESSAGE_PART_MAX + 1)
+        upload.stream.seek(0)
+    return raw
+
+
+def _check_json(request: Request) -> None:
+    """The JSON a request carries, bounded before any parser reads it (openapi-core and the
+    standard library recurse once per nesting level)."""
+    if request.is_json:
+        limit = request.max_content_length or MESSAGE_PART_MAX
+        bounded_json(request.get_data(cache=True), max_bytes=limit, where="body")
+    elif request.mimetype == "multipart/form-data":
+        raw = message_part(request)
+        if raw is not None:
+            bounded_json(raw, max_bytes=MESSAGE_PART_MAX, where="message")
+
+
 def check_request(request: Request) -> None:
-    """Raise an `ApiProblem` for parameters off the document (400) or an unreadable body
-    (400, 415); a body's schema faults wait for `body_checked`."""
+    """Raise an `ApiProblem` for parameters off the document (400), an unreadable body
+    (400, 413, 415); a body's schema faults wait for `body_checked`."""
     key = _read_key(request)
+    if key is None:
+        _check_json(request)
     if key is not None and key in _VALID_READS:
         return
     errors = list(checker().iter_request_errors(_Request(request)))
