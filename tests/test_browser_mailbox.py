@@ -193,7 +193,7 @@ def test_ten_messages_are_selected_and_moved_to_the_bin_in_one_action(page, live
     for message_id in ten:
         page.check(f"#select-{message_id}")
     page.click("form.selected button[value=move]")
-    page.locator(".flash", has_text="10 message(s) moved to Bin (received).").wait_for()
+    page.locator(".flash", has_text="10 messages moved to Bin (received).").wait_for()
     shown = page.locator("table.messages tbody tr").evaluate_all(
         "rows => rows.map(r => r.dataset.messageId)"
     )

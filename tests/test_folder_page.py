@@ -33,7 +33,7 @@ def test_ten_ticked_messages_go_to_the_bin_in_one_action(live_app, alice):
         timeout=10,
     )
     assert moved.url == alice.url("/box/INBOX")
-    assert "10 message(s) moved to Bin (received)." in moved.text
+    assert "10 messages moved to Bin (received)." in moved.text
     assert not set(ten) & set(message_ids(moved.text))
     bin_ids = {
         m.message_id for m in sandbox_of(live_app).client("dr-alice").iter_messages("BININBOX")
@@ -48,10 +48,10 @@ def test_deleting_the_ticked_messages_asks_first(live_app, alice):
     token = form_fields(inbox.text, "/box/INBOX/selected")["csrf_token"]
     data = {"csrf_token": token, "back": "/box/INBOX", "ids": two, "action": "delete"}
     asked = alice.post(alice.url("/box/INBOX/selected"), data=data, timeout=10)
-    assert "Delete 2 message(s) for good?" in asked.text
+    assert "Delete these 2 messages for good?" in asked.text
     assert set(message_ids(alice.get(alice.url("/box/INBOX")).text)) >= set(two)
     done = alice.post(alice.url("/box/INBOX/selected"), data={**data, "confirm": "1"}, timeout=10)
-    assert "2 message(s) deleted for good." in done.text
+    assert "2 messages deleted for good." in done.text
     assert not set(two) & set(message_ids(done.text))
 
 
@@ -110,8 +110,9 @@ def test_search_by_patient_inss_and_sort_by_sender(live_app, alice):
 def test_every_cell_of_a_row_opens_the_message_and_the_pager_is_above_and_below(alice):
     page = alice.get(alice.url("/box/INBOX"), timeout=10)
     first = message_ids(page.text)[0]
-    assert page.text.count(f'href="/box/INBOX/{first}"') == 3  # sender, title, date
-    assert page.text.count('<nav class="pager"') == 2
+    # sender, title, date; each link says where the message is, for its previous and next
+    assert page.text.count(f'href="/box/INBOX/{first}?at=1"') == 3
+    assert page.text.count('<nav class="pager') == 2
 
 
 def test_an_empty_folder_says_so(live_app):

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from ..ehealth.ehealthbox import errors as box_errors
 from ..ehealth.ehealthbox.opening import NoSuchPart
+from ..ehealth.ehealthbox.rest import error_from_response
 from ..ehealth.etee.directory import DirectoryUnavailable, NoEncryptionKey
 from ..ehealth.etee.errors import EteeError
 from ..ehealth.etee.keys import NoKeystore
@@ -98,3 +99,14 @@ def failure_of(exc: BaseException) -> Failure:
         if isinstance(exc, failure.cls):
             return failure
     raise LookupError(f"{type(exc).__name__} is not a known failure")
+
+
+def failure_of_code(code: str | None) -> Failure:
+    """The row for a platform status code (801-826), as an ERROR message carries it.
+
+    The code means what it means in an answer (`rest.error_from_response`); a code the
+    contract does not know is the general eHealthBox failure.
+    """
+    return failure_of(
+        error_from_response(0, {}, {"code": code}) if code else box_errors.EhealthboxError()
+    )

@@ -12,6 +12,7 @@ import logging
 
 from flask import (
     Blueprint,
+    flash,
     g,
     redirect,
     render_template,
@@ -146,6 +147,7 @@ def logout():
         return render_template("auth/logout.html", logged_in="user" in session)
     tokens = session.get("tokens") or {}
     session.clear()
+    flash(_("You are logged out. Close the browser on a shared computer."))
     try:
         url = services().iam.end_session_url(
             tokens.get("id_token"), settings().post_logout_redirect_uri

@@ -4,7 +4,8 @@ Thin Flask views over the framework-neutral mailbox (`ehbox_webapp/mailbox/`, ob
 `web.caller.mailbox()` for the logged-in user). One module per concern:
 
 - `folders`: the folder list with counts, quota and paging;
-- `message`: one message, its document (inline or download) and annexes;
+- `message`: one message, its document (inline or download) and annexes, its neighbours;
+- `printing`: a message's print view, the letter itself after the envelope;
 - `compose`: new message, reply, forward, send (with `forms` and `drafts`);
 - `actions`: move to the bin and back, delete for good;
 - `encrypted_send`, `encrypted_read`: end-to-end encryption, offered on compose, opened
@@ -14,7 +15,18 @@ Thin Flask views over the framework-neutral mailbox (`ehbox_webapp/mailbox/`, ob
 - `rate_limited`: the blueprint's 429 (the compose form as typed for a send).
 """
 
-from . import absence, actions, common, compose, contacts, folders, message, rate_limited  # noqa: F401  (routes and error handlers register on bp)
+from . import (  # noqa: F401  (routes and error handlers register on bp)
+    absence,
+    actions,
+    common,
+    compose,
+    contacts,
+    folders,
+    message,
+    printing,
+    rate_limited,
+    wording,
+)
 from .blueprint import bp
 
 __all__ = ["bp"]

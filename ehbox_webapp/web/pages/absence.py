@@ -24,6 +24,7 @@ from . import boxcache
 from .blueprint import bp
 from .common import localdate
 from .forms import ActionForm, RecipientForm
+from .wording import forget_absence
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +75,7 @@ def add_out_of_office():
             field.errors = [*field.errors, str(SENTENCES[problem.code]) % dict(problem.values)]
         return _render(form, status=422)
     box.add_out_of_office(absence.start, absence.end, absence.substitutes)
+    forget_absence()
     flash(
         _(
             "Out of office from %(start)s to %(end)s: senders are told so.",
@@ -91,6 +93,7 @@ def end_out_of_office(ooo_id: str):
     if not ooo_id.isascii() or not ooo_id.isalnum() or len(ooo_id) > 64:
         return redirect(url_for("mailbox.out_of_office"))
     mailbox().delete_out_of_office(ooo_id)
+    forget_absence()
     flash(_("The out-of-office is ended."))
     return redirect(url_for("mailbox.out_of_office"))
 

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import logging
 
-from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import format_number
+from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
+from ...ehealth.ehealthbox import EhealthboxError, MessageSummary
+from ...mailbox.rules import MAX_IDS_PER_CALL
 from ...mailbox.search import chosen_ids
 from ..caller import mailbox
 from ..limits import action_limit
@@ -43,6 +45,7 @@ def move(folder: str, message_id: str):
         return redirect(url_for("mailbox.folder", folder=folder))
     if destination in BINS:
         flash(_("Message moved to %(folder)s.", folder=FOLDER_LABELS[destination]))
+        offer_undo(destination, [message_id], url_for("mailbox.folder", folder=folder))
         return redirect(url_for("mailbox.folder", folder=folder))
     flash(_("Message restored to %(folder)s.", folder=FOLDER_LABELS[destination]))
     return redirect(url_for("mailbox.message", folder=destination, message_id=message_id))
@@ -97,6 +100,7 @@ def selected(folder: str):
             "mailbox/confirm_delete_selected.html",
             folder=folder,
             ids=ids,
+            named=_named(folder, ids),
             back=back,
             form=ActionForm(),
         )
@@ -112,27 +116,71 @@ def selected(folder: str):
     done = len(ids) - len(failed)
     if action == "move":
         flash(
-            _(
-                "%(num)s message(s) moved to %(folder)s.",
-                num=format_number(done),
+            ngettext(
+                "%(num)s message moved to %(folder)s.",
+                "%(num)s messages moved to %(folder)s.",
+                done,
                 folder=FOLDER_LABELS[OTHER_SIDE[folder]],
             )
         )
+        if done and OTHER_SIDE[folder] in BINS:
+            moved = [i for i in ids if i not in set(failed)]
+            offer_undo(OTHER_SIDE[folder], moved, back)
     else:
-        flash(_("%(num)s message(s) deleted for good.", num=format_number(done)))
+        flash(
+            ngettext(
+                "%(num)s message deleted for good.",
+                "%(num)s messages deleted for good.",
+                done,
+            )
+        )
     if failed:
         flash(
-            _(
-                "%(num)s message(s) were no longer in this folder.",
-                num=format_number(len(failed)),
+            ngettext(
+                "%(num)s message was no longer in this folder.",
+                "%(num)s messages were no longer in this folder.",
+                len(failed),
             ),
             "error",
         )
     return redirect(back)
 
 
+_UNDO = "undo"  # in the session: the last move to a bin, until the next page shows its Undo
+
+
+def offer_undo(bin_folder: str, ids: list[str], back: str) -> None:
+    """The next page offers to move `ids` back out of `bin_folder`, then to `back`."""
+    session[_UNDO] = {"bin": bin_folder, "ids": ids[:MAX_IDS_PER_CALL], "back": back}
+
+
+@bp.app_template_global()
+def take_undo() -> dict | None:
+    """The Undo of the last move to a bin, once (None when there is none)."""
+    undo = session.pop(_UNDO, None)
+    if not isinstance(undo, dict) or undo.get("bin") not in BINS:
+        return None
+    return undo
+
+
+def _named(folder: str, ids: list[str]) -> list[tuple[str, MessageSummary | None]]:
+    """The messages to delete, by title and sender: found in the folder's newest 100 (one
+    call; a selection comes from a folder page); None for one not among them."""
+    try:
+        listed = {
+            m.message_id: m for m in mailbox().list_messages(folder, 1, MAX_IDS_PER_CALL).messages
+        }
+    except EhealthboxError:
+        listed = {}
+    return [(i, listed.get(i)) for i in ids]
+
+
 def _back_to_folder(folder: str) -> str:
     """The folder page the action came from (its page, search and sort), else the folder."""
     back = safe_next(request.form.get("back"))
     prefix = url_for("mailbox.folder", folder=folder)
-    return back if back == prefix or back.startswith(prefix + "?") else prefix
+    other = url_for("mailbox.folder", folder=OTHER_SIDE[folder])  # an Undo goes back there
+    for allowed in (prefix, other):
+        if back == allowed or back.startswith(allowed + "?"):
+            return back
+    return prefix

@@ -415,14 +415,14 @@ def _flash_sent(result: SendResult) -> None:
             flash(
                 _(
                     "The box of %(box)s is full: the message waits until there is room.",
-                    box=outcome.box,
+                    box=contacts.person_text(outcome.box),
                 )
             )
         if outcome.absent_to:
             flash(
                 _(
                     "%(box)s is out of office until %(date)s.",
-                    box=outcome.box,
+                    box=contacts.person_text(outcome.box),
                     date=localdate(outcome.absent_to),
                 )
             )

@@ -13,12 +13,13 @@ from flask import g
 from ...ehealth.ehealthbox import BoxId, EhealthboxError
 from ...mailbox.addressbook import Contact, build, name_of
 from ...mailbox.memory import CONTACTS_TTL
+from ...mailbox.people import format_identifier, format_inss
 from ..caller import mailbox
 from ..directory_contacts import sandbox_contacts
 from ..login_checks import LoginRequired
 from . import boxcache
 from .blueprint import bp
-from .qualities import QUALITY_LABELS, TYPE_LABELS
+from .qualities import QUALITY_LABELS, TYPE_LABELS, TYPE_TITLES
 
 TTL = CONTACTS_TTL  # seconds (`mailbox.memory`)
 
@@ -35,16 +36,31 @@ def contacts() -> list[Contact]:
 
 @bp.app_template_global()
 def box_name(box: BoxId) -> str:
-    """The name the user knows a box by, for showing people by name ("" when unknown)."""
+    """The name the user knows a box by, for showing people by name ("" when unknown).
+
+    A sender's name comes with the message; the user's own box is called by her name; any
+    other box by the name her address book knows.
+    """
     if g.get("user") is None or box is None:
         return ""
     name = getattr(box, "name", "") and getattr(box, "display_name", "")
     if name:
         return name
     try:
+        mine = boxcache.my_box(mailbox())
+        if (box.id, box.type) == (mine.id, mine.type) and g.user.get("name"):
+            return g.user["name"]
         return name_of(contacts(), box)
     except (EhealthboxError, LoginRequired):
         return ""
+
+
+def person_text(box: BoxId) -> str:
+    """A box in words for a sentence: "Alice Peeters, Doctor · INSS 85.07.12-123.90"."""
+    quality = quality_label(box.quality)
+    ident = f"{identifier_type_label(box.type)} {format_identifier(box.type, box.id)}"
+    name = box_name(box)
+    return f"{name}, {quality} · {ident}" if name else f"{quality} · {ident}"
 
 
 @bp.app_template_global()
@@ -55,4 +71,23 @@ def quality_label(quality: str) -> str:
 
 @bp.app_template_global()
 def identifier_type_label(box_type: str) -> str:
+    """An identifier type as the page's language abbreviates it (INSZ, NISS, ENSS...)."""
     return str(TYPE_LABELS.get(box_type, box_type))
+
+
+@bp.app_template_global()
+def identifier_type_title(box_type: str) -> str:
+    """An identifier type written out in the page's language (for `<abbr title>`)."""
+    return str(TYPE_TITLES.get(box_type, identifier_type_label(box_type)))
+
+
+@bp.app_template_filter("identifier")
+def identifier(value: str | None, box_type: str = "INSS") -> str:
+    """An identifier grouped as people read it: 49.11.02-284.83, 0899.999.949."""
+    return format_identifier(box_type, value)
+
+
+@bp.app_template_filter("inss")
+def inss(value: str | None) -> str:
+    """An INSS as people read it: 49.11.02-284.83."""
+    return format_inss(value)

@@ -1,8 +1,13 @@
 """The folder pages: one page of messages, newest first, with counts and the box quota.
 
-With `q` (sender or title) or `inss` (the patient's INSS) the page shows the matches of a
-search through the folder (`mailbox.search`: the platform has none, so the app pages
-through it up to `SEARCH_CAP` messages and says how far it looked). `sort=sender` orders
+The sent folders name each message's recipients and how far it got with them (published,
+received, read; `mailbox.delivery`: one receipts call per row, kept, so at most `PAGE_SIZE`
+calls for a page seen first). Messages the user marked unread show unread (`mailbox.marks`).
+
+With `q` (sender or title; in the sent folders recipient or title) or `inss` (the patient's
+INSS) the page shows the matches of a search through the folder (`mailbox.search`: the
+platform has none, so the app pages through it up to `SEARCH_CAP` messages and says how far
+it looked). `sort=sender` orders
 the rows shown by sender. `select=all` ticks every row (the no-JavaScript "select all").
 """
 
@@ -13,14 +18,18 @@ from dataclasses import dataclass
 from flask import abort, redirect, render_template, request, url_for
 
 from ...ehealth.ehealthbox import EhealthboxClient, MessagePage, MessageSummary
+from ...mailbox.delivery import Deliveries, recipient_texts
 from ...mailbox.rules import MAX_PAGE, is_ascii_number, is_message_id
 from ...mailbox.search import SORTS, Query, search, sort_messages
 from ..caller import mailbox
+from ..extensions import services
 from ..i18n import current_page_language
-from ..login_checks import login_required
+from ..login_checks import access_token, login_required
 from . import boxcache
 from .blueprint import bp
-from .common import FOLDER, FOLDER_WORDS
+from .common import FOLDER, FOLDER_WORDS, SENT_FOLDERS
+from .contacts import box_name
+from .message import unread_marks
 
 PAGE_SIZE = 25
 
@@ -54,10 +63,13 @@ def folder(folder: str):
         abort(404)
     messages = without_repeats(page.messages, after=request.args.get("after"))
     last_page = _last_page(page, page_number)
+    shown = sort_messages(messages, sort) if sort != "date" else messages
+    # Each row's position in the folder, for the message page's previous and next.
+    positions = {m.message_id: page.start + i for i, m in enumerate(page.messages)}
     return render_template(
         "mailbox/folder.html",
-        folder=folder,
-        messages=sort_messages(messages, sort) if sort != "date" else messages,
+        **_rows(client, folder, shown),
+        positions=positions if sort == "date" else {},
         sort=sort,
         query=query,
         found=None,
@@ -71,12 +83,12 @@ def folder(folder: str):
 
 
 def _search_page(client, folder: str, query: Query, sort: str):
-    found = search(client, folder, query)
+    found = search(client, folder, query, recipients=recipient_texts(deliveries(client), box_name))
     first = client.list_messages(folder, 1, 1)  # the counts of the folder being shown
     return render_template(
         "mailbox/folder.html",
-        folder=folder,
-        messages=sort_messages(found.messages, sort),
+        **_rows(client, folder, sort_messages(found.messages, sort)),
+        positions={},
         sort=sort,
         query=query,
         found=found,
@@ -87,6 +99,30 @@ def _search_page(client, folder: str, query: Query, sort: str):
         counts=folder_counts(client, first),
         box=boxcache.box_info(client),
     )
+
+
+def deliveries(client) -> Deliveries:
+    """The logged-in user's sent messages' deliveries, kept in her memory's store.
+
+    The receipts are asked from worker threads, which have no request context: their client
+    carries the token exchanged here, once, in the request's own thread.
+    """
+    svc = services()
+    token = svc.ehealthbox_token(access_token())
+    memory = boxcache.memory()
+    return Deliveries(svc.ehealthbox(lambda: token), memory.store, memory.sub)
+
+
+def _rows(client, folder: str, messages: list[MessageSummary]) -> dict:
+    """The rows of a folder page: the messages, their deliveries (sent folders), the marks."""
+    sent = folder in SENT_FOLDERS
+    return {
+        "folder": folder,
+        "messages": messages,
+        "sent": sent,
+        "deliveries": deliveries(client).of(m.message_id for m in messages) if sent else {},
+        "marked_unread": unread_marks().of(folder) if not sent else frozenset(),
+    }
 
 
 def _page_number() -> int:

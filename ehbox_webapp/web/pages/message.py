@@ -13,7 +13,10 @@ asks for the message first, to know whether its parts are sealed and by whom.
 
 from __future__ import annotations
 
-from flask import render_template
+from dataclasses import dataclass
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
 from ...ehealth.ehealthbox import (
     AcknowledgmentStatus,
@@ -22,13 +25,21 @@ from ...ehealth.ehealthbox import (
     Message,
     Unauthorized,
 )
+from ...mailbox.marks import UnreadMarks
 from ...mailbox.reading import document_text, has_text_preview
+from ...mailbox.rules import MAX_PAGE, is_ascii_number
 from ..caller import mailbox
 from ..downloads import INLINE_TYPES, essence, stream_download
 from ..login_checks import login_required
 from . import boxcache
 from .blueprint import bp
-from .common import MESSAGE, SENT_FOLDERS, check_message_id, ehealthbox_sentence
+from .common import (
+    FOLDER_LABELS,
+    MESSAGE,
+    SENT_FOLDERS,
+    check_message_id,
+    ehealthbox_sentence,
+)
 from .encrypted_read import open_for_page, sealed_download
 from .forms import ActionForm
 
@@ -36,12 +47,31 @@ from .forms import ActionForm
 @bp.get(f"/{MESSAGE}")
 @login_required
 def message(folder: str, message_id: str):
-    """The message page. Opening an INBOX message marks it read (and sends the receipts)."""
+    """The message page. Opening an INBOX message marks it read (and sends the receipts).
+
+    `at` (its position in the folder, from the folder page's link) gives the previous and
+    next messages: one listing of three around it.
+    """
+    view = message_view(folder, message_id)
+    receipts, receipts_error = _receipts(view["client"], view["raw"], folder)
+    return render_template(
+        "mailbox/message.html",
+        **view,
+        receipts=receipts,
+        receipts_error=receipts_error,
+        neighbours=neighbours(view["client"], folder, message_id, request.args.get("at")),
+        form=ActionForm(),
+    )
+
+
+def message_view(folder: str, message_id: str) -> dict:
+    """What the message page and its print view show: the message opened, its text."""
     check_message_id(message_id)
     client = mailbox()
     msg = client.get_message(message_id, folder)
     if folder not in SENT_FOLDERS:
         boxcache.opened(folder, message_id)  # it is read now: its folder may have one unread fewer
+        unread_marks().clear(folder, message_id)
     show = document_display(msg)
     sealed = None
     if msg.content_specification.is_encrypted:
@@ -49,18 +79,63 @@ def message(folder: str, message_id: str):
         text = sealed.document_text
     else:
         text = document_text(client, msg, folder)
-    receipts, receipts_error = _receipts(client, msg, folder)
-    return render_template(
-        "mailbox/message.html",
-        folder=folder,
-        message=sealed.message if sealed else msg,
-        sealed=sealed,
-        show=show,
-        text=text,
-        receipts=receipts,
-        receipts_error=receipts_error,
-        form=ActionForm(),
+    return {
+        "client": client,
+        "raw": msg,
+        "folder": folder,
+        "message": sealed.message if sealed else msg,
+        "sealed": sealed,
+        "show": show,
+        "text": text,
+    }
+
+
+@dataclass(frozen=True)
+class Neighbours:
+    """The messages before and after one in its folder (newest first): (id, position)."""
+
+    newer: tuple[str, int] | None = None
+    older: tuple[str, int] | None = None
+
+
+def neighbours(client, folder: str, message_id: str, at: str | None) -> Neighbours:
+    """The previous (newer) and next (older) messages around position `at`, if it still holds."""
+    if not is_ascii_number(at or "", 1, MAX_PAGE * 100):
+        return Neighbours()
+    position = int(at)
+    start = max(1, position - 1)
+    try:
+        ids = [m.message_id for m in client.list_messages(folder, start, position + 1).messages]
+    except EhealthboxError:
+        return Neighbours()
+    if message_id not in ids:  # mail came or went meanwhile: no guess
+        return Neighbours()
+    index = ids.index(message_id)
+    here = start + index
+    newer = (ids[index - 1], here - 1) if index > 0 else None
+    older = (ids[index + 1], here + 1) if index + 1 < len(ids) else None
+    return Neighbours(newer, older)
+
+
+def unread_marks() -> UnreadMarks:
+    """The messages the logged-in user marked unread (`mailbox.marks`)."""
+    memory = boxcache.memory()
+    return UnreadMarks(memory.store, memory.sub)
+
+
+@bp.post(f"/{MESSAGE}/unread")
+@login_required
+def mark_unread(folder: str, message_id: str):
+    """Mark as unread: kept by the application (the platform has no such operation)."""
+    check_message_id(message_id)
+    unread_marks().mark(folder, message_id)
+    flash(
+        _(
+            "Marked as unread: it shows unread in %(folder)s until you open it again.",
+            folder=FOLDER_LABELS[folder],
+        )
     )
+    return redirect(url_for("mailbox.folder", folder=folder))
 
 
 @bp.get(f"/{MESSAGE}/document")

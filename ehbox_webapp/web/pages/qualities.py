@@ -70,10 +70,20 @@ QUALITY_LABELS = {
     "CTRL_ORGANISM": _l("Supervisory body"),
 }
 
-# The identifier types as each language abbreviates them (INSZ, NISS; RIZIV, INAMI; KBO, BCE).
+# The identifier types as each language abbreviates them: INSZ (nl), NISS (fr), ENSS (de);
+# RIZIV, INAMI, LIKIV; KBO, BCE, ZDU. English keeps eHealth's INSS, NIHII, CBE.
 TYPE_LABELS = {
     "INSS": _l("INSS"),
     "SSIN": _l("INSS"),
     "NIHII": _l("NIHII"),
     "CBE": _l("CBE"),
+    "EHP": _l("EHP"),
+}
+# The same written out, for the abbreviation's title.
+TYPE_TITLES = {
+    "INSS": _l("Social security identification number"),
+    "SSIN": _l("Social security identification number"),
+    "NIHII": _l("NIHII number"),
+    "CBE": _l("Enterprise number"),
+    "EHP": _l("eHealth partner number"),
 }
