@@ -16,6 +16,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import importlib.util
+import io
 import socket
 import sys
 import threading
@@ -112,6 +113,7 @@ class RealKeycloak:
     url: str  # the app's PUBLIC_URL, as the realms know it
     started_in: float  # seconds from Keycloak's start to both realms answering
     jwks_hits: list[float] = field(default_factory=list)  # when the app's JWKS URL was read
+    logout_tokens: list[str] = field(default_factory=list)  # posted to its back-channel URI
     _app: Any = None
 
     @property
@@ -125,8 +127,13 @@ class RealKeycloak:
         return runner.Admin(self.kc)
 
     def wsgi(self, environ, start_response):
-        if environ.get("PATH_INFO") == "/.well-known/jwks.json":
+        path = environ.get("PATH_INFO")
+        if path == "/.well-known/jwks.json":
             self.jwks_hits.append(time.time())
+        elif path == "/auth/backchannel-logout" and environ.get("REQUEST_METHOD") == "POST":
+            body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+            self.logout_tokens += parse_qs(body.decode()).get("logout_token", [])
+            environ["wsgi.input"] = io.BytesIO(body)
         return self._app(environ, start_response)
 
     @contextlib.contextmanager
@@ -265,6 +272,15 @@ class KeycloakBrowser(Browser):
             elif persona and any("password" in f["fields"] for f in page_forms(response.text)):
                 response = self.sign_in(response, persona, allow_redirects=False)
                 persona = None
+            elif persona and (picker := self._persona_picker(response)):
+                # The sandbox realm's login page: one button per persona, no password.
+                response = self.post(
+                    urljoin(response.url, picker["action"]),
+                    data={**picker["fields"], "username": persona},
+                    timeout=15,
+                    allow_redirects=False,
+                )
+                persona = None
             else:
                 return {
                     "status": response.status_code,
@@ -272,3 +288,8 @@ class KeycloakBrowser(Browser):
                     "query": {},
                     "page": response.text,
                 }
+
+    @staticmethod
+    def _persona_picker(response) -> dict | None:
+        forms = page_forms(response.text) if response.status_code == 200 else []
+        return next((f for f in forms if any(b[0] == "username" for b in f["buttons"])), None)

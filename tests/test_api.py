@@ -235,7 +235,7 @@ def test_browser_token_never_reaches_ehealthbox(live_app, alice, monkeypatch):
     exchanged = services.exchanger.token_for(alice.token, "sandbox-ehealthbox")
     assert exchanged != alice.token
     signer = live_app.app.extensions["sandbox_app"].extensions["sandbox"]["signer"]
-    assert jwt.decode(exchanged, signer.key).claims["aud"] == ["sandbox-ehealthbox"]
+    assert jwt.decode(exchanged, signer.key).claims["aud"] == "sandbox-ehealthbox"
 
 
 # -- the web session as a way in --------------------------------------------------

@@ -66,7 +66,7 @@ def test_token_shows_claims_and_hides_the_token(live_app):
     assert raw.exit_code == 0 and token.count(".") == 2 and "secret" in raw.stderr
     assert token not in shown.output  # the same (cached) token was never printed by default
     claims = json.loads(m2m(live_app, "token", "--json").stdout)["claims"]
-    assert claims["azp"] == ORG and claims["aud"] == ["sandbox-ehealthbox"]
+    assert claims["azp"] == ORG and claims["aud"] == "sandbox-ehealthbox"
 
 
 def test_token_is_cached_in_memory_and_in_a_0600_file(live_app, monkeypatch):

@@ -31,8 +31,10 @@ IDENTITY_CLAIMS = (
     "preferred_username",
     "locale",
     "userProfile",
-    "clientId",
+    "client_id",
 )
+# Keycloak's default `acr` mapper: level 1 for a login with the user's credentials.
+ACR = "1"
 
 
 def subject_id(name: str) -> str:
@@ -58,6 +60,11 @@ def profile_claims(persona: Persona) -> dict[str, Any]:
     }
 
 
+def as_audience(*clients: str) -> str | list[str]:
+    """`aud` as Keycloak writes it: a string when there is one audience, else a list."""
+    return clients[0] if len(clients) == 1 else list(clients)
+
+
 def _base(issuer: str, lifetime: int) -> dict[str, Any]:
     now = int(time.time())
     return {"iss": issuer, "iat": now, "exp": now + lifetime, "jti": str(uuid.uuid4())}
@@ -77,11 +84,12 @@ def user_access_token(
     return {
         **_base(issuer, lifetime),
         "sub": subject_id(persona.id),
-        "aud": [client_id],
+        "aud": as_audience(client_id),
         "azp": client_id,
         "typ": "Bearer",
         "auth_time": auth_time,
         "sid": sid,
+        "acr": ACR,
         "scope": scope,
         **profile_claims(persona),
         "resource_access": {client_id: {"roles": [ROLE]}},
@@ -109,6 +117,7 @@ def id_token(
         "typ": "ID",
         "auth_time": auth_time,
         "sid": sid,
+        "acr": ACR,
         "at_hash": at_hash(access_token),
         **profile_claims(persona),
     }
@@ -141,11 +150,13 @@ def m2m_access_token(issuer: str, client_id: str, *, scope: str, lifetime: int) 
     return {
         **_base(issuer, lifetime),
         "sub": subject_id(username),
-        "aud": [client_id],
+        "aud": as_audience(client_id),
         "azp": client_id,
-        "clientId": client_id,
+        # Keycloak 26's service_account scope names the client `client_id` (`clientId` before).
+        "client_id": client_id,
         "preferred_username": username,
         "typ": "Bearer",
+        "acr": ACR,
         "scope": scope,
     }
 
@@ -163,9 +174,10 @@ def exchanged_access_token(
     return {
         **_base(issuer, lifetime),
         **{name: subject[name] for name in IDENTITY_CLAIMS if name in subject},
-        "aud": [audience],
+        "aud": as_audience(audience),
         "azp": client_id,
         "typ": "Bearer",
+        "acr": ACR,
         "scope": scope,
         # The target API authorises on the roles of its own client (notes §1.6).
         "resource_access": {audience: {"roles": [ROLE]}},
@@ -180,6 +192,7 @@ def logout_token(issuer: str, client_id: str, *, sid: str, sub: str) -> dict[str
         "aud": client_id,
         "sid": sid,
         "sub": sub,
+        "typ": "Logout",  # as Keycloak types its logout tokens
         "events": {BACKCHANNEL_EVENT: {}},
     }
 
