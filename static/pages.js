@@ -28,10 +28,6 @@ document.addEventListener("DOMContentLoaded", () => {
     button.hidden = false;
     button.addEventListener("click", () => window.print());
   }
-  // The print view opens the print dialog once its pages are drawn (the letter's pictures).
-  if (document.querySelector("[data-autoprint]")) {
-    window.addEventListener("load", () => window.print(), { once: true });
-  }
 
   // Copy buttons: the text of the element named by data-copy, then a short confirmation.
   for (const button of document.querySelectorAll("[data-copy]")) {

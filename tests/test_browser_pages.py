@@ -335,14 +335,14 @@ def test_on_a_phone_the_folders_sit_above_the_list_and_each_message_is_one_row(p
     assert row["width"] <= 390 and row["height"] < 140
     assert phone.locator("table.messages thead").bounding_box()["height"] <= 1  # read per row
     current = phone.locator("nav.folders a[aria-current=page]")
-    assert current.inner_text() == "Postvak IN"
+    assert current.inner_text().startswith("Postvak IN")
     assert phone.locator("header nav a[aria-current=page]").inner_text().startswith("Postvak IN")
 
 
 def test_the_message_prints_without_the_page_chrome(desktop, site):
     desktop.goto(site.live.url + site.messages["message with a picture"])
-    print_button = desktop.locator("section.actions button[data-print]")
-    assert print_button.is_visible()  # shown by the page's script; hidden without it
+    print_button = desktop.locator("section.actions a.print-link")
+    assert print_button.is_visible()  # a link to the print view: it works without a script
     actions = desktop.locator("section.actions").bounding_box()
     assert actions["y"] < desktop.locator("section.preview").bounding_box()["y"]  # on top
     desktop.emulate_media(media="print")
@@ -351,7 +351,7 @@ def test_the_message_prints_without_the_page_chrome(desktop, site):
             assert not desktop.locator(chrome).is_visible(), chrome
         assert desktop.locator("h1").inner_text().startswith("Wondfoto")
         headers = desktop.locator("dl.headers").inner_text()
-        assert "Bram Janssens" in headers and "85071212390" in headers  # sender, recipients
+        assert "Bram Janssens" in headers and "85.07.12-123.90" in headers  # sender, recipients
         annexes = desktop.locator("section.annexes li")
         assert annexes.count() == 2 and all(annexes.nth(i).is_visible() for i in range(2))
         assert "verslag.pdf" in annexes.first.inner_text()
