@@ -33,6 +33,11 @@ mid = next(
     for m in alice.iter_messages("INBOX")
     if m.has_annex and not m.content_specification.is_encrypted
 ).message_id
+letter = next(
+    m
+    for m in alice.iter_messages("INBOX")
+    if (m.mime_type or "").endswith("pdf") and not m.content_specification.is_encrypted
+).message_id
 with sync_playwright() as p:
     b = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
     for name, w, h in (("desktop", 1280, 800), ("phone", 390, 844)):
@@ -44,14 +49,17 @@ with sync_playwright() as p:
         page.goto(f"{live.url}/box/INBOX/{mid}")
         page.wait_for_timeout(1500)
         page.screenshot(path=str(out / f"message-{name}.png"))
-        if name == "desktop":  # the README shows the phone's inbox and refused send
-            c.close()
-            continue
-        page.goto(f"{live.url}/box/INBOX")
-        page.wait_for_timeout(300)
-        page.screenshot(path=str(out / f"inbox-{name}.png"))
-        compose_with_errors(page, live)
-        page.wait_for_timeout(300)
-        page.screenshot(path=str(out / f"compose-errors-{name}.png"))
+        for shot, path in (
+            ("inbox", "/box/INBOX"),
+            ("sent", "/box/SENTBOX"),
+            ("print", f"/box/INBOX/{letter}/print"),
+        ):
+            page.goto(f"{live.url}{path}")
+            page.wait_for_timeout(300)
+            page.screenshot(path=str(out / f"{shot}-{name}.png"))
+        if name == "phone":  # the README shows the phone's refused send
+            compose_with_errors(page, live)
+            page.wait_for_timeout(300)
+            page.screenshot(path=str(out / f"compose-errors-{name}.png"))
         c.close()
 live.stop()
