@@ -173,6 +173,7 @@ class Checker:
 def compose_with_errors(page, live: LiveApp) -> None:
     """Three recipient rows with mistakes and a title too long: the send is refused."""
     page.goto(f"{live.url}/box/compose")
+    page.click("details.by-identifier > summary")  # the rows to type identifiers in
     for row, (kind, identifier, quality) in enumerate(
         [
             ("INSS", "79031545696", "NURSE"),

@@ -164,3 +164,22 @@ def test_the_same_recipient_twice_receives_the_message_once(live_app, alice):
     )
     assert "Message sent." in sent.text
     assert inbox_titles(sandbox_of(live_app), "nurse-bram").count("Maar één keer") == 1
+
+
+def test_a_recipient_is_picked_by_name_shown_by_name_once_and_removed(alice):
+    page = alice.get(alice.url("/box/compose"), timeout=10)
+    typed = {"title": "Voor Bram", "find": "Bram", "add_found": "y"}
+    picked = post_compose(alice, page, typed)
+    fields = form_fields(picked.text, "/box/compose")
+    assert fields["recipients-0-identifier"] == BRAM.ssin
+    card = picked.text.split('id="recipient-0"')[1].split("</fieldset>")[0]
+    assert "Bram Janssens" in card and 'name="remove_recipient" value="0"' in card
+    again = post_compose(alice, picked, {"find": "Bram", "add_found": "y"})
+    assert "is a recipient already" in again.text
+    ids = [
+        v for k, v in form_fields(again.text, "/box/compose").items() if k.endswith("-identifier")
+    ]
+    assert ids.count(BRAM.ssin) == 1
+    removed = post_compose(alice, again, {"remove_recipient": "0"})
+    left = form_fields(removed.text, "/box/compose")
+    assert BRAM.ssin not in left.values() and left["title"] == "Voor Bram"

@@ -261,7 +261,8 @@ def send():
     # here on leaves the draft complete, under the PublicationId that delivers it once. A
     # search for a recipient or one more row makes no draft of a form nobody wrote in yet.
     finding = bool(request.form.get("add_found") or request.form.get("pick"))
-    if not (finding or form.add_recipient.data) or draft.exists:
+    arranging = finding or form.add_recipient.data or "remove_recipient" in request.form
+    if not arranging or draft.exists:
         draft.save(form.values())
     language = language_of(request.form.get("lang"))
     if language is not None:  # the header's language switch, pressed while composing
@@ -272,6 +273,8 @@ def send():
         return redirect(url_for("mailbox.compose", draft=draft.publication_id))
     if finding:
         return _add_found(form, draft, upload_problems)
+    if request.form.get("remove_recipient") is not None:
+        return _remove_recipient(form, draft, request.form["remove_recipient"])
     if form.add_recipient.data:
         if len(form.recipients) < MAX_RECIPIENT_ROWS:
             form.recipients.append_entry()
@@ -316,15 +319,33 @@ def _add_found(form: ComposeForm, draft: Draft, upload_problems: list):
     if len(found) != 1:
         return _render(form, draft, found=found, find_text=text)
     rows = [entry.form for entry in form.recipients]
+    box = found[0].box
+    if any(r.matches(box.id, box.type, box.quality) for r in rows):  # never added twice
+        form.recipient_errors.append(
+            _("%(who)s is a recipient already.", who=contacts.box_name(box) or box.id)
+        )
+        return _render(form, draft)
     row = next((r for r in rows if r.is_blank), None)
     if row is None and len(form.recipients) < MAX_RECIPIENT_ROWS:
         row = form.recipients.append_entry().form
     if row is not None:
-        box = found[0].box
         row.type.data, row.identifier.data, row.quality.data = box.type, box.id, box.quality
         if draft.exists:
             draft.save(form.values())
     return _render(form, draft)
+
+
+def _remove_recipient(form: ComposeForm, draft: Draft, index: str):
+    """A picked recipient taken off (the row's posted index): the form again, without them."""
+    values = form.values()
+    values["recipients"] = [
+        entry.form.value()
+        for entry in form.recipients
+        if not entry.form.is_blank and entry.name.rpartition("-")[2] != index
+    ]
+    if draft.exists:
+        draft.save(values)
+    return _render(ComposeForm.from_values(values, draft.publication_id), draft)
 
 
 def _publish(draft: Draft) -> SendResult:
@@ -367,11 +388,12 @@ def _original_sentence(exc: OriginalUnavailable) -> str:
 def _explain(form: ComposeForm, exc: EhealthboxError) -> dict[int, RecipientOutcome]:
     """Put a send failure on the form: at the top, and next to the recipients it names.
 
-    Returns the out-of-office recipients by row index, for the "send anyway" boxes.
+    Returns the out-of-office recipients by row index (as the rows' field names number
+    them), for the "send anyway" boxes.
     """
     log.info("send refused or failed: %r", exc)
     form.top_errors.append(ehealthbox_sentence(exc))
-    rows = list(enumerate(row.form for row in form.recipients))
+    rows = [(int(e.name.rpartition("-")[2]), e.form) for e in form.recipients]
     absences: dict[int, RecipientOutcome] = {}
     if isinstance(exc, InvalidDestination):
         field_name, sentence = REFUSAL_BY_CODE.get(exc.code or "", REFUSAL_BY_CODE["802"])

@@ -38,7 +38,7 @@ from wtforms import (
 )
 from wtforms.fields.choices import SelectChoice
 
-from ...ehealth.ehealthbox import Recipient, check_recipient
+from ...ehealth.ehealthbox import BoxId, Recipient, check_recipient
 from ...ehealth.ehealthbox.identifiers import (
     BOX_TYPES,
     CITIZEN_QUALITY,
@@ -192,6 +192,11 @@ class RecipientForm(Form):
             ooo_processed=bool(self.send_anyway.data),
         )
 
+    def box(self) -> BoxId:
+        """The row's box, as the page shows a person picked (name, profession, identifier)."""
+        row = self.value()
+        return BoxId(clean(row["id"]), row["type"], row["quality"], self.sub_type)
+
     def value(self) -> dict[str, Any]:
         """The row as the mailbox takes a recipient; the identifier type follows from the
         quality when only one fits (the row offers INSS first)."""
@@ -235,7 +240,7 @@ class ComposeForm(FlaskForm):
     )
     title = StringField(_l("Title"), filters=[_strip])
     document = FileField(_l("Document"))
-    text = TextAreaField(_l("Or write the document as text"))
+    text = TextAreaField(_l("The message's text"))
     include_original = BooleanField(_l("Attach the original document and annexes"), default=True)
     free_text = TextAreaField(_l("Free text (shown with the message)"))
     patient_inss = StringField(_l("Patient's INSS"), filters=[_strip])
