@@ -85,10 +85,11 @@ def openapi_document() -> dict:
     return doc
 
 
-# What any call can meet: bad parameters, no or bad credentials, the failure table's
-# answers (refused, not found, rejected, eHealthBox or I.AM Connect failing).
-ANY_CALL = ("400", "401", "403", "404", "422", "502", "503")
-WITH_A_BODY = ("413", "415")  # larger than the request limit; not a media type it takes
+# What any call can meet: bad parameters, no or bad credentials, a request larger than the
+# limit (a body sent even where none is expected is read by the check, and refused), the
+# failure table's answers (refused, not found, rejected, eHealthBox or I.AM Connect failing).
+ANY_CALL = ("400", "401", "403", "404", "413", "422", "502", "503")
+WITH_A_BODY = ("415",)
 RATE_LIMITED = ("429",)  # the views under `send_limit` and `action_limit`
 
 
