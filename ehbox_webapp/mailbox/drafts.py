@@ -39,6 +39,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from ..ehealth.ehealthbox.models import BoxId
 from . import rules
 from .names import is_mime_type, safe_filename, safe_mime_type
 from .problems import Invalid, Problem
@@ -118,8 +119,17 @@ class Draft:
     @property
     def recipient_ids(self) -> list[str]:
         """The recipients' identifiers, in order."""
+        return [box.id for box in self.recipients]
+
+    @property
+    def recipients(self) -> list[BoxId]:
+        """The recipients' boxes as typed so far, in order (to show them by name)."""
         rows = self.values.get("recipients") or []
-        return [r["id"] for r in rows if isinstance(r, dict) and r.get("id")]
+        return [
+            BoxId(str(r["id"]), str(r.get("type") or ""), str(r.get("quality") or ""))
+            for r in rows
+            if isinstance(r, dict) and r.get("id")
+        ]
 
     def open(self, kept: KeptFile) -> BinaryIO:
         return (self.folder / f"{kept.key}.bin").open("rb")
