@@ -126,10 +126,10 @@ def register_services(app: Flask, settings: Settings) -> None:
 
 
 def register_sessions(app: Flask) -> None:
-    from .web.sessions import ServerSessionInterface
+    """Server-side sessions in the store; its outage answered with the app's own 503."""
+    from .web import sessions
 
-    store = app.extensions["services"].store
-    app.session_interface = ServerSessionInterface(store)
+    sessions.init_app(app, app.extensions["services"].store)
 
 
 def register_i18n(app: Flask) -> None:

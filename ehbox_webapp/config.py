@@ -105,6 +105,7 @@ class Settings:
     rate_limit_actions: str = "120/minute"
     sandbox_access_token_seconds: int = 300
     sandbox_refresh_token_seconds: int = 1800
+    session_store_max_entries: int = 100_000
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -283,6 +284,9 @@ class Settings:
         refresh_seconds = whole(
             "SANDBOX_REFRESH_TOKEN_SECONDS", "1800", access_seconds, 86400, "a number of seconds"
         )
+        max_entries = whole(
+            "SESSION_STORE_MAX_ENTRIES", "100000", 10, 10_000_000, "a number of entries"
+        )
 
         return cls(
             env=env,
@@ -344,6 +348,7 @@ class Settings:
             rate_limit_actions=_rate("RATE_LIMIT_ACTIONS", get("RATE_LIMIT_ACTIONS", "120/minute")),
             sandbox_access_token_seconds=access_seconds,
             sandbox_refresh_token_seconds=refresh_seconds,
+            session_store_max_entries=max_entries,
         )
 
     def setting_for(self, url: str) -> str:

@@ -104,7 +104,7 @@ class Services:
                 timeout=settings.http_timeout,
                 jwks=jwks,
             )
-        store = store or store_from_url(settings.redis_url)
+        store = store or store_from_url(settings.redis_url, settings.session_store_max_entries)
         directory = EteeDirectory(settings.etee_jwks_base, http, timeout=settings.http_timeout)
         keys = key_providers(settings, root, instance_path, identity)
         return cls(

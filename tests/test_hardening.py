@@ -58,10 +58,13 @@ def test_outside_the_sandbox_hsts_and_secure_cookies(acceptance_client):
 
 
 def test_sandbox_cookie_is_httponly_and_lax(browser):
-    browser.get(browser.url("/login"), allow_redirects=False)
-    cookie = next(c for c in browser.cookies if c.name == "ehbox_session")
-    assert cookie.has_nonstandard_attr("HttpOnly")
-    assert cookie.get_nonstandard_attr("SameSite") == "Lax"
+    start = browser.get(browser.url("/login"), allow_redirects=False)  # the login in progress
+    cookies = [next(c for c in start.cookies if c.name == "ehbox_login")]
+    browser.login("dr-alice")  # and the session
+    cookies.append(next(c for c in browser.cookies if c.name == "ehbox_session"))
+    for cookie in cookies:
+        assert cookie.has_nonstandard_attr("HttpOnly"), cookie.name
+        assert cookie.get_nonstandard_attr("SameSite") == "Lax", cookie.name
 
 
 def test_forged_csrf_token_is_refused(browser):

@@ -171,9 +171,7 @@ def render_every_page(live, failing_realm, lang: str) -> dict[str, requests.Resp
             ("login failure", "/auth/callback?code=abc&state=forged"),
         ]:
             pages[name] = visitor.get(visitor.url(path))
-        pages["400"] = visitor.post(
-            visitor.url("/language"), data={"csrf_token": visitor.csrf_token(), "lang": "xx"}
-        )
+        pages["400"] = visitor.post(visitor.url("/language"), data={"lang": "xx"})
     with Browser(failing_realm) as visitor:
         choose(visitor, lang)
         pages["502 realm"] = visitor.get(visitor.url("/login"))
@@ -469,6 +467,9 @@ def test_the_explicit_choice_comes_first_and_is_kept(browser):
 
 
 def test_the_switcher_needs_the_csrf_token(browser):
+    """A logged-in user's switcher carries the CSRF token; an anonymous visitor has no
+    session (tests/test_anonymous_sessions.py checks where their choice comes from)."""
+    browser.login("dr-alice")
     refused = browser.post(browser.url("/language"), data={"lang": "fr", "next": "/"})
     assert refused.status_code == 400 and "Form expired" in refused.text
     assert html_lang(browser.get(browser.url("/"))) == "en"
@@ -484,10 +485,15 @@ def test_the_switcher_needs_the_csrf_token(browser):
 
 
 def test_every_page_has_the_switcher(browser):
-    forms = page_forms(browser.get(browser.url("/")).text)
-    switcher = next(f for f in forms if f["action"] == "/language")
-    assert switcher["method"] == "post" and "csrf_token" in switcher["fields"]
-    assert {value for _, value in switcher["buttons"]} == {"nl", "fr", "de", "en"}
+    def switcher() -> dict:
+        forms = page_forms(browser.get(browser.url("/")).text)
+        return next(f for f in forms if f["action"] == "/language")
+
+    anonymous = switcher()  # no session, so no CSRF token (the browser says where it's from)
+    assert anonymous["method"] == "post" and "csrf_token" not in anonymous["fields"]
+    assert {value for _, value in anonymous["buttons"]} == {"nl", "fr", "de", "en"}
+    browser.login("dr-alice")
+    assert "csrf_token" in switcher()["fields"]
 
 
 def test_api_problem_documents_stay_in_english(browser):

@@ -42,9 +42,10 @@ def test_login_goes_through_the_realm_with_pkce_state_and_nonce(browser):
 
 def test_session_id_changes_at_login(browser):
     """An id planted before login (session fixation) is worthless after it."""
-    browser.get(browser.url("/login"), allow_redirects=False)
-    before = browser.cookies.get("ehbox_session")
-    assert before
+    start = browser.get(browser.url("/login"), allow_redirects=False)
+    assert "ehbox_session" not in start.headers.get("Set-Cookie", "")  # no session before
+    before = "planted-by-someone-else-" + "x" * 20
+    browser.cookies.set("ehbox_session", before, domain="127.0.0.1", path="/")
     browser.login("dr-alice")
     after = browser.cookies.get("ehbox_session")
     assert after and after != before

@@ -12,6 +12,7 @@ import logging
 
 from flask import (
     Blueprint,
+    after_this_request,
     flash,
     g,
     redirect,
@@ -24,6 +25,7 @@ from flask_babel import gettext as _
 from flask_limiter import RateLimitExceeded
 
 from ..ehealth.iam import IamError, InvalidToken, TokenError
+from . import login_state
 from .backchannel import remember_login
 from .extensions import services, settings
 from .limits import limited, limited_page, login_limit
@@ -51,19 +53,21 @@ def login():
     next_url = safe_next(request.args.get("next"))
     iam = services().iam
     auth = iam.authorization_request(settings().redirect_uri, settings().iam_scopes)
-    session["login"] = {
+    # In a sealed cookie, not in a session: an anonymous visitor makes nothing on the server.
+    pending = {
         "state": auth.state,
         "nonce": auth.nonce,
         "verifier": auth.code_verifier,
         "next": next_url,
     }
-    return redirect(auth.url)
+    return login_state.remember(redirect(auth.url), pending)
 
 
 @bp.get("/auth/callback")
 @login_limit
 def callback():
-    pending = session.pop("login", None)
+    pending = login_state.pending()
+    after_this_request(login_state.forget)  # one use, whatever comes of it
     state = request.args.get("state", "")
     if pending is None or not state or state != pending["state"]:
         log.warning("login callback refused: state does not match a login in progress")

@@ -3,8 +3,11 @@
 The language of a page is, in this order:
 
 1. the user's explicit choice, made with the switcher in the page header
-   (`POST /language`, with its CSRF token like every form): kept in the session
-   and in a long-lived `lang` cookie, so it survives the login and the logout;
+   (`POST /language`): kept in a long-lived `lang` cookie, so it survives the login and
+   the logout, and in a logged-in user's session. A logged-in user's switcher carries the
+   CSRF token like every form; an anonymous visitor has no session to hold one (none is
+   made for them), so their choice is taken only from this site's own pages, as the
+   browser's `Sec-Fetch-Site` or `Origin` says (OWASP's check of standard headers);
 2. the `locale` claim of the logged-in user's I.AM Connect token;
 3. the browser's `Accept-Language`;
 4. English.
@@ -23,16 +26,19 @@ from datetime import UTC, datetime, tzinfo
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from babel import Locale, dates, numbers
 from babel.dates import match_skeleton
 from babel.support import NullTranslations, Translations
 from flask import Blueprint, Flask, Response, abort, current_app, g, redirect, request, session
 from flask_babel import Babel, get_locale, get_timezone, get_translations
+from flask_wtf.csrf import CSRFError
 from jinja2 import pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup
 
+from .extensions import csrf, settings
 from .login_checks import safe_next
 
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
@@ -97,17 +103,39 @@ def page_language() -> str:
 
 
 @bp.post("/language")
+@csrf.exempt  # checked below: the CSRF token for a session, the browser's word without one
 def choose():
     """Remember the language picked in the switcher and go back to the page it was on."""
+    if session.get("user") is not None:
+        csrf.protect()
+    elif not from_this_site():
+        raise CSRFError("The form did not come from this site.")
     language = language_of(request.form.get("lang"))
     if language is None:
         abort(400)
     return remember_language(redirect(safe_next(request.form.get("next"))), language)
 
 
+def from_this_site() -> bool:
+    """The request comes from one of this site's pages, as the browser says.
+
+    Browsers send `Sec-Fetch-Site` (and `Origin` on every POST); a request without either
+    comes from no browser page at all, so no other site can have made it.
+    """
+    fetched_from = request.headers.get("Sec-Fetch-Site")
+    if fetched_from is not None:
+        return fetched_from in ("same-origin", "none")
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return True
+    public = urlsplit(settings().public_url)
+    return origin.rstrip("/") == f"{public.scheme}://{public.netloc}"
+
+
 def remember_language(response: Response, language: str) -> Response:
-    """Keep `language` as the user's choice (session and cookie) on `response`."""
-    session["lang"] = language
+    """Keep `language` as the user's choice (cookie, and a logged-in user's session)."""
+    if session.get("user") is not None:
+        session["lang"] = language
     response.set_cookie(
         COOKIE,
         language,

@@ -101,7 +101,24 @@ def too_many(exc: RateLimitExceeded) -> Response:
     return limited_page(RATE_LIMITED_PAGE, limited(exc))
 
 
+def storage_options(redis_url: str) -> dict:
+    """Short timeouts and one retry: a stopped Redis must not hold a login for seconds (the
+    limit is then skipped, `swallow_errors`; the session store answers its own 503)."""
+    if not redis_url:
+        return {}
+    from redis.backoff import ConstantBackoff
+    from redis.retry import Retry
+
+    return {
+        "socket_connect_timeout": 1,
+        "socket_timeout": 2,
+        "retry": Retry(ConstantBackoff(0.05), 1),
+    }
+
+
 def init_app(app: Flask) -> None:
-    app.config.setdefault("RATELIMIT_STORAGE_URI", storage_uri(app.config["SETTINGS"].redis_url))
+    redis_url = app.config["SETTINGS"].redis_url
+    app.config.setdefault("RATELIMIT_STORAGE_URI", storage_uri(redis_url))
+    app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", storage_options(redis_url))
     limiter.init_app(app)
     app.register_error_handler(RateLimitExceeded, too_many)

@@ -19,10 +19,12 @@ from ...ehealth.iam import IamError, RealmUnavailable, TokenError
 from ...mailbox.failures import KNOWN, PROBLEM_BASE, failure_of
 from ...mailbox.problems import Invalid
 from ...mailbox.shape import problem_json
+from ...stores import StoreUnavailable
 from ..errors import problem
 from ..extensions import settings
 from ..limits import limited, with_retry_after
 from ..login_checks import LoginRequired
+from ..sessions import store_unavailable
 
 log = logging.getLogger(__name__)
 
@@ -110,6 +112,10 @@ def register_problem_handlers(bp: Blueprint) -> None:
             response.headers["Retry-After"] = "30"
             return response
         return problem(502, "I.AM Connect error", str(exc))
+
+    @bp.errorhandler(StoreUnavailable)  # Redis down: the app's 503, with Retry-After
+    def store_down(exc: StoreUnavailable):
+        return store_unavailable(exc)
 
     @bp.errorhandler(LoginRequired)
     def login_required(exc: LoginRequired):

@@ -31,8 +31,10 @@ from ...ehealth.ehealthbox import (
     Unauthorized,
     Unavailable,
 )
+from ...ehealth.iam import IamError
 from ...mailbox.failures import N_, failure_of
 from ...mailbox.rules import is_message_id
+from ...stores import StoreUnavailable
 from ..caller import ehealthbox
 from ..errors import render_error
 from ..i18n import current_page_language, language_of_render, skeleton_pattern
@@ -199,12 +201,17 @@ _NO_UNREAD = "_mailbox_no_unread"  # on `g`: the eHealthBox just failed, do not 
 
 
 def _inbox_unread() -> int | None:
-    """The header's unread count, asked only when a page shows it; never breaks the page."""
+    """The header's unread count, asked only when a page shows it; never breaks the page.
+
+    Asked once a request: after a failure (eHealthBox, the realm at a refresh, the store),
+    an error page's header asks nothing again.
+    """
     if g.get("user") is None or g.get(_NO_UNREAD):
         return None
     try:
         return boxcache.inbox_unread(ehealthbox())
-    except (EhealthboxError, LoginRequired):
+    except (EhealthboxError, LoginRequired, IamError, StoreUnavailable):
+        setattr(g, _NO_UNREAD, True)
         return None
 
 
