@@ -13,7 +13,9 @@ from typing import Any
 from flask import g, jsonify, request, url_for
 
 from ...mailbox import rules
+from ...mailbox.idempotency import KeyReused, SendOnce
 from ...mailbox.outgoing import (
+    Outgoing,
     Upload,
     delete_request,
     folder,
@@ -24,13 +26,11 @@ from ...mailbox.outgoing import (
 from ...mailbox.shape import sealed_json, to_json
 from ..caller import mailbox
 from ..downloads import part_download
-from ..extensions import services
+from ..extensions import services, settings
 from ..limits import action_limit, send_limit
 from .blueprint import bp
 from .openapi import body_checked, openapi_document
 from .problems import ApiProblem
-
-IDEMPOTENCY_TTL = 24 * 3600
 
 
 @bp.get("/openapi.json")
@@ -105,7 +105,8 @@ def send():
 
     A retried send is delivered once: the same `Idempotency-Key` (or the same
     `publicationId`) always maps to the same eHealthBox PublicationId, on which
-    the platform de-duplicates.
+    the platform de-duplicates (`mailbox/idempotency.py`); the same key or
+    `publicationId` with a different message is a 422.
     """
     spec = _message_json()
     upload = request.files.get("document")
@@ -116,9 +117,7 @@ def send():
             annexes=[_upload(f) for f in request.files.getlist("annex")],
         )
     )
-    message = outgoing.message
-    if spec.get("publicationId") is None:
-        message.publication_id = _remembered_publication_id(message.publication_id)
+    _publication_id(outgoing, from_client=spec.get("publicationId") is not None)
     result = mailbox().send(outgoing)
     return jsonify(to_json(result)), 200 if result.replayed else 201
 
@@ -141,16 +140,23 @@ def _upload(upload) -> Upload:
     return Upload(upload.stream, upload.filename, upload.mimetype)
 
 
-def _remembered_publication_id(fresh: str) -> str:
-    """The PublicationId remembered for this caller's Idempotency-Key, or `fresh`."""
+def _publication_id(outgoing: Outgoing, *, from_client: bool) -> None:
+    """The send's PublicationId: the client's own, or the one its Idempotency-Key carries
+    (else the fresh one the message came with). Either used before for another message: 422."""
+    once = SendOnce(services().store, settings().secret_key)
     key = request.headers.get("Idempotency-Key")
-    if not key:
-        return fresh
-    store = services().store
-    slot = f"idempotency:{g.api_caller}:{key}"
-    if store.add(slot, {"publicationId": fresh}, IDEMPOTENCY_TTL):
-        return fresh
-    return (store.get(slot) or {}).get("publicationId", fresh)
+    try:
+        if from_client:
+            once.claim(g.api_caller, outgoing)
+        elif key:
+            outgoing.message.publication_id = once.publication_id(g.api_caller, key, outgoing)
+    except KeyReused as exc:
+        raise ApiProblem(
+            422,
+            f"{exc.what} reused",
+            f"This {exc.what} was already used for a different message. "
+            "A new message needs a new one; a retry must send the same message.",
+        ) from None
 
 
 @bp.post("/messages/move")
