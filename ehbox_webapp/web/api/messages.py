@@ -7,7 +7,6 @@ mailbox's (`ehbox_webapp/mailbox/`); their problems become a 422 listing `invali
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from flask import g, jsonify, request, url_for
@@ -29,7 +28,7 @@ from ..downloads import part_download
 from ..extensions import services, settings
 from ..limits import action_limit, send_limit
 from .blueprint import bp
-from .openapi import body_checked, openapi_document
+from .openapi import MESSAGE_PART_MAX, body_checked, bounded_json, message_part, openapi_document
 from .problems import ApiProblem
 
 
@@ -110,6 +109,7 @@ def send():
     """
     spec = _message_json()
     upload = request.files.get("document")
+    g.body_problems = [*(g.get("body_problems") or []), *_unreadable_files()]
     outgoing = body_checked(
         lambda: outgoing_message(
             spec,
@@ -124,16 +124,26 @@ def send():
 
 def _message_json() -> dict:
     """The `message` part, parsed (its schema was checked against the OpenAPI document)."""
-    raw = request.form.get("message")
-    if raw is None and "message" in request.files:  # browsers send a JSON Blob as a file part
-        raw = request.files["message"].read(1024 * 1024).decode("utf-8", "replace")
-    try:
-        spec = json.loads(raw or "")
-    except ValueError:
-        raise ApiProblem(400, "Bad JSON", "The 'message' part is not valid JSON.") from None
+    spec = bounded_json(message_part(request) or b"", max_bytes=MESSAGE_PART_MAX, where="message")
     if not isinstance(spec, dict):
         raise ApiProblem(422, "Bad JSON", "The 'message' part must be a JSON object.")
     return spec
+
+
+def _unreadable_files() -> list[dict[str, str]]:
+    """The `document` and `annex` parts that came as text: a file name holding a bare CR
+    or LF breaks the part's header, so Werkzeug reads no file name and keeps the bytes as
+    a field. Such a file would otherwise be dropped without a word: it is refused, named."""
+    return [
+        {
+            "name": name,
+            "reason": "a file part without a readable file name (a line break in it?): "
+            "send it again under a name without CR or LF",
+            "code": "unreadable-file-part",
+        }
+        for name in ("document", "annex")
+        for _ in request.form.getlist(name)
+    ]
 
 
 def _upload(upload) -> Upload:
