@@ -19,6 +19,7 @@ from test_api import public_client_token
 from ehbox_webapp.web.api.openapi import openapi_document
 
 EXAMPLES = 40  # per operation and way in: every operation, in about a minute
+STATEFUL_SCENARIOS = 40  # sequences of up to 6 linked calls, per way in
 FAST_LIMITS = {"RATE_LIMIT_SEND": "100000/minute", "RATE_LIMIT_ACTIONS": "100000/minute"}
 
 
@@ -81,6 +82,9 @@ BEYOND_THE_SCHEMA = {
 }
 # The operations whose rules go beyond the schema: a 422 from them must name such a rule.
 RULED = {("POST", "/messages"), ("POST", "/out-of-office")}
+# A draft may be kept half written (any text where a quality goes); sending it applies a
+# send's rules to what it holds: a 422 then names the draft's faults, not the call's.
+DRAFT_SEND = ("POST", "/drafts/{publicationId}/send")
 
 
 # What no document can say of one call: its Idempotency-Key or publicationId was used before
@@ -97,16 +101,63 @@ def refused_only_for_rules_beyond_the_schema(ctx, response, case) -> None:
         assert codes and codes <= BEYOND_THE_SCHEMA, response.text
 
 
+def the_drafts_faults_are_named(ctx, response, case) -> None:
+    """A draft refused at its send names what in it is wrong."""
+    if response.status_code == 422:
+        assert response.json().get("invalidParams"), response.text
+
+
+def checks(case) -> dict:
+    """Every check, but for a ruled operation the one that a schema-valid call is accepted:
+    a check of what the refusal says stands in for it."""
+    operation = (case.operation.method.upper(), case.operation.path)
+    instead = (
+        refused_only_for_rules_beyond_the_schema
+        if operation in RULED
+        else the_drafts_faults_are_named
+        if operation == DRAFT_SEND
+        else None
+    )
+    return {
+        "excluded_checks": [positive_data_acceptance] if instead else None,
+        "additional_checks": [instead] if instead else None,
+    }
+
+
 def call(case, live, way_in) -> None:
     session, headers = way_in
-    send = (case.operation.method.upper(), case.operation.path) in RULED
     case.call_and_validate(
-        base_url=f"{live.url}/api/v1",
-        session=session,
-        headers=headers,
-        timeout=30,
-        excluded_checks=[positive_data_acceptance] if send else None,
-        additional_checks=[refused_only_for_rules_beyond_the_schema] if send else None,
+        base_url=f"{live.url}/api/v1", session=session, headers=headers, timeout=30, **checks(case)
+    )
+
+
+def run_stateful(live, way_in) -> None:
+    """Sequences of calls that feed one's answer to the next (a draft kept, then read, saved,
+    sent; a message listed, then opened, downloaded, moved): what reaches real messages,
+    drafts and periods, which generated ids alone never do."""
+    session, headers = way_in
+
+    class Workflow(schema.as_state_machine()):
+        def get_call_kwargs(self, case):
+            return {"base_url": f"{live.url}/api/v1", "session": session, "headers": headers}
+
+        def validate_response(self, response, case, additional_checks=None, **kwargs):
+            found = checks(case)
+            case.validate_response(
+                response,
+                excluded_checks=found["excluded_checks"],
+                additional_checks=found["additional_checks"],
+                transport_kwargs=kwargs,
+            )
+
+    Workflow.run(
+        settings=settings(
+            max_examples=STATEFUL_SCENARIOS,
+            stateful_step_count=6,
+            derandomize=True,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+        )
     )
 
 
@@ -120,3 +171,11 @@ def test_with_the_web_session(case, fuzzed_app, by_session):
 @FUZZ
 def test_with_a_bearer_token(case, fuzzed_app, by_bearer):
     call(case, fuzzed_app, by_bearer)
+
+
+def test_linked_calls_with_the_web_session(fuzzed_app, by_session):
+    run_stateful(fuzzed_app, by_session)
+
+
+def test_linked_calls_with_a_bearer_token(fuzzed_app, by_bearer):
+    run_stateful(fuzzed_app, by_bearer)
