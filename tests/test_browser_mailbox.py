@@ -219,7 +219,7 @@ def test_a_search_finds_a_message_on_page_3_and_says_how_far_it_looked(page, liv
     page.click("form.search button[type=submit]")
     page.locator(".search-extent").wait_for()
     assert (
-        f"searched all {total} messages of this folder"
+        f"The whole folder was searched ({total})"
         in page.locator(".search-extent").inner_text()
     )
     page.click(f"tr[data-message-id='{wanted.message_id}'] td.title a")

@@ -80,9 +80,9 @@ def test_a_search_finds_a_message_on_page_3_and_says_how_far_it_looked(live_app,
     total = client.list_messages("INBOX", 1, 1).total
     found = alice.get(alice.url("/box/INBOX"), params={"q": on_page_3.title}, timeout=10)
     assert on_page_3.message_id in message_ids(found.text)
-    assert f"searched all {total} messages of this folder" in found.text
+    assert f"The whole folder was searched ({total})" in found.text
     none = alice.get(alice.url("/box/INBOX"), params={"q": "geen-enkel-bericht-zo"}, timeout=10)
-    assert "No message matches." in none.text and "0 found" in none.text
+    assert "No message matches." in none.text and "0 messages found" in none.text
 
 
 def test_a_search_stops_at_its_cap_and_says_so(live_app):
