@@ -6,7 +6,7 @@ PORT   ?= 5000
 STAMP  := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: run test lint format clean keystore translations token url
+.PHONY: run test lint format clean keystore translations token url acceptance
 # `make run` installs the app and its server only; `make test` adds the test tools.
 # Compiled catalogs, rebuilt whenever a .po file changes.
 MO := $(patsubst %.po,%.mo,$(wildcard ehbox_webapp/translations/*/LC_MESSAGES/messages.po))
@@ -45,6 +45,11 @@ token:
 url:
 	@test -x $(BIN)/flask || { echo "make url: run \`make run\` first" >&2; exit 2; }
 	@$(BIN)/flask --app app ehbox url
+
+# The acceptance run (in the sandbox while `make run` serves); options in ARGS, e.g.
+# ARGS='--as user --second-box INSS:79031545695:NURSE'. The report lands in instance/acceptance/.
+acceptance: $(STAMP)
+	$(BIN)/flask --app app ehbox acceptance $(or $(ARGS),--as m2m)
 
 test: $(TEST_STAMP) translations
 	$(BIN)/lint-imports

@@ -15,8 +15,11 @@ rules and the onboarding package's checks) is a document for eHealth and stays i
 from __future__ import annotations
 
 import json
+import re
+from html import unescape
+from pathlib import Path
 
-from flask import Blueprint, Response, abort, render_template, request
+from flask import Blueprint, Response, abort, current_app, render_template, request
 from flask_babel import lazy_gettext as _l
 
 from ..onboarding import onboarding, options_from_mapping, to_markdown
@@ -25,6 +28,7 @@ from ..onboarding.options import FIELDS, USE_CASE_TITLES
 from .extensions import settings
 
 bp = Blueprint("onboarding", __name__)
+HTML_REPORT = "acceptance-report.html"  # the name ehbox_webapp/acceptance/report.py writes
 QUERY_NAMES = ("use_case", *FIELDS)
 EXISTING_LABELS = {  # the answers to "a client already exists in the realm"
     "none": _l("No"),
@@ -94,3 +98,29 @@ def as_json():
         return _refuse(errors)
     body = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
     return _download(body, "application/json", "json", data["use_case"]["id"])
+
+
+# --- the last acceptance report (`ehbox acceptance` writes instance/acceptance/<UTC stamp>/) ---
+REPORTS_FOLDER = "acceptance"
+_REPORT_POLICY = re.compile(r'<meta http-equiv="Content-Security-Policy" content="([^"]*)">')
+
+
+def last_acceptance_report() -> Path | None:
+    """The HTML report of the latest run written in the instance folder, if any."""
+    folder = Path(current_app.instance_path) / REPORTS_FOLDER
+    runs = sorted(folder.glob(f"*/{HTML_REPORT}")) if folder.is_dir() else []
+    return runs[-1] if runs else None
+
+
+@bp.get("/onboarding/acceptance-report")
+def acceptance_report():
+    """The latest acceptance report, as written (no script; its own style by hash)."""
+    found = last_acceptance_report()
+    if found is None:
+        abort(404)
+    html = found.read_text(encoding="utf-8")
+    declared = _REPORT_POLICY.search(html)
+    policy = unescape(declared.group(1)) if declared else "default-src 'none'"
+    response = Response(html, mimetype="text/html")
+    response.headers["Content-Security-Policy"] = f"{policy}; frame-ancestors 'none'"
+    return response

@@ -27,4 +27,5 @@ def page():
         end_session_endpoint=metadata.get("end_session_endpoint", ""),
         redirect_uri=f"{cfg.public_url}/public-client/",
         scope=cfg.iam_scopes,
+        own_login=True,  # the header offers no second, different login (base.html)
     )
