@@ -104,6 +104,18 @@ def pytest_collection_modifyitems(session, config, items) -> None:
         _startup.thread.start()
 
 
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
+    """How long the session's Keycloak took to start (it ran beside the other tests)."""
+    keycloak = _startup.keycloak
+    if keycloak is not None and keycloak.ready_after is not None:
+        terminalreporter.write_line(
+            f"real Keycloak {runner.pinned()[0]}: both realms ready {keycloak.ready_after:.0f} s "
+            "after its start (log: tests/artifacts/keycloak.log)"
+        )
+    elif _startup.missing:
+        terminalreporter.write_line(f"real Keycloak not started: {_startup.missing}")
+
+
 @dataclass
 class RealKeycloak:
     """Keycloak (`kc`), the app's bound server, and what the app under test is."""

@@ -24,7 +24,6 @@ import secrets
 import time
 import uuid
 
-import keycloak_fixtures
 import pytest
 import requests
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -33,8 +32,7 @@ from keycloak_fixtures import KeycloakBrowser
 from ehbox_webapp.ehealth.iam import ASSERTION_TYPE, TOKEN_EXCHANGE, IamClient, TokenError
 from ehbox_webapp.ehealth.keystore import SigningIdentity
 
-real_keycloak = keycloak_fixtures.real_keycloak
-kc_app = keycloak_fixtures.kc_app
+# real_keycloak and kc_app: tests/keycloak_fixtures.py (a plugin: one Keycloak per run).
 
 ALICE = "Alice Peeters"
 ALICE_SSIN = "85071212390"

@@ -26,7 +26,6 @@ import time
 import uuid
 from typing import Any
 
-import keycloak_fixtures
 import pytest
 import requests
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -35,8 +34,7 @@ from keycloak_fixtures import ROOT, KeycloakBrowser
 from ehbox_webapp.ehealth.iam import ASSERTION_TYPE, IamClient, TokenError
 from ehbox_webapp.ehealth.keystore import SigningIdentity
 
-real_keycloak = keycloak_fixtures.real_keycloak
-kc_app = keycloak_fixtures.kc_app
+# real_keycloak and kc_app: tests/keycloak_fixtures.py (a plugin: one Keycloak per run).
 
 PROVIDERS = ("sandbox", "keycloak")
 DISCOVERY = (

@@ -22,7 +22,6 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import parse_qs, urlsplit
 
-import keycloak_fixtures
 import pytest
 import requests
 from keycloak_fixtures import KeycloakBrowser, build_app
@@ -34,8 +33,7 @@ from ehbox_webapp.config import SANDBOX_KEYSTORE_PASSWORD
 from ehbox_webapp.ehealth.iam import TokenError
 from ehbox_webapp.ehealth.keystore import generate_keystore
 
-real_keycloak = keycloak_fixtures.real_keycloak
-kc_app = keycloak_fixtures.kc_app
+# real_keycloak and kc_app: tests/keycloak_fixtures.py (a plugin: one Keycloak per run).
 
 JSON = {"Accept": "application/json"}
 
@@ -101,7 +99,7 @@ def test_rp_initiated_logout_ends_both_sessions(kc_app, real_keycloak, browser):
     back = browser.get(out.headers["Location"], timeout=15)  # no confirmation with the hint
     assert back.status_code == 200
     assert urlsplit(back.url)._replace(query="").geturl() == browser.url("/")
-    assert "Alice Peeters" not in back.text
+    assert_logged_out(browser)
     with pytest.raises(TokenError) as refused:
         kc_app.app.extensions["services"].iam.refresh(refresh_token)
     assert refused.value.error == "invalid_grant"
@@ -119,8 +117,14 @@ def test_back_channel_logout_from_keycloak_ends_the_apps_session(kc_app, real_ke
     while store.get(key) is not None and (store.get(key) or {}).get("user"):
         assert time.monotonic() < deadline, "Keycloak's logout token never ended the session"
         time.sleep(0.2)
-    home = browser.get(browser.url("/"), timeout=15)
-    assert "Bram Janssens" not in home.text
+    assert_logged_out(browser)
+
+
+def assert_logged_out(browser) -> None:
+    """The mailbox sends the browser to log in again."""
+    box = browser.get(browser.url("/box/INBOX"), allow_redirects=False, timeout=15)
+    assert box.status_code in (302, 303), box.status_code
+    assert urlsplit(box.headers["Location"]).path == "/login"
 
 
 def test_a_new_keystore_is_read_from_the_jwks_url_and_the_next_login_works(
@@ -146,19 +150,33 @@ def test_a_new_keystore_is_read_from_the_jwks_url_and_the_next_login_works(
             assert len(real_keycloak.jwks_hits) > seen  # Keycloak fetched the new key
             assert app.extensions["services"].m2m.client_credentials().access_token
     finally:
-        # Rotate back, the same way, for the tests that follow.
-        wait_for_jwks_refetch(real_keycloak)
-        services = kc_app.app.extensions["services"]
-        assert services.m2m.client_credentials().access_token
+        rotate_back(real_keycloak, kc_app.app.extensions["services"])
+
+
+def rotate_back(real_keycloak, services) -> None:
+    """Make Keycloak read the session app's key again, in both realms, for the tests after."""
+
+    def healthcare() -> None:
         with pytest.raises(TokenError) as refused:  # the client is authenticated first
             services.iam.refresh("not-a-refresh-token")
-        assert refused.value.error == "invalid_grant"
+        if refused.value.error != "invalid_grant":
+            raise refused.value
+
+    for attempt in (services.m2m.client_credentials, healthcare):
+        for tries_left in (2, 1, 0):
+            wait_for_jwks_refetch(real_keycloak)
+            try:
+                attempt()
+                break
+            except TokenError:
+                if not tries_left:
+                    raise
 
 
 def wait_for_jwks_refetch(real_keycloak) -> None:
     """Keycloak reads a client's JWKS again at most every 10 s (its public-key storage)."""
     if real_keycloak.jwks_hits:
-        time.sleep(max(0.0, real_keycloak.jwks_hits[-1] + 10.5 - time.time()))
+        time.sleep(max(0.0, real_keycloak.jwks_hits[-1] + 11 - time.time()))
 
 
 @pytest.fixture
