@@ -8,8 +8,13 @@ bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2" if os.environ.get("REDIS_URL") else "1"))
 # Threads: a request waiting on eHealth does not block the worker's other requests,
 # and the embedded sandbox can answer the app's own calls to it.
+# The thread budget: 32 per worker; each upstream (eHealthBox, each realm, the key
+# directory) gets at most UPSTREAM_CALLS (8) calls under way at once per process, the
+# next waits 2 s for one and is answered 503 (ehealth/http.py). So one slow upstream holds
+# at most 8 threads (16 where the worker hosts the sandbox, whose answers need a thread
+# each), and at least 16 stay for everything else: /healthz answers at once.
 worker_class = "gthread"
-threads = int(os.environ.get("GUNICORN_THREADS", "8"))
+threads = int(os.environ.get("GUNICORN_THREADS", "32"))
 timeout = 60
 graceful_timeout = 20
 accesslog = None  # the app logs one line per request itself

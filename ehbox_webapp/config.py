@@ -106,6 +106,8 @@ class Settings:
     sandbox_access_token_seconds: int = 300
     sandbox_refresh_token_seconds: int = 1800
     session_store_max_entries: int = 100_000
+    sandbox_refresh_token_max_reuse: int = 0
+    upstream_calls: int = 8  # calls under way at once to one upstream, per process
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -284,9 +286,13 @@ class Settings:
         refresh_seconds = whole(
             "SANDBOX_REFRESH_TOKEN_SECONDS", "1800", access_seconds, 86400, "a number of seconds"
         )
+        refresh_reuse = whole(
+            "SANDBOX_REFRESH_TOKEN_MAX_REUSE", "0", 0, 10, "how often a used refresh token works"
+        )
         max_entries = whole(
             "SESSION_STORE_MAX_ENTRIES", "100000", 10, 10_000_000, "a number of entries"
         )
+        upstream_calls = whole("UPSTREAM_CALLS", "8", 1, 1000, "a number of calls")
 
         return cls(
             env=env,
@@ -349,6 +355,8 @@ class Settings:
             sandbox_access_token_seconds=access_seconds,
             sandbox_refresh_token_seconds=refresh_seconds,
             session_store_max_entries=max_entries,
+            sandbox_refresh_token_max_reuse=refresh_reuse,
+            upstream_calls=upstream_calls,
         )
 
     def setting_for(self, url: str) -> str:

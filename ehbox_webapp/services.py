@@ -16,7 +16,7 @@ import requests
 from .config import ConfigError, Settings
 from .ehealth.etee.directory import EteeDirectory
 from .ehealth.etee.keys import KeyProviders, OrganisationKeys, PersonalKeystores
-from .ehealth.http import build_session
+from .ehealth.http import GatedAdapter, build_session
 from .ehealth.iam import IamClient, JwksCache, TokenExchanger
 from .ehealth.keystore import (
     AliasNotFound,
@@ -81,8 +81,12 @@ class Services:
                 "ETEE_NEXT_KEYSTORE",
             )
         http = build_session(
-            settings.ehealth_user_agent, settings.ehealth_from, timeout=settings.http_timeout
+            settings.ehealth_user_agent,
+            settings.ehealth_from,
+            timeout=settings.http_timeout,
+            pool_size=max(10, 4 * settings.upstream_calls),  # kept connections, one host
         )
+        limit_calls(http, settings)
         jwks = JwksCache(http, settings.http_timeout)
         iam = IamClient(
             settings.iam_issuer,
@@ -142,6 +146,21 @@ class Services:
             timeout=self.settings.http_timeout,
             max_message_bytes=self.settings.max_upload_bytes,
         )
+
+
+def limit_calls(http: requests.Session, settings: Settings) -> None:
+    """At most `UPSTREAM_CALLS` calls under way at once to each upstream, per process
+    (`ehealth.http.GatedAdapter`): a slow one never holds every thread of the server."""
+    adapter = http.get_adapter("https://")  # build_session mounts one adapter for both schemes
+    if not isinstance(adapter, GatedAdapter):
+        return
+    for name, prefix in (
+        ("eHealthBox", settings.ehbox_api_url),
+        ("I.AM Connect (healthcare realm)", settings.iam_issuer),
+        ("I.AM Connect (M2M realm)", settings.iam_m2m_issuer),
+        ("ETEE key directory", settings.etee_jwks_base),
+    ):
+        adapter.limit(name, prefix, settings.upstream_calls)
 
 
 def load_identity(

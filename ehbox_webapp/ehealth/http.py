@@ -8,6 +8,13 @@ platform must never hang a web worker.
 Only idempotent calls may go through :func:`call_with_retries`: retrying a
 request whose answer was lost would repeat its effect.
 
+Each upstream (the eHealthBox, each realm, the key directory: `GatedAdapter.limit`) gets
+at most a set number of calls under way at once per process. A call that finds them all
+taken waits `wait` seconds for one, then is not sent (:class:`UpstreamBusy`, which the
+clients answer as "unavailable"). So one slow upstream holds at most that many of the
+server's threads, and the others (a health check, a page that needs another upstream, the
+embedded sandbox answering the app's own calls) always find one.
+
 Why not urllib3's `Retry` (which does honour `Retry-After` and status lists): the
 caller decides per call whether it may be repeated (a send never is, its download is),
 a retry must fit a total time budget (`max_total`, so a page never waits past its own
@@ -22,9 +29,10 @@ import contextvars
 import logging
 import os
 import random
+import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -112,6 +120,68 @@ def json_body_of(response: requests.Response) -> Any:
         return response.json()
 
 
+class UpstreamBusy(requests.ConnectTimeout):
+    """Every call allowed at once to this upstream is under way: this one was not sent."""
+
+
+@dataclass
+class Gate:
+    """At most `calls` calls under way at once to the upstream at `prefix`."""
+
+    name: str
+    prefix: str
+    calls: int
+    wait: float
+    _slots: threading.BoundedSemaphore = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._slots = threading.BoundedSemaphore(self.calls)
+
+    def enter(self, request: requests.PreparedRequest) -> None:
+        if not self._slots.acquire(timeout=self.wait):
+            log.warning("%s: %d calls under way, one more not sent", self.name, self.calls)
+            raise UpstreamBusy(
+                f"{self.name}: {self.calls} calls already under way", request=request
+            )
+
+    def leave(self) -> None:
+        self._slots.release()
+
+
+class GatedAdapter(HTTPAdapter):
+    """An `HTTPAdapter` that lets at most `Gate.calls` calls at once through to each upstream
+    set with :meth:`limit` (by URL prefix; the longest wins). A slot is held until the
+    answer's headers arrive: a body streamed afterwards (a download) holds none."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.gates: list[Gate] = []
+
+    def limit(self, name: str, prefix: str, calls: int, wait: float = 2.0) -> None:
+        """At most `calls` calls at once to URLs under `prefix` (an empty prefix: none)."""
+        if prefix and calls > 0:
+            self.gates.append(Gate(name, prefix.rstrip("/"), calls, wait))
+            self.gates.sort(key=lambda g: len(g.prefix), reverse=True)
+
+    def _gate(self, url: str | None) -> Gate | None:
+        for gate in self.gates:
+            if url and (
+                url == gate.prefix or url.startswith((gate.prefix + "/", gate.prefix + "?"))
+            ):
+                return gate
+        return None
+
+    def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any):  # type: ignore[override]
+        gate = self._gate(request.url)
+        if gate is None:
+            return super().send(request, *args, **kwargs)
+        gate.enter(request)
+        try:
+            return super().send(request, *args, **kwargs)
+        finally:
+            gate.leave()
+
+
 def build_session(
     user_agent: str, from_address: str, *, timeout: float = 15.0, pool_size: int = 10
 ) -> EhealthSession:
@@ -132,7 +202,7 @@ def build_session(
         session.proxies = {"https": proxy}
     # Retries are ours (call_with_retries) so that they are visible and bounded;
     # urllib3's own retries stay off.
-    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=pool_size, max_retries=0)
+    adapter = GatedAdapter(pool_connections=4, pool_maxsize=pool_size, max_retries=0)
     session.mount("https://", adapter)
     session.mount("http://", adapter)
     return session
@@ -196,6 +266,8 @@ def call_with_retries(
         except (requests.ConnectionError, requests.Timeout) as exc:
             if isinstance(exc, requests.ReadTimeout) and not policy.retry_on_timeout:
                 raise
+            if isinstance(exc, UpstreamBusy):
+                raise  # waiting longer for a slot would only hold this thread longer
             wait = _backoff(policy, attempt)
             if not _may_retry(policy, attempt, started, wait, clock):
                 raise

@@ -33,6 +33,9 @@ class SandboxSettings:
     max_message_bytes: int = 10 * 1024 * 1024  # eHealth's limit, attachments included
     access_token_seconds: int = 300
     refresh_token_seconds: int = 1800
+    # Keycloak's refreshTokenMaxReuse, with "Revoke Refresh Token" on: how often a used
+    # refresh token is accepted again (0: once only; a use beyond ends the client's session).
+    refresh_token_max_reuse: int = 0
     # ETEE key directory (sandbox/etee): the app's keystore (path, password), whose certificates
     # the organisation publishes, and the folder the persona keystores are exported to.
     organisation_keystore: tuple[Path, str] | None = None

@@ -6,6 +6,7 @@ and shape the response (JSON with `no-store`, error pages, CORS, page headers).
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from flask import Blueprint, current_app, jsonify, render_template, request, send_from_directory
@@ -14,6 +15,7 @@ from werkzeug.wrappers import Response
 from ..settings import TEMPLATES
 from ..tokens import InvalidToken
 from . import authorize as authorize_module
+from . import faults
 from . import logout as logout_module
 from .claims import IDENTITY_CLAIMS
 from .clients import KNOWN_SCOPES, REALM_GRANTS
@@ -120,7 +122,10 @@ def login_action(realm: str) -> Response:
 
 @bp.post(f"{OIDC}/token")
 def token(realm: str) -> Response:
-    answer = token_response(_ctx(), realm, request.form, request.headers.get("Authorization"))
+    ctx = _ctx()
+    late = faults.before(ctx.store, request.form.get("grant_type", ""))
+    answer = token_response(ctx, realm, request.form, request.headers.get("Authorization"))
+    time.sleep(late)  # an injected lost answer: the grant is carried out, answered too late
     return _no_store(jsonify(answer))
 
 

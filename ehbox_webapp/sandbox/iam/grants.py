@@ -87,10 +87,13 @@ def refresh_token(
     used = ctx.store.use_refresh_token(_required(form, "refresh_token"))
     if used is None:
         raise OAuthError("invalid_grant", "unknown refresh token")
-    if not used["first_use"]:
-        # Rotation: a second use means two parties hold the token; end the whole family.
+    if used["stale"] or used["uses_before"] > ctx.settings.refresh_token_max_reuse:
+        # Rotation (Keycloak's "Revoke Refresh Token"): a use beyond `refreshTokenMaxReuse`,
+        # or of a token older than one already used ("Stale token"), means two parties hold
+        # it; Keycloak then detaches the client's session from the user's: the whole family
+        # ends, the realm's SSO session stays.
         ctx.store.revoke_grant(used["grant_id"])
-        raise OAuthError("invalid_grant", "refresh token already used")
+        raise OAuthError("invalid_grant", "Maximum allowed refresh token reuse exceeded")
     if used["expires"] <= time.time():
         raise OAuthError("invalid_grant", "refresh token expired")
     grant = ctx.store.grant(used["grant_id"])

@@ -10,6 +10,8 @@ from .assertions import ClientAuthenticator
 from .clients import ClientRegistry
 from .context import IamContext
 from .endpoints import bp
+from .faults import PREFIX as FAULTS_PREFIX
+from .faults import faults_bp
 from .store import IamStore
 
 DATABASE = "sandbox-iam.sqlite3"
@@ -28,4 +30,5 @@ def init_iam(app: Flask, settings: SandboxSettings, signer: RealmSigner) -> IamC
     )
     app.extensions["sandbox_iam"] = ctx
     app.register_blueprint(bp)
+    app.register_blueprint(faults_bp, url_prefix=FAULTS_PREFIX)
     return ctx

@@ -50,6 +50,9 @@ CREATE TABLE IF NOT EXISTS sso_cookies (
 CREATE TABLE IF NOT EXISTS assertion_jtis (
     client_id TEXT NOT NULL, jti TEXT NOT NULL, expires INTEGER NOT NULL,
     PRIMARY KEY (client_id, jti));
+CREATE TABLE IF NOT EXISTS token_faults (
+    fault_id INTEGER PRIMARY KEY, grant_type TEXT NOT NULL, delay REAL NOT NULL,
+    status INTEGER, times_left INTEGER NOT NULL);
 """
 # Rows kept past their expiry: a replayed code or refresh token must still be
 # recognised as a replay (and revoke its family) as long as that family can live.
@@ -247,6 +250,37 @@ class IamStore:
         with self._tx() as conn:
             conn.execute("UPDATE grants SET revoked = 1 WHERE id = ?", (grant_id,))
 
+    # -- injected faults of the token endpoint (faults.py) --------------------------------
+
+    def add_token_fault(self, grant_type: str, delay: float, status: int | None, times: int) -> int:
+        with self._tx() as conn:
+            return int(
+                conn.execute(
+                    "INSERT INTO token_faults (grant_type, delay, status, times_left) "
+                    "VALUES (?, ?, ?, ?)",
+                    (grant_type, delay, status, times),
+                ).lastrowid
+            )
+
+    def take_token_fault(self, grant_type: str) -> dict[str, Any] | None:
+        """The next fault armed for this grant type, counted as used; None when none is."""
+        armed = "SELECT * FROM token_faults WHERE grant_type IN (?, '*') AND times_left > 0"
+        if self._one(armed + " LIMIT 1", grant_type) is None:
+            return None
+        with self._tx() as conn:
+            row = conn.execute(armed + " ORDER BY fault_id LIMIT 1", (grant_type,)).fetchone()
+            if row is None:
+                return None
+            conn.execute(
+                "UPDATE token_faults SET times_left = times_left - 1 WHERE fault_id = ?",
+                (row["fault_id"],),
+            )
+        return dict(row)
+
+    def clear_token_faults(self) -> None:
+        with self._tx() as conn:
+            conn.execute("DELETE FROM token_faults")
+
     # -- refresh and access tokens -------------------------------------------------------
 
     def save_refresh_token(self, grant_id: str, token: str, expires: int) -> None:
@@ -258,20 +292,29 @@ class IamStore:
             )
 
     def use_refresh_token(self, token: str) -> dict[str, Any] | None:
-        """Mark a refresh token used: its `grant_id`, `expires` and `first_use`."""
+        """Count a use of a refresh token: its `grant_id`, `expires`, `first_use`,
+        `uses_before` (how often it was used before this use; `used` counts them) and
+        `stale` (a refresh token of its family issued after it was used already)."""
         with self._tx() as conn:
             row = conn.execute(
-                "SELECT * FROM refresh_tokens WHERE token_hash = ?", (_hash(token),)
+                "SELECT rowid, * FROM refresh_tokens WHERE token_hash = ?", (_hash(token),)
             ).fetchone()
             if row is None:
                 return None
+            stale = conn.execute(
+                "SELECT 1 FROM refresh_tokens WHERE grant_id = ? AND rowid > ? AND used > 0",
+                (row["grant_id"], row["rowid"]),
+            ).fetchone()
             conn.execute(
-                "UPDATE refresh_tokens SET used = 1 WHERE token_hash = ?", (row["token_hash"],)
+                "UPDATE refresh_tokens SET used = used + 1 WHERE token_hash = ?",
+                (row["token_hash"],),
             )
         return {
             "grant_id": row["grant_id"],
             "expires": row["expires"],
             "first_use": not row["used"],
+            "uses_before": row["used"],
+            "stale": stale is not None,
         }
 
     def refresh_token(self, token: str) -> dict[str, Any] | None:
