@@ -128,7 +128,7 @@ def fetch(cache: Path | None = None, log=print) -> Path:
                 "(Debian: apt-get install maven)"
             )
         log(f"Fetching {ARTIFACT}:{version} from Maven Central...")
-        subprocess.run(  # noqa: S603 - mvn from PATH, fixed arguments
+        fetched = subprocess.run(  # noqa: S603 - mvn from PATH, fixed arguments
             [
                 mvn,
                 "-q",
@@ -137,9 +137,15 @@ def fetch(cache: Path | None = None, log=print) -> Path:
                 f"-Dartifact={ARTIFACT}:{version}:tar.gz",
                 f"-DoutputDirectory={cache}",
             ],
-            check=True,
             cwd=cache,
+            capture_output=True,
+            text=True,
         )
+        if fetched.returncode != 0 or not archive.exists():
+            raise RuntimeError(
+                f"mvn could not fetch {ARTIFACT}:{version} (exit {fetched.returncode}):\n"
+                + (fetched.stdout + fetched.stderr)[-4000:]
+            )
     actual = sha256(archive)
     if actual != digest:
         archive.unlink()
@@ -414,6 +420,9 @@ def main(argv: list[str] | None = None) -> int:
     except MissingTool as exc:
         print(f"make keycloak: {exc}", file=sys.stderr)
         return 2
+    except (RuntimeError, subprocess.SubprocessError, OSError) as exc:
+        print(f"make keycloak: {exc}", file=sys.stderr)
+        return 1
     if args.fetch_only:
         print(f"Keycloak {pinned()[0]} is in {home}; Java: {java_home}")
         return 0
