@@ -48,7 +48,8 @@ url:
 
 # The acceptance run (in the sandbox while `make run` serves); options in ARGS, e.g.
 # ARGS='--as user --second-box INSS:79031545695:NURSE'. The report lands in instance/acceptance/.
-acceptance: $(STAMP)
+acceptance:
+	@test -x $(BIN)/flask || { echo "make acceptance: run \`make run\` first" >&2; exit 2; }
 	$(BIN)/flask --app app ehbox acceptance $(or $(ARGS),--as m2m)
 
 test: $(TEST_STAMP) translations

@@ -17,6 +17,7 @@ from .cli import plain_logs
 from .cli.acceptance import acceptance_command
 from .cli.doctor import doctor_command
 from .cli.onboarding import onboarding_command
+from .serving import instance_folder, recall
 
 
 @click.group(help="ehbox-webapp commands that need no built app: doctor, onboarding, acceptance.")
@@ -30,5 +31,7 @@ main.add_command(onboarding_command)
 main.add_command(acceptance_command)
 
 if __name__ == "__main__":
+    # A command: it goes where `make run` serves unless told otherwise (ehbox_webapp/serving.py).
+    recall(instance_folder())
     load_dotenv(ROOT / ".env")
     main(prog_name="python -m ehbox_webapp")
