@@ -89,11 +89,6 @@ DIFFERENCES = {
     "discovery.check_session_iframe": "the sandbox serves no login-status iframe",
     "discovery.frontchannel_logout_supported": "the sandbox has back-channel logout only",
     "discovery.revocation_endpoint": "the sandbox has no revocation endpoint",
-    "discovery.grant_types_supported": "the sandbox lists a realm's own grants",
-    "discovery.token_endpoint_auth_methods_supported": "the sandbox lists `none`",
-    "token.other_key": "Keycloak answers 400 to a failed signed JWT, RFC 6749 says 401",
-    "token.assertion_expired": "the same",
-    "token.assertion_replayed": "the same",
 }
 
 

@@ -31,6 +31,18 @@ from .store import IamStore
 
 log = logging.getLogger(__name__)
 
+
+class AssertionRefused(OAuthError):
+    """A known client's assertion failed its checks: `invalid_client` with HTTP 400.
+
+    Keycloak answers 400 here (its signed-JWT authenticator), 401 only when no client
+    has the id (docs/ehealth-platform.md §1.11); RFC 6749 §5.2 would say 401 for both.
+    """
+
+    def __init__(self, description: str):
+        super().__init__("invalid_client", description, 400)
+
+
 JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 ALGORITHM = "RS256"
 MAX_LIFETIME = 600  # an assertion may live at most 10 minutes
@@ -156,30 +168,30 @@ class ClientAuthenticator:
         if verified is None or (verified is False and kid is None):
             verified = _verify_signature(signed, self.jwks.keys(client.jwks_uri, True), kid)
         if not verified:
-            raise OAuthError("invalid_client", "the client assertion's signature does not verify")
+            raise AssertionRefused("the client assertion's signature does not verify")
 
         if claims.get("iss") != client.client_id or claims.get("sub") != client.client_id:
-            raise OAuthError("invalid_client", "the assertion's iss and sub must be the client id")
+            raise AssertionRefused("the assertion's iss and sub must be the client id")
         aud = claims.get("aud")
         if not audiences & set(aud if isinstance(aud, list) else [aud]):
-            raise OAuthError("invalid_client", "the assertion's aud must be the realm URL")
+            raise AssertionRefused("the assertion's aud must be the realm URL")
         now = int(time.time())
         exp, iat, nbf = claims.get("exp"), claims.get("iat"), claims.get("nbf")
         if not _is_time(exp) or exp <= now:
-            raise OAuthError("invalid_client", "the assertion is expired or has no exp")
+            raise AssertionRefused("the assertion is expired or has no exp")
         if exp > now + MAX_LIFETIME:
-            raise OAuthError("invalid_client", "the assertion's exp is more than 10 minutes ahead")
+            raise AssertionRefused("the assertion's exp is more than 10 minutes ahead")
         if iat is not None and (
             not _is_time(iat) or iat > now + CLOCK_SKEW or exp - iat > MAX_LIFETIME
         ):
-            raise OAuthError("invalid_client", "the assertion's iat is invalid or too long ago")
+            raise AssertionRefused("the assertion's iat is invalid or too long ago")
         if nbf is not None and (not _is_time(nbf) or nbf > now + CLOCK_SKEW):
-            raise OAuthError("invalid_client", "the assertion is not valid yet")
+            raise AssertionRefused("the assertion is not valid yet")
         jti = claims.get("jti")
         if not isinstance(jti, str) or not jti:
-            raise OAuthError("invalid_client", "the assertion has no jti")
+            raise AssertionRefused("the assertion has no jti")
         if not self.store.remember_assertion(client.client_id, jti, int(exp)):
-            raise OAuthError("invalid_client", "the assertion was already used")
+            raise AssertionRefused("the assertion was already used")
 
 
 def _basic_credentials(authorization: str | None) -> tuple[str, str] | None:

@@ -73,7 +73,8 @@ def _ctx() -> IamContext:
 @bp.get(f"{REALM}/.well-known/openid-configuration")
 def discovery(realm: str) -> Response:
     ctx = _ctx()
-    auth_methods = ["private_key_jwt", "client_secret_basic", "client_secret_post", "none"]
+    # As Keycloak lists them: public clients send their client_id alone, `none` is not named.
+    auth_methods = ["private_key_jwt", "client_secret_basic", "client_secret_post"]
     algs = ["RS256"]
     document: dict[str, Any] = {
         "issuer": ctx.issuer(realm),
@@ -83,7 +84,9 @@ def discovery(realm: str) -> Response:
         "userinfo_endpoint": ctx.endpoint(realm, "userinfo"),
         "end_session_endpoint": ctx.endpoint(realm, "logout"),
         "jwks_uri": ctx.endpoint(realm, "certs"),
-        "grant_types_supported": list(REALM_GRANTS[realm]),
+        # Keycloak names every grant of the server in every realm; a client's own are
+        # checked at the token endpoint (unauthorized_client).
+        "grant_types_supported": sorted({g for grants in REALM_GRANTS.values() for g in grants}),
         "response_types_supported": ["code"],
         "response_modes_supported": list(authorize_module.RESPONSE_MODES),
         "subject_types_supported": ["public"],
