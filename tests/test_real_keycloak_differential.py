@@ -79,8 +79,6 @@ DIFFERENCES = {
     "m2m.scope": "the same as access.scope",
     "refresh.scope": "Keycloak lists every client scope in its refresh token",
     # What the sandbox does not model.
-    "access.allowed-origins": "the sandbox leaves it empty; nothing reads it",
-    "exchanged.allowed-origins": "the same",
     "m2m.clientAddress": "a note of the caller's address; nothing reads it",
     "m2m.clientHost": "the same",
     "refresh.aud_x": "Keycloak's refresh-token internals, opaque to clients",

@@ -418,7 +418,7 @@ def test_a_doctor_logs_in_with_the_code_flow_and_gets_ehealth_shaped_tokens(sand
         "physician": {"recognised": True, "nihii11": "12345625004"},
     }
     assert access["resource_access"] == {WEB: {"roles": ["ehbox-user"]}}
-    assert access["allowed-origins"] == []
+    assert access["allowed-origins"] == [sandbox.rp.url]  # Keycloak's "+": the redirect URI's
 
     _, id_token = sandbox.decode(body["id_token"])
     assert id_token["typ"] == "ID" and id_token["nonce"] == "n-0S6"

@@ -79,8 +79,12 @@ def user_access_token(
     auth_time: int,
     scope: str,
     lifetime: int,
+    allowed_origins: tuple[str, ...] = (),
 ) -> dict[str, Any]:
-    """A healthcare-realm access token for a logged-in persona (Keycloak layout)."""
+    """A healthcare-realm access token for a logged-in persona (Keycloak layout).
+
+    `allowed_origins`: the client's web origins, which Keycloak writes in its tokens.
+    """
     return {
         **_base(issuer, lifetime),
         "sub": subject_id(persona.id),
@@ -93,7 +97,7 @@ def user_access_token(
         "scope": scope,
         **profile_claims(persona),
         "resource_access": {client_id: {"roles": [ROLE]}},
-        "allowed-origins": [],
+        "allowed-origins": sorted(allowed_origins),
     }
 
 
@@ -169,6 +173,7 @@ def exchanged_access_token(
     audience: str,
     scope: str,
     lifetime: int,
+    allowed_origins: tuple[str, ...] = (),
 ) -> dict[str, Any]:
     """RFC 8693: the subject token's identity, for `audience`, requested by `client_id`."""
     return {
@@ -181,7 +186,7 @@ def exchanged_access_token(
         "scope": scope,
         # The target API authorises on the roles of its own client (notes §1.6).
         "resource_access": {audience: {"roles": [ROLE]}},
-        "allowed-origins": [],
+        "allowed-origins": sorted(allowed_origins),  # the requesting client's
     }
 
 

@@ -62,7 +62,7 @@ CLAIMS_SUPPORTED = (
     "userProfile",
     "resource_access",
     "allowed-origins",
-    "clientId",
+    "client_id",
 )
 
 

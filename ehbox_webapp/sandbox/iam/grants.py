@@ -156,6 +156,7 @@ def token_exchange(
         audience=audience,
         scope=scope,
         lifetime=lifetime,
+        allowed_origins=tuple(client.web_origins),
     )
     # The new token belongs to the subject token's family: revoking one revokes both.
     origin = ctx.store.access_token(subject["jti"]) or {}
@@ -197,6 +198,7 @@ def issue_user_tokens(
         auth_time=grant["auth_time"],
         scope=scope,
         lifetime=settings.access_token_seconds,
+        allowed_origins=tuple(client.web_origins),
     )
     access_token = ctx.signer.sign(access)
     ctx.store.record_access_token(access["jti"], grant["id"], sid, access["exp"])
