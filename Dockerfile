@@ -22,7 +22,7 @@ COPY --from=build /src/ehbox_webapp ./ehbox_webapp
 COPY app.py gunicorn.conf.py ./
 COPY templates ./templates
 COPY static ./static
-RUN mkdir -p instance certs && chown app:app instance certs
+RUN mkdir -p instance certs drafts && chown app:app instance certs drafts
 USER app
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s \

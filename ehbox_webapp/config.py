@@ -108,6 +108,7 @@ class Settings:
     session_store_max_entries: int = 100_000
     sandbox_refresh_token_max_reuse: int = 0
     upstream_calls: int = 8  # calls under way at once to one upstream, per process
+    drafts_dir: str = ""  # empty: <instance>/drafts
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -293,6 +294,9 @@ class Settings:
             "SESSION_STORE_MAX_ENTRIES", "100000", 10, 10_000_000, "a number of entries"
         )
         upstream_calls = whole("UPSTREAM_CALLS", "8", 1, 1000, "a number of calls")
+        drafts_dir = get("DRAFTS_DIR")
+        if drafts_dir and not Path(drafts_dir).is_absolute():
+            raise ConfigError("DRAFTS_DIR", f"an absolute folder path, not {drafts_dir!r}")
 
         return cls(
             env=env,
@@ -357,6 +361,7 @@ class Settings:
             session_store_max_entries=max_entries,
             sandbox_refresh_token_max_reuse=refresh_reuse,
             upstream_calls=upstream_calls,
+            drafts_dir=drafts_dir,
         )
 
     def setting_for(self, url: str) -> str:
@@ -387,6 +392,11 @@ class Settings:
             path = Path(self.etee_personal_keystores)
             return path if path.is_absolute() else root / path
         return instance_path / SANDBOX_PERSONAS_FOLDER if self.is_sandbox else None
+
+    def drafts_path(self, instance_path: Path) -> Path:
+        """Where drafts live: `DRAFTS_DIR` (one folder shared by every instance), else
+        `<instance>/drafts`."""
+        return Path(self.drafts_dir) if self.drafts_dir else instance_path / "drafts"
 
     def with_(self, **changes) -> Settings:
         """A copy with some fields changed (tests, CLI overrides)."""

@@ -122,7 +122,7 @@ class Services:
             store=store,
             directory=directory,
             keys=keys,
-            drafts=DraftStore(instance_path / "drafts", settings.max_upload_bytes),
+            drafts=DraftStore(settings.drafts_path(instance_path), settings.max_upload_bytes),
         )
 
     def jwks(self) -> dict:

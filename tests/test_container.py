@@ -78,3 +78,21 @@ def test_translations_are_compiled_into_the_image_and_the_app_runs_beside_its_te
     assert any(c.endswith("./templates") for c in copied)
     assert any("ehbox_webapp" in c and "--from=build" in c for c in copied)
     assert "PYTHONPATH=/app" in " ".join(instructions("ENV"))
+
+
+def test_compose_keeps_redis_across_restarts_bounded_and_shares_the_drafts():
+    """A Redis restart loses no session nor any Idempotency-Key's message (append-only file
+    on a volume); its memory is bounded with a policy that drops the keys nearest their end
+    first; both instances read and write one drafts volume."""
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    services = compose["services"]
+    command = services["redis"]["command"]
+    option = {command[i]: command[i + 1] for i in range(1, len(command) - 1, 2)}
+    assert option["--appendonly"] == "yes" and option["--maxmemory-policy"] == "volatile-ttl"
+    assert option["--maxmemory"].endswith("mb")
+    assert any(v.endswith(":/data") for v in services["redis"]["volumes"])
+    apps = [s for s in services.values() if s.get("build")]
+    assert {a["environment"]["DRAFTS_DIR"] for a in apps} == {"/app/drafts"}
+    assert all("drafts:/app/drafts" in a["volumes"] for a in apps)
+    assert "drafts" in compose["volumes"]
+    assert "drafts" in next(r for r in instructions("RUN") if "mkdir" in r)  # owned by the app

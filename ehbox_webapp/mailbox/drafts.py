@@ -15,7 +15,10 @@ One folder per (user, PublicationId), under a root the caller gives:
 
 A key is checked whole (`rules.is_publication_id`) and its folder resolved: nothing outside
 the owner's folder is ever written, read or deleted, whatever the key. Every write goes to a
-temporary file of its own and replaces the old one at once, so concurrent saves never mix.
+temporary file of its own and replaces the old one at once, so concurrent saves never mix;
+and a draft changes one change at a time (an exclusive lock on its `.lock` file, which holds
+across the threads, processes and instances sharing the folder, `DRAFTS_DIR`), each change
+starting from the files the one before kept: two annexes added at once are both kept.
 A draft's files never exceed the upload limit, a user keeps at most `MAX_DRAFTS_PER_USER`,
 and a draft untouched for `DRAFT_LIFETIME` seconds is purged.
 
@@ -31,13 +34,19 @@ import os
 import re
 import shutil
 import tempfile
+import threading
 import time
-from collections.abc import Iterable, Mapping
-from contextlib import suppress
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager, nullcontext, suppress
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO
+
+try:
+    import fcntl
+except ImportError:  # Windows has none: there, a lock for the threads of this process only
+    fcntl = None  # type: ignore[assignment]
 
 from ..ehealth.ehealthbox.models import BoxId
 from . import rules
@@ -144,8 +153,8 @@ class Draft:
         self.values = {k: values[k] for k in VALUE_NAMES if k in values}
         if not self.exists and not self.files and not has_content(self.values):
             return
-        self.folder.mkdir(parents=True, exist_ok=True)
-        self._write_meta()
+        with self._changing():
+            self._write_meta()
 
     def keep(
         self, stream: BinaryIO, filename: str | None, mime_type: str | None, role: str
@@ -169,30 +178,69 @@ class Draft:
         given_type = (mime_type or rules.FALLBACK_MIME_TYPE).strip()
         if not is_mime_type(given_type):  # refused, as an /api/v1 send refuses it
             raise Invalid([Problem("bad-mime-type", where, {"name": name, "given": given_type})])
-        if role == "document" and self.document is not None:
-            self.remove([self.document.key])
-        self.folder.mkdir(parents=True, exist_ok=True)
-        key = self._next_key()
-        size = self._copy_within_limit(stream, self.folder / f"{key}.bin")
-        if size is None:
-            raise Invalid([Problem("files-too-large", where, {"name": name, "limit": self.limit})])
-        kept = KeptFile(key, role, name, safe_mime_type(given_type), size)
-        self.files.append(kept)
-        self._write_meta()
+        with self._changing():
+            if role == "document" and self.document is not None:
+                self._forget([self.document.key])
+            key = self._next_key()
+            size = self._copy_within_limit(stream, self.folder / f"{key}.bin")
+            if size is None:
+                problem = Problem("files-too-large", where, {"name": name, "limit": self.limit})
+                raise Invalid([problem])
+            kept = KeptFile(key, role, name, safe_mime_type(given_type), size)
+            self.files.append(kept)
+            self._write_meta()
         return kept
 
     def remove(self, keys: Iterable[str]) -> None:
+        if not self.folder.exists():
+            self._forget(keys)
+            return
+        with self._changing():
+            self._forget(keys)
+            self._write_meta()
+
+    def _forget(self, keys: Iterable[str]) -> None:
         doomed = set(keys)
         for kept in [f for f in self.files if f.key in doomed]:
             (self.folder / f"{kept.key}.bin").unlink(missing_ok=True)
             self.files.remove(kept)
-        if self.folder.exists():
-            self._write_meta()
 
     def delete(self) -> None:
-        shutil.rmtree(self.folder, ignore_errors=True)
+        if not self.folder.exists():
+            return
+        with self._changing():  # never in the middle of another change
+            shutil.rmtree(self.folder, ignore_errors=True)
 
     # --- plumbing ----------------------------------------------------------------------------
+    @contextmanager
+    def _changing(self) -> Iterator[None]:
+        """This draft to oneself while it changes, its kept files as the last change left
+        them (another request may have added one since this draft was read)."""
+        with _THREADS, self._locked() as lock:
+            try:
+                self.files = [KeptFile(**f) for f in self._read_meta().get("files", ())]
+                yield
+            finally:
+                lock.close()  # the lock goes with it
+
+    def _locked(self) -> BinaryIO:
+        """The draft's lock file, locked; its folder made. A draft deleted while this waited
+        (a send beside an autosave) is made again rather than written into thin air."""
+        path = self.folder / ".lock"
+        while True:
+            try:
+                self.folder.mkdir(parents=True, exist_ok=True)
+                lock = path.open("a+b")
+            except (FileNotFoundError, FileExistsError):  # a folder on the way was being
+                continue  # deleted meanwhile (a send, a purge of the owner's empty folder)
+            if fcntl is not None:
+                fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
+            with suppress(OSError):
+                held, there = os.fstat(lock.fileno()), path.stat()
+                if (held.st_dev, held.st_ino) == (there.st_dev, there.st_ino):
+                    return lock
+            lock.close()
+
     def _next_key(self) -> str:
         used = {f.key for f in self.files}
         return next(f"f{n}" for n in range(1, len(used) + 2) if f"f{n}" not in used)
@@ -227,6 +275,11 @@ def has_content(values: Mapping[str, Any]) -> bool:
     """Something was typed or chosen: a recipient, a text, the patient, a forwarded message."""
     typed = ("recipients", "title", "text", "freeText", "patientInss", "forward")
     return any(values.get(name) for name in typed)
+
+
+# Without `fcntl` (Windows) the threads of this process take turns; with it, each change
+# takes its draft's own file lock, and this is no lock at all.
+_THREADS = threading.Lock() if fcntl is None else nullcontext()
 
 
 class _atomic:  # noqa: N801  (used as a context manager, like open())
