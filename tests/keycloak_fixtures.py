@@ -95,8 +95,12 @@ def _start_in_background() -> None:
         _startup.error = exc
 
 
-def pytest_collection_modifyitems(session, config, items) -> None:
-    """Start Keycloak now if a collected test needs it: it runs while other tests do."""
+def pytest_collection_finish(session) -> None:
+    """Start Keycloak now if a selected test needs it: it starts while other tests run."""
+    start_if_needed(session.items)
+
+
+def start_if_needed(items) -> None:
     if _startup.thread is None and any(FIXTURE in getattr(i, "fixturenames", ()) for i in items):
         _startup.thread = threading.Thread(
             target=_start_in_background, daemon=True, name="keycloak-start"
@@ -173,7 +177,7 @@ class RealKeycloak:
 def real_keycloak() -> Iterator[RealKeycloak]:
     """The session's Keycloak with both realms, ready (started during collection)."""
     if _startup.thread is None:  # not collected through the hook (a direct call)
-        pytest_collection_modifyitems(None, None, [type("I", (), {"fixturenames": [FIXTURE]})])
+        start_if_needed([type("Item", (), {"fixturenames": [FIXTURE]})])
     _startup.thread.join()
     if _startup.missing:
         pytest.skip(_startup.missing)
