@@ -54,6 +54,7 @@ from oidc_fixtures import CLIENT_ID, EHBOX_AUDIENCE, M2M_CLIENT_ID, PUBLIC_CLIEN
 
 from ehbox_webapp.ehealth.iam import IamClient, TokenError
 from ehbox_webapp.ehealth.keystore import SigningIdentity
+from ehbox_webapp.web import login_state
 
 # The shared fixture (tests/oidc_fixtures.py): the app wired to oidc-provider, one per run.
 oidc_app = oidc_fixtures.oidc_app
@@ -98,6 +99,14 @@ def session_data(oidc_app, browser: Browser) -> tuple[object, str, dict]:
     store = oidc_app.services.store
     key = "session:" + browser.cookies.get("ehbox_session")
     return store, key, store.get(key)
+
+
+def login_in_progress(oidc_app, browser: Browser) -> dict:
+    """The login this browser started (state, nonce, verifier), opened from its sealed cookie
+    as the app opens it."""
+    sealed = browser.cookies.get(login_state.COOKIE)
+    with oidc_app.app.test_request_context(headers={"Cookie": f"{login_state.COOKIE}={sealed}"}):
+        return login_state.pending()
 
 
 # -- discovery ----------------------------------------------------------------------------
@@ -410,11 +419,9 @@ def test_a_code_the_provider_refuses_gives_a_clear_failure_page(oidc_app, browse
             urljoin(step.url, step.headers["Location"]), allow_redirects=False, timeout=10
         )
     callback = step.headers["Location"]
-    _, _, pending = session_data(oidc_app, browser)
+    pending = login_in_progress(oidc_app, browser)
     code = parse_qs(urlsplit(callback).query)["code"][0]
-    oidc_app.services.iam.exchange_code(
-        code, browser.url("/auth/callback"), pending["login"]["verifier"]
-    )
+    oidc_app.services.iam.exchange_code(code, browser.url("/auth/callback"), pending["verifier"])
 
     failed = browser.get(callback, timeout=10)
     assert failed.status_code == 400, failed.text[:500]
