@@ -17,6 +17,7 @@ import requests
 from conftest import Browser, serve
 from openapi_check import OpenApiChecker
 from test_api import BRAM, public_client_token
+from test_instances import redis_url, start_instances  # noqa: F401  (fixtures)
 
 from ehbox_webapp.mailbox import rules
 from ehbox_webapp.web.api.openapi import openapi_document
@@ -363,3 +364,18 @@ def test_the_sandbox_realm_refuses_nested_tokens(live, bad):
     assert assertion.status_code in (400, 401) and assertion.json()["error"] == "invalid_client"
     logout = requests.post(f"{realm}/logout", data={"id_token_hint": bad}, timeout=TIMEOUT)
     assert logout.status_code == 400, logout.text[:300]
+
+
+def test_gunicorn_answers_a_token_with_a_foreign_alg_with_a_clean_401(start_instances):  # noqa: F811
+    """gunicorn refuses a header outside Latin-1 with a raw 500 of its own: the challenge
+    must hold nothing of the token."""
+    first, _ = start_instances()
+    for bad in (BAD_TOKENS["alg-snowman"], BAD_TOKENS["alg-with-a-quote"]):
+        response = requests.get(
+            f"{first}/api/v1/box",
+            headers={"Authorization": f"Bearer {bad}", "Accept": "application/json"},
+            timeout=TIMEOUT,
+        )
+        assert response.status_code == 401, response.text[:300]
+        assert response.headers["WWW-Authenticate"] == REFUSED_CHALLENGE
+        assert response.headers["Content-Type"].startswith("application/problem+json")
