@@ -29,7 +29,7 @@ csrf.exempt(bp)  # CSRF is checked below for session callers only; Bearer calls 
 log = logging.getLogger(__name__)
 
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
-PUBLIC_ENDPOINTS = {"api.openapi"}
+PUBLIC_ENDPOINTS = {"api.openapi", "api.index", "api.reference"}
 
 
 @bp.before_request
@@ -161,4 +161,4 @@ def whoami():
 
 register_problem_handlers(bp)
 
-from . import drafts, features, messages  # noqa: E402,F401  (routes register on bp)
+from . import drafts, features, messages, reference  # noqa: E402,F401  (routes register on bp)
