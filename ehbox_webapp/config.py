@@ -27,6 +27,13 @@ ETEE_JWKS_BASE = {
     "acceptance": "https://api-acpt.ehealth.fgov.be/etee/v1/pubKeys/cacerts/jwks",
     "production": "https://api.ehealth.fgov.be/etee/v1/pubKeys/cacerts/jwks",
 }
+# eHealth's AddressBook REST API: INFERRED from the other eHealth REST APIs' layout (host
+# api[-acpt].ehealth.fgov.be, /<service>/v1); its contract is not public
+# (docs/ehealth-platform.md §10). Set ADDRESSBOOK_API_URL from the eHealth API portal.
+ADDRESSBOOK_API_URL = {
+    "acceptance": "https://api-acpt.ehealth.fgov.be/addressbook/v1",
+    "production": "https://api.ehealth.fgov.be/addressbook/v1",
+}
 
 # The eHealthBox's message limit, attachments included (CONFIRMED; docs/ehealth-platform.md).
 PLATFORM_MAX_MESSAGE_MB = 10
@@ -44,6 +51,7 @@ SANDBOX_KEYSTORE = "certs/sandbox.acc-p12"
 SANDBOX_KEYSTORE_PASSWORD = "sandbox"  # noqa: S105 - public sandbox material, generated locally
 SANDBOX_SECRET_KEY = "sandbox-only-secret-key-never-use-elsewhere"  # noqa: S105
 SANDBOX_ETEE_JWKS_PATH = "/etee/v1/pubKeys/cacerts/jwks"  # under the sandbox mount, as eHealth's
+SANDBOX_ADDRESSBOOK_PATH = "/addressbook/v1"  # under the sandbox mount
 SANDBOX_PERSONAS_FOLDER = "sandbox-personas"  # in the instance folder: sandbox persona keystores
 
 IDENTIFIER_TYPES = re.compile(r"CBE|SSIN|NIHII|NIHII11|EHP|NIHII-[A-Z_]+|CBE-[A-Z_]+|EHP-[A-Z_]+")
@@ -88,6 +96,8 @@ class Settings:
     etee_jwks_base: str = ""
     ehbox_api_url: str = ""
     ehbox_audience: str = ""
+    addressbook_api_url: str = ""
+    addressbook_audience: str = ""  # empty: the address book gets the eHealthBox's token
     ehealth_user_agent: str = "ehbox-webapp/0.1.0"
     ehealth_from: str = ""
     http_timeout: float = 15.0
@@ -179,6 +189,7 @@ class Settings:
                 "SECRET_KEY": SANDBOX_SECRET_KEY,
                 "ETEE_JWKS_BASE": f"{public_url}{SANDBOX_MOUNT}{SANDBOX_ETEE_JWKS_PATH}",
                 "ETEE_PERSONAL_KEYSTORES_PASSWORD": SANDBOX_KEYSTORE_PASSWORD,
+                "ADDRESSBOOK_API_URL": f"{public_url}{SANDBOX_MOUNT}{SANDBOX_ADDRESSBOOK_PATH}",
             }
         else:
             base = IAM_BASE[env]
@@ -186,6 +197,7 @@ class Settings:
                 "ETEE_KEYSTORE": "",
                 "ETEE_KEYSTORE_PASSWORD": "",
                 "ETEE_JWKS_BASE": ETEE_JWKS_BASE[env] or "",
+                "ADDRESSBOOK_API_URL": ADDRESSBOOK_API_URL[env],
             }
 
         def setting(name: str, expected: str) -> str:
@@ -335,6 +347,10 @@ class Settings:
             ),
             ehbox_api_url=ehbox_api_url,
             ehbox_audience=get("EHBOX_AUDIENCE", defaults.get("EHBOX_AUDIENCE", "")),
+            addressbook_api_url=_url(
+                "ADDRESSBOOK_API_URL", get("ADDRESSBOOK_API_URL", defaults["ADDRESSBOOK_API_URL"])
+            ),
+            addressbook_audience=get("ADDRESSBOOK_AUDIENCE"),
             ehealth_user_agent=get("EHEALTH_USER_AGENT", "ehbox-webapp/0.1.0"),
             ehealth_from=setting(
                 "EHEALTH_FROM", "an operational contact e-mail address, sent as the From header"
@@ -375,6 +391,11 @@ class Settings:
             (self.iam_m2m_issuer, "IAM_M2M_ISSUER", f"{sandbox}/auth/realms/M2M"),
             (self.iam_issuer, "IAM_ISSUER", f"{sandbox}/auth/realms/healthcare"),
             (self.ehbox_api_url, "EHBOX_API_URL", f"{sandbox}/ehealthbox/v1"),
+            (
+                self.addressbook_api_url,
+                "ADDRESSBOOK_API_URL",
+                f"{sandbox}{SANDBOX_ADDRESSBOOK_PATH}",
+            ),
             (self.etee_jwks_base, "ETEE_JWKS_BASE", f"{sandbox}{SANDBOX_ETEE_JWKS_PATH}"),
         )
         for base, name, default in bases:

@@ -14,6 +14,7 @@ from pathlib import Path
 import requests
 
 from .config import ConfigError, Settings
+from .ehealth.addressbook import AddressBookClient
 from .ehealth.etee.directory import EteeDirectory
 from .ehealth.etee.keys import KeyProviders, OrganisationKeys, PersonalKeystores
 from .ehealth.http import GatedAdapter, build_session
@@ -145,6 +146,23 @@ class Services:
             session=self.http,
             timeout=self.settings.http_timeout,
             max_message_bytes=self.settings.max_upload_bytes,
+        )
+
+    def addressbook_token(self, user_access_token: str) -> str:
+        """A token meant for the AddressBook: exchanged when `ADDRESSBOOK_AUDIENCE` is set,
+        else the eHealthBox's (the sandbox's address book accepts that audience)."""
+        audience = self.settings.addressbook_audience
+        if not audience:
+            return self.ehealthbox_token(user_access_token)
+        return self.exchanger.token_for(user_access_token, audience)
+
+    def addressbook(self, token_provider: Callable[[], str]) -> AddressBookClient:
+        """An AddressBook client that authenticates with `token_provider()` on each call."""
+        return AddressBookClient(
+            self.settings.addressbook_api_url,
+            token_provider,
+            session=self.http,
+            timeout=self.settings.http_timeout,
         )
 
 

@@ -172,3 +172,30 @@ def test_make_run_installs_the_app_and_its_server_only(tmp_path):
     run = planned("run")
     assert "install --quiet -e '.[server]'" in run and ".[test]" not in run
     assert "install --quiet -e '.[test]'" in planned("test")
+
+
+def test_the_address_book_url_follows_the_environment():
+    """The sandbox's own AddressBook; eHealth's (INFERRED hosts) in acceptance and production."""
+    assert Settings.from_env({"PORT": "5050"}).addressbook_api_url == (
+        "http://localhost:5050/sandbox/addressbook/v1"
+    )
+    acceptance = Settings.from_env(ACCEPTANCE)
+    assert acceptance.addressbook_api_url == "https://api-acpt.ehealth.fgov.be/addressbook/v1"
+    assert acceptance.addressbook_audience == ""  # the eHealthBox's token then
+    production = Settings.from_env({**ACCEPTANCE, "EHBOX_ENV": "production"})
+    assert production.addressbook_api_url == "https://api.ehealth.fgov.be/addressbook/v1"
+    own = Settings.from_env(
+        {
+            **ACCEPTANCE,
+            "ADDRESSBOOK_API_URL": "https://api-acpt.ehealth.fgov.be/addressbook/v2/",
+            "ADDRESSBOOK_AUDIENCE": "addressbook-api",
+        }
+    )
+    assert own.addressbook_api_url == "https://api-acpt.ehealth.fgov.be/addressbook/v2"
+    assert own.addressbook_audience == "addressbook-api"
+    with pytest.raises(ConfigError) as bad:
+        Settings.from_env({**ACCEPTANCE, "ADDRESSBOOK_API_URL": "addressbook.example"})
+    assert bad.value.variable == "ADDRESSBOOK_API_URL"
+    sandbox = Settings.from_env({})
+    assert sandbox.setting_for(sandbox.addressbook_api_url + "/professionals") == "PUBLIC_URL"
+    assert own.setting_for(own.addressbook_api_url + "/professionals") == "ADDRESSBOOK_API_URL"

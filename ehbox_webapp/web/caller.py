@@ -1,14 +1,15 @@
-"""The eHealthBox of whoever called this request: its client, and its mailbox.
+"""The eHealthBox of whoever called this request: its client, its mailbox, its address book.
 
 A web page acts for the logged-in user (the session's access token); an API call
-acts for the Bearer token it carried. Either way the eHealthBox sees only a
-token exchanged for its own audience, never the caller's token as is.
+acts for the Bearer token it carried. Either way the eHealthBox (and the AddressBook)
+sees only a token exchanged for its own audience, never the caller's token as is.
 """
 
 from __future__ import annotations
 
 from flask import g
 
+from ..ehealth.addressbook import AddressBookClient
 from ..ehealth.ehealthbox.client import EhealthboxClient
 from ..mailbox.actions import Mailbox
 from .extensions import services
@@ -32,3 +33,14 @@ def mailbox() -> Mailbox:
         svc = services()
         g.mailbox = Mailbox(ehealthbox(), keys=svc.keys, directory=svc.directory)
     return g.mailbox
+
+
+def addressbook() -> AddressBookClient:
+    """An AddressBook client acting for the caller of this request."""
+    svc = services()
+
+    def token() -> str:
+        subject = g.get("api_token") or access_token()
+        return svc.addressbook_token(subject)
+
+    return svc.addressbook(token)

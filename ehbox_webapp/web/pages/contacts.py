@@ -3,7 +3,9 @@
 Built by `mailbox.addressbook` (two listings, plus the personas in the sandbox); kept
 `TTL` seconds in the server-side store by the user's `mailbox.memory.BoxMemory` (the one
 `boxcache` holds for the request), under the same per-user hash as the box info and the
-counts, and forgotten with them when the pages send or move.
+counts, and forgotten with them when the pages send or move. With them, the people she
+found in eHealth's AddressBook lately (`FoundPeople`, kept longer), and the AddressBook
+itself, which find-by-name searches after them.
 """
 
 from __future__ import annotations
@@ -11,27 +13,49 @@ from __future__ import annotations
 from flask import g
 
 from ...ehealth.ehealthbox import BoxId, EhealthboxError
-from ...mailbox.addressbook import Contact, build, name_of
+from ...mailbox.addressbook import Book, Contact, FoundPeople, build, merge, name_of
 from ...mailbox.memory import CONTACTS_TTL
 from ...mailbox.people import format_identifier, format_inss
-from ..caller import mailbox
+from ..caller import addressbook, mailbox
 from ..directory_contacts import sandbox_contacts
+from ..extensions import services
+from ..i18n import page_language
 from ..login_checks import LoginRequired
 from . import boxcache
 from .blueprint import bp
 from .qualities import QUALITY_LABELS, TYPE_LABELS, TYPE_TITLES
 
 TTL = CONTACTS_TTL  # seconds (`mailbox.memory`)
+_BOOK = "_address_book"  # on `g`: this request's Book
 
 
-def contacts() -> list[Contact]:
-    """The logged-in user's contacts: from this request, from the store, or built."""
+def contacts() -> Book:
+    """The logged-in user's address book: her contacts (from this request, from the store,
+    or built), then the people she found in the AddressBook lately; `find` searches the
+    AddressBook after them, and whom it finds there joins them."""
+    book = g.get(_BOOK)
+    if book is not None:
+        return book
 
     def built() -> list[Contact]:
         box = mailbox()
         return build(box, me=boxcache.my_box(box), extra=sandbox_contacts())
 
-    return boxcache.memory().contacts(built)
+    found = FoundPeople(services().store, boxcache.store_key("found"))
+
+    def remember(new: list[Contact]) -> None:
+        found.add(new)
+        book.extend(merge([], new))
+
+    book = Book(
+        merge(boxcache.memory().contacts(built), found.contacts()),
+        directory=addressbook(),
+        remember=remember,
+        language=page_language(),
+        me=boxcache.my_box(mailbox()),
+    )
+    setattr(g, _BOOK, book)
+    return book
 
 
 @bp.app_template_global()
