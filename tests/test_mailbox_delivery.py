@@ -38,7 +38,12 @@ def test_a_sent_message_names_its_recipients_and_how_far_it_got(platform):
     chloe.get_message(received.message_id)  # Chloé opens it: read; Bram has not listed yet
     delivery = Deliveries(platform.box(ALICE.box())).of([both])[both]
     assert {b.id for b in delivery.recipients} == {BRAM.id, CHLOE.id}
-    assert (delivery.state, delivery.count, delivery.total, delivery.by_all) == ("read", 1, 2, False)
+    assert (delivery.state, delivery.count, delivery.total, delivery.by_all) == (
+        "read",
+        1,
+        2,
+        False,
+    )
     platform.box(BRAM.box()).get_message(
         platform.box(BRAM.box()).list_messages("INBOX").messages[0].message_id
     )
