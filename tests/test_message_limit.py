@@ -55,8 +55,10 @@ def test_compose_states_the_limit_refuses_10_5_mb_and_delivers_9_5_mb(live_app):
             {**to(BRAM), "title": "Te groot"},
             files=[("document", ("scan.pdf", pdf(OVER), "application/pdf"))],
         )
-        assert refused.status_code == 413
-        assert "may add up to 10 MB at most. Nothing was sent." in refused.text
+        assert refused.status_code == 422  # refused next to the file, the form as typed
+        assert "“scan.pdf” was not added: the files of one message may add up to 10 MB" in (
+            refused.text
+        )
         assert "Te groot" not in sent_titles(sb, "dr-alice")
 
         delivered = compose_and_send(
