@@ -28,6 +28,7 @@ from .ehealth.keystore import (
     build_jwks,
     generate_keystore,
 )
+from .ehealth.revocation import EndedSessions
 from .mailbox.drafts import DraftStore
 from .stores import SessionStore, store_from_url
 
@@ -89,6 +90,7 @@ class Services:
         )
         limit_calls(http, settings)
         jwks = JwksCache(http, settings.http_timeout)
+        store = store or store_from_url(settings.redis_url, settings.session_store_max_entries)
         iam = IamClient(
             settings.iam_issuer,
             settings.iam_client_id,
@@ -98,6 +100,7 @@ class Services:
             jwks=jwks,
             client_auth=settings.iam_client_auth,
             client_secret=settings.iam_client_secret,
+            ended_sessions=EndedSessions(store),
         )
         m2m = None
         if settings.iam_m2m_client_id:
@@ -109,7 +112,6 @@ class Services:
                 timeout=settings.http_timeout,
                 jwks=jwks,
             )
-        store = store or store_from_url(settings.redis_url, settings.session_store_max_entries)
         directory = EteeDirectory(settings.etee_jwks_base, http, timeout=settings.http_timeout)
         keys = key_providers(settings, root, instance_path, identity)
         return cls(

@@ -30,6 +30,11 @@ log = logging.getLogger(__name__)
 
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 PUBLIC_ENDPOINTS = {"api.openapi", "api.index", "api.reference"}
+# A fixed sentence: nothing of the caller's token goes into a response header (a header
+# is Latin-1, and a `"` would add parameters to the challenge). The reason is in the body.
+REFUSED_CHALLENGE = (
+    'Bearer error="invalid_token", error_description="The access token is not valid."'
+)
 
 
 @bp.before_request
@@ -93,12 +98,8 @@ def _authenticate_bearer(header: str) -> None:
         raise ApiProblem(
             401,
             "Invalid access token",
-            f"The access token was refused: {exc.reason}.",
-            headers={
-                "WWW-Authenticate": (
-                    f'Bearer error="invalid_token", error_description="{exc.reason}"'
-                )
-            },
+            f"The access token was refused: {exc.reason}. Log in again for a new one.",
+            headers={"WWW-Authenticate": REFUSED_CHALLENGE},
         ) from None
     except IamError as exc:
         log.warning("Bearer token could not be checked: %s", exc)
