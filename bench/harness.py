@@ -36,6 +36,7 @@ CONTROLLED = frozenset(
         "PUBLIC_URL",
         LATENCY_ENV,
         "EHBOX_API_URL",
+        "SANDBOX_FAULTS",
     }
 )
 
@@ -111,6 +112,7 @@ class Server:
             "WEB_CONCURRENCY": str(workers),
             "LOG_FORMAT": "json",
             "HTTP_TIMEOUT": "30",
+            "SANDBOX_FAULTS": "on",  # the bench may inject faults; a shared demo may not
             **extra_env,
         }
         if keystore is not None:

@@ -208,6 +208,7 @@ def register_sandbox(app: Flask, settings: Settings) -> None:
             access_token_seconds=settings.sandbox_access_token_seconds,
             refresh_token_seconds=settings.sandbox_refresh_token_seconds,
             refresh_token_max_reuse=settings.sandbox_refresh_token_max_reuse,
+            fault_injection=settings.sandbox_faults,
             organisation_keystore=(settings.keystore_path(ROOT), settings.etee_keystore_password),
             persona_keystores_export=settings.personal_keystores_path(
                 ROOT, Path(app.instance_path)

@@ -109,6 +109,7 @@ class Settings:
     redis_url: str = ""
     log_format: str = "json"
     onboarding_page: bool = True
+    sandbox_faults: bool = False  # the sandbox's fault-injection endpoints: tests and bench only
     trusted_proxies: int = 0
     rate_limit_login: str = "20/minute"
     rate_limit_send: str = "30/minute"
@@ -292,6 +293,11 @@ class Settings:
         onboarding_page = get("ONBOARDING_PAGE", "on" if sandbox else "off").lower()
         if onboarding_page not in ("on", "off"):
             raise ConfigError("ONBOARDING_PAGE", f"on or off, not {onboarding_page!r}")
+        # Anyone may call the sandbox's fault injection: in a shared demo, anyone could break
+        # everyone's sends. Off unless the tests or the bench start the sandbox.
+        sandbox_faults = get("SANDBOX_FAULTS", "off").lower()
+        if sandbox_faults not in ("on", "off"):
+            raise ConfigError("SANDBOX_FAULTS", f"on or off, not {sandbox_faults!r}")
 
         access_seconds = whole(
             "SANDBOX_ACCESS_TOKEN_SECONDS", "300", 31, 86400, "a number of seconds"
@@ -366,6 +372,7 @@ class Settings:
             redis_url=redis_url,
             log_format=log_format,
             onboarding_page=onboarding_page == "on",
+            sandbox_faults=sandbox_faults == "on",
             trusted_proxies=whole(
                 "TRUSTED_PROXIES", "0", 0, 10, "the number of proxies in front of the app"
             ),

@@ -28,6 +28,10 @@ from ehbox_webapp.ehealth.keystore import generate_keystore
 # started in the background at collection) are shared by several modules.
 pytest_plugins = ["browser_fixtures", "keycloak_fixtures"]
 
+# The sandbox's fault injection is off unless whoever starts it says otherwise: the tests do,
+# for the apps they serve here and for every server they start as a process.
+os.environ.setdefault("SANDBOX_FAULTS", "on")
+
 
 @pytest.fixture(scope="session")
 def sandbox_keystore(tmp_path_factory) -> Path:
@@ -48,6 +52,7 @@ def sandbox_environ(url: str, keystore: Path, **extra: str) -> dict[str, str]:
         "PUBLIC_URL": url,
         "ETEE_KEYSTORE": str(keystore),
         "HTTP_TIMEOUT": "5",
+        "SANDBOX_FAULTS": "on",
         **extra,
     }
 

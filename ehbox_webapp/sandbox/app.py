@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, abort, request
 
 from ..flaskapp import App
 from .settings import TEMPLATES, SandboxSettings
@@ -30,4 +30,16 @@ def create_sandbox_app(settings: SandboxSettings) -> Flask:
     store = init_ehealthbox(app, settings, signer)
     init_addressbook(app, store)  # after the eHealthBox: everyone in it gets a box there
     init_etee(app, settings)
+    if not settings.fault_injection:
+        app.before_request(_no_fault_injection)
     return app
+
+
+# The blueprints that inject faults (`ehealthbox/faults.py`, `iam/faults.py`).
+FAULT_INJECTION = frozenset({"ehealthbox_faults", "sandbox_iam_faults"})
+
+
+def _no_fault_injection() -> None:
+    """Off (`SandboxSettings.fault_injection`): the fault endpoints are not there (404)."""
+    if request.blueprint in FAULT_INJECTION:
+        abort(404)

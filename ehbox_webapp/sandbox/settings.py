@@ -36,6 +36,9 @@ class SandboxSettings:
     # Keycloak's refreshTokenMaxReuse, with "Revoke Refresh Token" on: how often a used
     # refresh token is accepted again (0: once only; a use beyond ends the client's session).
     refresh_token_max_reuse: int = 0
+    # The fault-injection endpoints (eHealthBox and realms): anyone may call them, so they
+    # exist only when the tests or the bench start the sandbox.
+    fault_injection: bool = False
     # ETEE key directory (sandbox/etee): the app's keystore (path, password), whose certificates
     # the organisation publishes, and the folder the persona keystores are exported to.
     organisation_keystore: tuple[Path, str] | None = None
