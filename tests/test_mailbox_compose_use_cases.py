@@ -6,13 +6,14 @@ to and from these calls (their HTTP tests are test_drafts.py, test_api_drafts.py
 test_same_answers.py).
 """
 
+# ruff: noqa: F811  (the fixtures alice, bram and platform come from test_mailbox_use_cases)
 from __future__ import annotations
 
 import io
 import threading
 
 import pytest
-from fake_ehealthbox import FakeEhealthbox
+from test_mailbox_use_cases import ALICE, BRAM, TO_BRAM, alice, bram, platform  # noqa: F401
 
 from ehbox_webapp.ehealth.ehealthbox.models import BoxId
 from ehbox_webapp.mailbox import rules
@@ -24,25 +25,7 @@ from ehbox_webapp.mailbox.reading import TEXT_PREVIEW_LIMIT, document_text
 from ehbox_webapp.mailbox.replies import forward_values, reply_values
 from ehbox_webapp.mailbox.sending import draft_problems, send_draft
 
-ALICE = BoxId("85071212390", "INSS", "DOCTOR")
-BRAM = BoxId("79031545695", "INSS", "NURSE")
 CHLOE = BoxId("90010178911", "INSS", "DOCTOR")
-TO_BRAM = {"type": BRAM.type, "id": BRAM.id, "quality": BRAM.quality}
-
-
-@pytest.fixture
-def platform() -> FakeEhealthbox:
-    return FakeEhealthbox()
-
-
-@pytest.fixture
-def alice(platform) -> Mailbox:
-    return Mailbox(platform.box(ALICE, "Alice Peeters"))
-
-
-@pytest.fixture
-def bram(platform) -> Mailbox:
-    return Mailbox(platform.box(BRAM, "Bram Janssens"))
 
 
 @pytest.fixture
