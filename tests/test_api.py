@@ -283,6 +283,7 @@ def test_every_operation_is_exercised_and_conforms(live_app, alice, checker):
     spec = requests.get(f"{live_app.url}/api/v1/openapi.json", timeout=5).json()
     assert spec == openapi_document()
     Api(live_app, None, checker)("GET", "/openapi.json")
+    Api(live_app, None, checker)("GET", "/")  # the index, for a program asking for JSON
     alice("GET", "/whoami")
     alice("GET", "/box")
     page = alice("GET", "/messages?pageSize=30").json()

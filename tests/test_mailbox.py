@@ -127,7 +127,7 @@ def message_ids(html: str) -> list[str]:
 def counts(html: str, folder: str) -> tuple[int, int]:
     """(unread, total) as the folder list shows them."""
     match = re.search(
-        rf'<span class="counts" data-folder="{folder}">(.*?)</span>\s*</li>', html, re.S
+        rf'<span class="counts" data-folder="{folder}">(.*?)</span>\s*(?:</a>\s*)?</li>', html, re.S
     )
     assert match, folder
     unread = re.search(r'class="unread-count">(\d+)<', match.group(1))

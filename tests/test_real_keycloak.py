@@ -100,7 +100,6 @@ def test_the_app_reads_both_realms_of_keycloak(kc_app, real_keycloak):
         assert "private_key_jwt" in metadata["token_endpoint_auth_methods_supported"]
         assert "S256" in metadata["code_challenge_methods_supported"]
     assert svc.iam.metadata["backchannel_logout_supported"] is True
-    assert real_keycloak.started_in < 240
 
 
 # -- the web login -------------------------------------------------------------------------
