@@ -14,13 +14,17 @@ On a machine without Java 21+ or Maven the tests skip, saying which is missing; 
 from __future__ import annotations
 
 import atexit
+import base64
 import contextlib
+import hashlib
 import importlib.util
 import io
+import secrets
 import socket
 import sys
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -89,6 +93,9 @@ def _start_in_background() -> None:
             log_path=ROOT / "tests" / "artifacts" / "keycloak.log",
         )
         atexit.register(_startup.keycloak.stop)
+        # Waited for here, beside the other tests, so that `ready_after` is Keycloak's own
+        # start time and not the time until the first test asked for it.
+        runner.wait_ready(_startup.keycloak)
     except runner.MissingTool as exc:
         _startup.missing = str(exc)
     except BaseException as exc:  # reported by the fixture, in the test that needs it
@@ -183,7 +190,7 @@ def real_keycloak() -> Iterator[RealKeycloak]:
         pytest.skip(_startup.missing)
     if _startup.error is not None:
         raise _startup.error
-    keycloak = runner.wait_ready(_startup.keycloak)
+    keycloak = _startup.keycloak  # ready: the start thread waited for both realms
     server = _startup.server
     world = RealKeycloak(
         kc=keycloak,
@@ -309,3 +316,26 @@ class KeycloakBrowser(Browser):
     def _persona_picker(response) -> dict | None:
         forms = page_forms(response.text) if response.status_code == 200 else []
         return next((f for f in forms if any(b[0] == "username" for b in f["buttons"])), None)
+
+
+def pkce() -> tuple[str, str]:
+    """A PKCE verifier and its S256 challenge."""
+    verifier = secrets.token_urlsafe(48)
+    digest = hashlib.sha256(verifier.encode()).digest()
+    return verifier, base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def assertion(identity, client_id: str, audience: str, **claims) -> str:
+    """A `private_key_jwt` client assertion signed by `identity`, with `claims` changed."""
+    now = int(time.time())
+    return identity.sign_jwt(
+        {
+            "iss": client_id,
+            "sub": client_id,
+            "aud": audience,
+            "jti": str(uuid.uuid4()),
+            "iat": now,
+            "exp": now + 60,
+            **claims,
+        }
+    )

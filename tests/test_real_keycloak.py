@@ -18,16 +18,13 @@ Keycloak"); its eHealthBox stays the sandbox's, which trusts the realms' keys. C
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import secrets
 import time
-import uuid
 
 import pytest
 import requests
 from cryptography.hazmat.primitives.asymmetric import rsa
-from keycloak_fixtures import KeycloakBrowser
+from keycloak_fixtures import KeycloakBrowser, assertion, pkce
 
 from ehbox_webapp.ehealth.iam import ASSERTION_TYPE, TOKEN_EXCHANGE, IamClient, TokenError
 from ehbox_webapp.ehealth.keystore import SigningIdentity
@@ -53,12 +50,6 @@ def services(kc_app):
 def session_tokens(kc_app, browser) -> dict:
     store = services(kc_app).store
     return store.get("session:" + browser.cookies.get("ehbox_session"))
-
-
-def pkce() -> tuple[str, str]:
-    verifier = secrets.token_urlsafe(48)
-    digest = hashlib.sha256(verifier.encode()).digest()
-    return verifier, base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
 def code_request(kc_app, client_id: str = "ehbox-webapp", **changes: str) -> dict[str, str]:
@@ -265,21 +256,6 @@ def test_m2m_client_credentials_and_the_organisations_box(kc_app, real_keycloak)
 
 
 # -- refusals --------------------------------------------------------------------------------
-
-
-def assertion(identity: SigningIdentity, client_id: str, audience: str, **claims) -> str:
-    now = int(time.time())
-    return identity.sign_jwt(
-        {
-            "iss": client_id,
-            "sub": client_id,
-            "aud": audience,
-            "jti": str(uuid.uuid4()),
-            "iat": now,
-            "exp": now + 60,
-            **claims,
-        }
-    )
 
 
 def m2m_token_request(kc_app, client_assertion: str, client_id: str = "cbe-0899999949"):

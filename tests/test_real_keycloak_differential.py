@@ -23,13 +23,12 @@ import base64
 import json
 import secrets
 import time
-import uuid
 from typing import Any
 
 import pytest
 import requests
 from cryptography.hazmat.primitives.asymmetric import rsa
-from keycloak_fixtures import ROOT, KeycloakBrowser
+from keycloak_fixtures import ROOT, KeycloakBrowser, assertion, pkce
 
 from ehbox_webapp.ehealth.iam import ASSERTION_TYPE, IamClient, TokenError
 from ehbox_webapp.ehealth.keystore import SigningIdentity
@@ -119,14 +118,6 @@ class Provider:
         return KeycloakBrowser(self.kc_app, self.world.persona_password)
 
 
-def pkce() -> tuple[str, str]:
-    import hashlib
-
-    verifier = secrets.token_urlsafe(48)
-    digest = hashlib.sha256(verifier.encode()).digest()
-    return verifier, base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
-
-
 def authorize(provider: Provider, browser, client_id="ehbox-webapp", **changes) -> dict:
     verifier, challenge = pkce()
     query = {
@@ -170,21 +161,6 @@ def posted(provider: Provider, realm: str, **form) -> tuple:
         else {}
     )
     return (answer.status_code, body.get("error", "accepted" if answer.ok else "?"))
-
-
-def assertion(identity, client_id: str, audience: str, **claims) -> str:
-    now = int(time.time())
-    return identity.sign_jwt(
-        {
-            "iss": client_id,
-            "sub": client_id,
-            "aud": audience,
-            "jti": str(uuid.uuid4()),
-            "iat": now,
-            "exp": now + 60,
-            **claims,
-        }
-    )
 
 
 def m2m_form(client_assertion: str, client_id: str = "cbe-0899999949") -> dict:
