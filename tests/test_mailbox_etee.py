@@ -519,7 +519,7 @@ def test_a_message_the_listing_did_not_show_makes_its_folder_counts_asked_again(
     from ehbox_webapp.web.pages import boxcache
 
     rows = [SimpleNamespace(message_id=f"AAAAAAAAAAAA{i}", read=i == 2) for i in (1, 2)]
-    listed = SimpleNamespace(folder="INBOX", messages=rows, total=2, unread=1)
+    listed = SimpleNamespace(folder="INBOX", messages=rows, start=1, total=2, unread=1)
     with live_app.app.test_request_context("/box/INBOX"):
         g.user = {"sub": "test-opened"}
         boxcache.folder_counts(None, listed, ("INBOX",))  # the listing writes its counts in

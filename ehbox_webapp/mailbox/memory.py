@@ -8,8 +8,11 @@ a hash of the user's `sub`:
 
     mailbox:<sha256(sub)>:box       the BoxInfo (also where a page finds the user's box id)
     mailbox:<sha256(sub)>:counts    {"expires": t, "folders": {folder: [total, unread]},
-                                     "listed": {folder: {message id: read}}}
+                                     "listed": {folder: {message id: read}},
+                                     "rows": {folder: [position of the first, [ids]]}}
     mailbox:<sha256(sub)>:contacts  {"contacts": [contact, ...]}, kept `CONTACTS_TTL` seconds
+    mailbox:<sha256(sub)>:opened    {"folder": f, "id": message id, "sealed": bool}: the
+                                     message a page just showed, for its preview frame
 
 The folder being listed always shows the counts of its own listing, and writes them in,
 with the read state of the messages it listed. What the pages change is forgotten at once:
@@ -22,7 +25,16 @@ shows within `TTL` seconds.
 
 The address book (built by `addressbook.build`: two listings, plus the personas in the
 sandbox) is kept `CONTACTS_TTL` seconds under the same per-user hash, and forgotten with
-the rest when the pages send or move.
+the rest when the pages move or delete.
+
+A send changes less, and `sent` keeps the rest: the sent folder's counts go (and the
+INBOX's when the user wrote to herself), the box info is kept for the box's address only
+(its size changed: the quota is asked again), and the recipients join the address book as
+a rebuild would add them. So the page a send lands on asks for the sent message only.
+
+The last listing's rows (their order and the position of the first) give a message page
+its newer and older neighbours without a listing of its own (`around`), and the message a
+page just showed says whether its preview frame may stream the document at once (`shown`).
 
 Framework-neutral: a `BoxMemory` is one user's memory over a store. The pages make one per
 request; it also remembers, for the rest of that request, the box info and the contacts it
@@ -33,7 +45,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict
 from typing import Protocol
 
@@ -86,7 +98,7 @@ class BoxMemory:
         if self._box is not None:
             return self._box
         stored = self.store.get(self.key("box"))
-        info = _box_from_dict(stored) if stored else None
+        info = _box_from_dict(stored) if stored and not stored.get("size_changed") else None
         if info is None:
             info = client.box_info()
             self.store.set(self.key("box"), asdict(info), TTL)
@@ -94,8 +106,31 @@ class BoxMemory:
         return info
 
     def my_box(self, client: AskedBox) -> BoxId:
-        """The user's eHealthBox address (whose keys sign and open their seals)."""
+        """The user's eHealthBox address (whose keys sign and open their seals); a box info
+        kept after a send still names it, though its size is out of date."""
+        if self._box is None:
+            stored = self.store.get(self.key("box"))
+            info = _box_from_dict(stored) if stored else None
+            if info is not None:
+                return info.box_id
         return self.box_info(client).box_id
+
+    # --- the message a page showed -------------------------------------------------------------
+    def shown(self, folder: str, message_id: str, sealed: bool) -> None:
+        """A page showed this message: its preview frame, asked next, need not ask for it."""
+        self.store.set(
+            self.key("opened"), {"folder": folder, "id": message_id, "sealed": sealed}, TTL
+        )
+
+    def shown_unsealed(self, folder: str, message_id: str) -> bool:
+        """Whether a page just showed this message, and it is not sealed."""
+        kept = self.store.get(self.key("opened"))
+        return (
+            isinstance(kept, dict)
+            and kept.get("folder") == folder
+            and kept.get("id") == message_id
+            and kept.get("sealed") is False
+        )
 
     # --- the counts ----------------------------------------------------------------------------
     def folder_counts(
@@ -122,6 +157,9 @@ class BoxMemory:
         listed = entry.get("listed")
         listed = dict(listed) if isinstance(listed, dict) else {}
         listed[current.folder] = {m.message_id: m.read for m in current.messages}
+        rows = entry.get("rows")
+        rows = dict(rows) if isinstance(rows, dict) else {}
+        rows[current.folder] = [current.start, [m.message_id for m in current.messages]]
         remaining = int(expires - now) + 1
         self.store.set(
             self.key("counts"),
@@ -129,10 +167,27 @@ class BoxMemory:
                 "expires": expires,
                 "folders": {k: list(v) for k, v in counts.items()},
                 "listed": listed,
+                "rows": rows,
             },
             remaining,
         )
         return counts
+
+    def around(self, folder: str, message_id: str, position: int) -> list[str] | None:
+        """The ids at `position` - 1 .. `position` + 1 (fewer at the folder's top) as the
+        folder's last listing showed them, if it showed `message_id` at `position` and both
+        its neighbours; None otherwise (the caller lists them)."""
+        entry, _folders, _expires = self._kept_counts(self.clock())
+        kept = (entry.get("rows") or {}).get(folder)
+        if not (isinstance(kept, list) and len(kept) == 2 and isinstance(kept[1], list)):
+            return None
+        start, ids = kept
+        first, last = max(1, position - 1), position + 1
+        if not isinstance(start, int) or first < start or last > start + len(ids) - 1:
+            return None
+        if ids[position - start] != message_id:
+            return None
+        return ids[first - start : last - start + 1]
 
     def opened(self, folder: str, message_id: str) -> None:
         """`message_id` of `folder` was opened, which marks it read: keep the counts true.
@@ -202,6 +257,44 @@ class BoxMemory:
         return found
 
     # --- after a change ------------------------------------------------------------------------
+    def sent(self, recipients: Iterable[BoxId]) -> None:
+        """A message was sent to `recipients`: forget what a send changes, keep the rest.
+
+        The sent folder's counts (and the INBOX's, when the user is among the recipients or
+        her box is not known), the box size (the box info is kept for its address only), and
+        the recipients join the kept address book, unnamed unless known (as `build` would).
+        """
+        recipients = list(recipients)
+        stored = self.store.get(self.key("box"))
+        info = _box_from_dict(stored) if stored else None
+        if info is not None:
+            self.store.set(self.key("box"), {**stored, "size_changed": True}, TTL)
+        self._box = None
+        mine = (info.box_id.id, info.box_id.type) if info is not None else None
+        to_me = mine is None or any((r.id, r.type) == mine for r in recipients)
+        now = self.clock()
+        entry, folders, expires = self._kept_counts(now)
+        if folders:
+            for folder in ("SENTBOX", "INBOX") if to_me else ("SENTBOX",):
+                folders.pop(folder, None)
+                (entry.get("rows") or {}).pop(folder, None)
+            self.store.set(self.key("counts"), entry, int(expires - now) + 1)
+        key = self.key("contacts")
+        contacts = _contacts_from_dict(self.store.get(key))
+        if contacts is None:
+            return
+        known = {(c.box.id, c.box.type, c.box.quality) for c in contacts}
+        names = {(c.box.id, c.box.type): c.name for c in contacts if c.name}
+        for box in recipients:
+            if (box.id, box.type, box.quality) in known or (box.id, box.type) == mine:
+                continue
+            contacts.append(Contact(box, names.get((box.id, box.type), "")))
+            known.add((box.id, box.type, box.quality))
+        # As `build` orders them: the named (already in order), then the unnamed by identifier.
+        contacts.sort(key=lambda c: (not c.name, "" if c.name else c.box.id))
+        self.store.set(key, {"contacts": [c.to_dict() for c in contacts]}, CONTACTS_TTL)
+        self._contacts = None
+
     def forget(self) -> None:
         """The box changed through the pages (send, move, delete): forget counts, box info
         and contacts in the store, and the box info this instance found.

@@ -9,6 +9,8 @@ The functions below are the pages' names for its use cases.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from flask import g
 
 from ...ehealth.ehealthbox import BoxId, BoxInfo, MessagePage
@@ -17,6 +19,7 @@ from ..extensions import services
 
 __all__ = [
     "TTL",
+    "around",
     "box_info",
     "folder_counts",
     "forget",
@@ -24,6 +27,9 @@ __all__ = [
     "memory",
     "my_box",
     "opened",
+    "sent",
+    "shown",
+    "shown_unsealed",
     "store_key",
 ]
 
@@ -63,6 +69,26 @@ def folder_counts(client: AskedBox, current: MessagePage, folders: tuple[str, ..
 def opened(folder: str, message_id: str) -> None:
     """`message_id` of `folder` was opened, which marks it read: keep the counts true."""
     memory().opened(folder, message_id)
+
+
+def around(folder: str, message_id: str, position: int) -> list[str] | None:
+    """The ids around `position` as the folder's last listing showed them (None: not known)."""
+    return memory().around(folder, message_id, position)
+
+
+def shown(folder: str, message_id: str, sealed: bool) -> None:
+    """A page showed this message: its preview frame need not ask for it again."""
+    memory().shown(folder, message_id, sealed)
+
+
+def shown_unsealed(folder: str, message_id: str) -> bool:
+    """A page just showed this message, and it is not sealed: its parts stream as stored."""
+    return memory().shown_unsealed(folder, message_id)
+
+
+def sent(recipients: Iterable[BoxId]) -> None:
+    """A message was sent through the pages: forget what a send changes, keep the rest."""
+    memory().sent(recipients)
 
 
 def forget() -> None:

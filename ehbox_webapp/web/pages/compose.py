@@ -351,10 +351,14 @@ def _remove_recipient(form: ComposeForm, draft: Draft, index: str):
 def _publish(draft: Draft) -> SendResult:
     box = mailbox()
     box.sender_box = functools.partial(boxcache.my_box, box.client)  # kept briefly per user
+    recipients = draft.recipients
     try:
-        return send_draft(box, draft)
-    finally:  # even a send whose answer was lost may have changed the counts and the box size
+        result = send_draft(box, draft)
+    except BaseException:  # a send whose answer was lost may have changed the box: forget all
         boxcache.forget()
+        raise
+    boxcache.sent(recipients)  # only what a send changes: the sent folder, the box size
+    return result
 
 
 def _keep_uploads(form: ComposeForm, draft: Draft) -> list:

@@ -73,6 +73,7 @@ def message_view(folder: str, message_id: str) -> dict:
         boxcache.opened(folder, message_id)  # it is read now: its folder may have one unread fewer
         unread_marks().clear(folder, message_id)
     show = document_display(msg)
+    boxcache.shown(folder, message_id, msg.content_specification.is_encrypted)
     sealed = None
     if msg.content_specification.is_encrypted:
         sealed = open_for_page(client, msg, folder, text_document=show == "text")
@@ -99,15 +100,21 @@ class Neighbours:
 
 
 def neighbours(client, folder: str, message_id: str, at: str | None) -> Neighbours:
-    """The previous (newer) and next (older) messages around position `at`, if it still holds."""
+    """The previous (newer) and next (older) messages around position `at`, if it still holds.
+
+    From the folder's last listing when it showed them (the page the link came from), else
+    from a listing of three around it.
+    """
     if not is_ascii_number(at or "", 1, MAX_PAGE * 100):
         return Neighbours()
     position = int(at)
     start = max(1, position - 1)
-    try:
-        ids = [m.message_id for m in client.list_messages(folder, start, position + 1).messages]
-    except EhealthboxError:
-        return Neighbours()
+    ids = boxcache.around(folder, message_id, position)  # as the folder page showed them
+    if ids is None:
+        try:
+            ids = [m.message_id for m in client.list_messages(folder, start, position + 1).messages]
+        except EhealthboxError:
+            return Neighbours()
     if message_id not in ids:  # mail came or went meanwhile: no guess
         return Neighbours()
     index = ids.index(message_id)
@@ -171,12 +178,22 @@ def previewable(mime_type: str | None) -> bool:
 
 
 def _download(folder: str, message_id: str, index: int | None, *, inline: bool = False):
-    """Stream a part as it is stored; a sealed part is fetched whole and opened first."""
+    """Stream a part as it is stored; a sealed part is fetched whole and opened first.
+
+    Whether it is sealed comes from the message, asked first, unless a page just showed it
+    (the preview frame of the message page): then the part is asked at once.
+    """
     check_message_id(message_id)
     client = mailbox()
+    if boxcache.shown_unsealed(folder, message_id):
+        return _stream(client, message_id, folder, index, inline)
     msg = client.get_message(message_id, folder)
     if msg.content_specification.is_encrypted:
         return sealed_download(client, msg, folder, index, inline=inline)
+    return _stream(client, message_id, folder, index, inline)
+
+
+def _stream(client, message_id: str, folder: str, index: int | None, inline: bool):
     if index is None:
         return stream_download(client.open_document(message_id, folder), inline=inline)
     return stream_download(client.open_annex(message_id, index, folder), inline=inline)
