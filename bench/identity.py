@@ -46,14 +46,15 @@ class Login:
     round_trips: int
     seconds: float
     ok: bool
+    page: requests.Response | None = None  # where the login landed
 
 
-def browser_login(base: str, persona: str) -> Login:
-    """The web login: /login, the sandbox login page, its form, the callback, home."""
+def browser_login(base: str, persona: str, next_path: str = "/") -> Login:
+    """The web login: /login, the sandbox login page, its form, the callback, `next_path`."""
     http = browser()
     http.headers["Accept"] = "text/html"
     started = time.perf_counter()
-    page = http.get(f"{base}/login?next=/", timeout=30)
+    page = http.get(f"{base}/login?next={next_path}", timeout=30)
     trips = len(page.history) + 1
     forms = [
         f
@@ -74,7 +75,7 @@ def browser_login(base: str, persona: str) -> Login:
         and done.url.startswith(base.rstrip("/") + "/")
         and not landed.path.startswith(("/login", "/auth/", "/sandbox/"))
     )
-    return Login(session=http, round_trips=trips, seconds=seconds, ok=ok)
+    return Login(session=http, round_trips=trips, seconds=seconds, ok=ok, page=done)
 
 
 class DirectTokens:

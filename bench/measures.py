@@ -18,91 +18,84 @@ from .identity import browser, browser_login
 from .load import Stats, timed
 from .report import INFO, NA, Row, verdict
 
-# The app's own cost per request: median through the app minus median of the same
-# eHealthBox calls made directly, on loopback (ms); the HTML pages also render a page.
-OWN_COST_MS = {"api": 2.5, "html": 4.0}
-LATENCY_LIMIT = 1.15  # with simulated eHealth latency: through the app <= 1.15 x direct
+# Every overhead budget is stated above the floor: a bare Flask view under the same gunicorn
+# making the same upstream call (bench/bare_app.py), timed in the same rounds as the app.
+# On this machine the floor itself is 1.11-1.13x direct with latency and the machine's speed
+# moves by half within a run: a flat budget measured the machine, this one the app.
+ABOVE_FLOOR_MS = {"api": 1.0, "html": 2.5}  # at rest: median app - median floor (ms)
+ABOVE_FLOOR_RATIO = 0.10  # with latency: app / direct <= floor / direct + 0.10 (medians)
 BOX_SIZE_LIMIT = 1.5  # the 100,000-message box's first page <= 1.5 x the 10-message one
 PAGE = 25  # the HTML folder page's page size; the API lists as many
-OTHER_FOLDERS = ("SENTBOX", "BININBOX", "BINSENTBOX")
 REALM_CALLS = 1000
 REALM_CONNECTIONS = 4
 BOX_SIZES = (10, 1_000, 100_000)
 BOX_PERSONA = "nurse-bram"  # one box, grown 10 -> 1,000 -> 100,000 between measures
 
 
-def ratio_row(
-    item: int, measure: str, app: Stats, ref: Stats, ref_name: str, **details: Any
+def floor_row(
+    measure: str,
+    app: Stats,
+    floor: Stats,
+    direct: Stats,
+    kind: str,
+    latency_ms: int,
+    **details: Any,
 ) -> Row:
-    """Through the app <= LATENCY_LIMIT x the direct calls, at the median."""
-    ratio = app.median / ref.median
-    figure = (
-        f"{app.median:.1f} ms vs {ref.median:.1f} ms {ref_name} = {ratio:.2f}x "
-        f"(p95 {app.p95:.1f} vs {ref.p95:.1f} ms)"
-    )
-    used = ratio / LATENCY_LIMIT
+    """The app against the floor (a bare view making the same call), both timed with `direct`.
+
+    At rest: median app - median floor <= ABOVE_FLOOR_MS[kind]. With latency: the app's
+    ratio to direct <= the floor's ratio + ABOVE_FLOOR_RATIO. `used` is the share of that
+    allowance the app takes (above the floor).
+    """
+    above_ms = app.median - floor.median
+    ratio, floor_ratio = app.median / direct.median, floor.median / direct.median
+    if latency_ms:
+        above = ratio - floor_ratio
+        budget = f"<= the floor's ratio + {ABOVE_FLOOR_RATIO:.2f} (medians / direct)"
+        figure = (
+            f"{app.median:.1f} ms = {ratio:.2f}x direct ({direct.median:.1f} ms); floor "
+            f"{floor.median:.1f} ms = {floor_ratio:.2f}x: {above:+.2f} above the floor"
+        )
+        used = max(above, 0.0) / ABOVE_FLOOR_RATIO
+    else:
+        limit = ABOVE_FLOOR_MS[kind]
+        budget = f"<= {limit:g} ms above the floor (median)"
+        figure = (
+            f"{app.median:.1f} ms, floor {floor.median:.1f} ms, direct {direct.median:.1f} ms:"
+            f" {above_ms:+.1f} ms above the floor (p95 {app.p95:.1f} vs {floor.p95:.1f} ms)"
+        )
+        used = max(above_ms, 0.0) / limit
     return Row(
-        item,
+        1,
         measure,
-        f"<= {LATENCY_LIMIT}x {ref_name} (median)",
+        budget,
         figure,
         verdict(used),
         used,
-        {"app": app.as_dict(), ref_name: ref.as_dict(), "ratio": round(ratio, 3), **details},
-    )
-
-
-def _own_cost(name: str, served: Stats, ref: Stats) -> tuple[str, dict[str, Any]]:
-    """The figure and details of `served` against the direct calls `ref`, at the median."""
-    own, ratio = served.median - ref.median, served.median / ref.median
-    figure = (
-        f"{served.median:.1f} ms vs {ref.median:.1f} ms direct: own cost {own:.1f} ms "
-        f"= {ratio:.2f}x (p95 {served.p95:.1f} vs {ref.p95:.1f} ms)"
-    )
-    details = {
-        name: served.as_dict(),
-        "direct": ref.as_dict(),
-        "own_cost_ms": round(own, 2),
-        "ratio": round(ratio, 3),
-    }
-    return figure, details
-
-
-def floor_row(bare: Stats, direct: Stats) -> Row:
-    """The bare view's listing against the direct one: reported, without a budget."""
-    figure, details = _own_cost("bare", bare, direct)
-    measure = f"list a page ({PAGE}), a bare Flask view making the same call (the floor)"
-    return Row(1, measure, "(reported)", figure, INFO, None, details)
-
-
-def own_cost_row(
-    item: int, measure: str, app: Stats, ref: Stats, limit_ms: float, **details: Any
-) -> Row:
-    """The app's own cost: median through the app minus median direct <= limit_ms."""
-    figure, own_details = _own_cost("app", app, ref)
-    used = max(own_details["own_cost_ms"], 0.0) / limit_ms
-    return Row(
-        item,
-        measure,
-        f"own cost <= {limit_ms:g} ms (median app - median direct)",
-        figure,
-        verdict(used),
-        used,
-        {**own_details, **details},
+        {
+            "app": app.as_dict(),
+            "floor": floor.as_dict(),
+            "direct": direct.as_dict(),
+            "above_floor_ms": round(above_ms, 2),
+            "ratio": round(ratio, 3),
+            "floor_ratio": round(floor_ratio, 3),
+            "own_cost_ms": round(app.median - direct.median, 2),
+            "floor_own_cost_ms": round(floor.median - direct.median, 2),
+            **details,
+        },
     )
 
 
 # -- 1. Overhead ----------------------------------------------------------------------------
-def overhead(b: Bench, latency_ms: int = 0, bare_url: str = "") -> list[Row]:
-    """App vs direct at the median, for the API and the HTML pages.
+def overhead(b: Bench, bare_url: str, latency_ms: int = 0) -> list[Row]:
+    """The app, the floor and the direct calls at the median, for the API and the HTML pages.
 
-    With `latency_ms`, the server was started with BENCH_EHEALTH_LATENCY_MS (bench/wsgi.py):
-    every sandbox eHealthBox call, the app's and the direct ones, waits that long first.
-    With `bare_url` (bench/bare_app.py, the least a Flask view in front of eHealthBox
-    does), that view's listing is timed in the same rounds and reported beside the rows:
-    the part of each budget that no app under this server and client can go below.
+    `bare_url` serves bench/bare_app.py: the floor of each row, a bare Flask view making
+    the same upstream call. With `latency_ms`, the eHealthBox server was started with
+    BENCH_EHEALTH_LATENCY_MS (bench/wsgi.py): every call, the app's, the floor's and the
+    direct ones, waits that long first.
     """
-    rows = _overhead(b, latency_ms, bare_url)
+    rows = _overhead(b, bare_url, latency_ms)
     if latency_ms:
         for row in rows:
             row.measure += f", with {latency_ms} ms simulated eHealth latency"
@@ -110,25 +103,20 @@ def overhead(b: Bench, latency_ms: int = 0, bare_url: str = "") -> list[Row]:
     return rows
 
 
-def _overhead(b: Bench, latency_ms: int, bare_url: str = "") -> list[Row]:
-    def row(measure: str, app: Stats, ref: Stats, kind: str, **details: Any) -> Row:
-        if latency_ms:
-            return ratio_row(1, measure, app, ref, "direct", **details)
-        return own_cost_row(1, measure, app, ref, OWN_COST_MS[kind], **details)
-
-    api, direct = b.api_session("dr-alice"), b.direct_session("dr-alice")
+def _overhead(b: Bench, bare_url: str, latency_ms: int) -> list[Row]:
+    api, direct, bare = b.api_session("dr-alice"), b.direct_session("dr-alice"), browser()
     page = get(direct, b.ehealthbox_url + direct_list(1, PAGE)).json()
     message_id = pdf_message(page)
     calls = {
         "api list": caller(api, f"{b.url}/api/v1/messages?folder=INBOX&pageSize={PAGE}"),
+        "floor list": caller(bare, f"{bare_url}/api/v1/messages"),
         "direct list": caller(direct, b.ehealthbox_url + direct_list(1, PAGE)),
         "api fetch": caller(api, f"{b.url}/api/v1/messages/{message_id}?folder=INBOX"),
+        "floor fetch": caller(bare, f"{bare_url}/api/v1/messages/{message_id}"),
         "direct fetch": caller(
             direct, f"{b.ehealthbox_url}{EHBOX_API}/messages/{message_id}?source=INBOX"
         ),
     }
-    if bare_url:
-        calls["bare list"] = caller(browser(), f"{bare_url}/api/v1/messages")
     html, why_not = html_session(b, message_id)
     upstream: dict[str, int] = {}
     if html is not None:
@@ -137,53 +125,52 @@ def _overhead(b: Bench, latency_ms: int, bare_url: str = "") -> list[Row]:
             "html fetch": upstream_calls(b, html, f"/box/INBOX/{message_id}"),
         }
         calls["html list"] = caller(html, f"{b.url}/box/INBOX")
-        calls["direct page calls"] = lambda: folder_page_calls(b, direct)
         calls["html fetch"] = caller(html, f"{b.url}/box/INBOX/{message_id}")
     stats = timed(calls, b.samples)
+
+    def row(measure: str, name: str, call: str, kind: str, **details: Any) -> Row:
+        return floor_row(
+            measure,
+            stats[name],
+            stats[f"floor {call}"],
+            stats[f"direct {call}"],
+            kind,
+            latency_ms,
+            **details,
+        )
+
     rows = [
-        row(
-            f"list a page ({PAGE}), /api/v1 Bearer", stats["api list"], stats["direct list"], "api"
-        ),
-        row("fetch a message, /api/v1 Bearer", stats["api fetch"], stats["direct fetch"], "api"),
+        row(f"list a page ({PAGE}), /api/v1 Bearer", "api list", "list", "api"),
+        row("fetch a message, /api/v1 Bearer", "api fetch", "fetch", "api"),
     ]
-    if bare_url:
-        rows.append(floor_row(stats["bare list"], stats["direct list"]))
     if html is None:
         budget = (
-            f"<= {LATENCY_LIMIT}x direct (median)"
+            f"<= the floor's ratio + {ABOVE_FLOOR_RATIO:.2f}"
             if latency_ms
-            else f"own cost <= {OWN_COST_MS['html']:g} ms"
+            else f"<= {ABOVE_FLOOR_MS['html']:g} ms above the floor"
         )
         for what in (f"list a page ({PAGE}), HTML /box/INBOX", "fetch a message, HTML page"):
             rows.append(Row(1, what, budget, f"n/a: {why_not}", NA))
         return rows
-    # Compare the page with the eHealthBox calls it really makes: one listing when the
-    # other folders' counts and the box info are in the app's 30 s cache, five otherwise.
-    cached = upstream["html list"] <= 1
+    # Each page is compared with the floor of the call it really makes: one listing while
+    # the other folders' counts and the box info are in the app's 30 s memory, one fetch.
     rows.append(
         row(
             f"list a page ({PAGE}), HTML /box/INBOX",
-            stats["html list"],
-            stats["direct list"] if cached else stats["direct page calls"],
+            "html list",
+            "list",
             "html",
-            direct_equivalent=(
-                f"the page's 1 call (list {PAGE}; counts and box info cached for 30 s)"
-                if cached
-                else f"the page's {1 + len(OTHER_FOLDERS) + 1} calls in a row: "
-                f"list {PAGE} + list 1 of {', '.join(OTHER_FOLDERS)} + boxInfo"
-            ),
+            floor_calls=f"the page's 1 call: list {PAGE} (counts and box info kept 30 s)",
             upstream_calls_per_page=upstream["html list"],
-            vs_one_direct_list_ratio=round(
-                stats["html list"].median / stats["direct list"].median, 3
-            ),
         )
     )
     rows.append(
         row(
             "fetch a message, HTML page",
-            stats["html fetch"],
-            stats["direct fetch"],
+            "html fetch",
+            "fetch",
             "html",
+            floor_calls="the page's 1 call: the message",
             upstream_calls_per_page=upstream["html fetch"],
         )
     )
@@ -219,14 +206,6 @@ def upstream_calls(b: Bench, session: requests.Session, path: str) -> int:
     b.ehealthbox_server.reset_counts()
     get(session, b.url + path)
     return int(b.ehealthbox_server.counts()["counts"].get("ehealthbox", 0))
-
-
-def folder_page_calls(b: Bench, direct: requests.Session) -> None:
-    """What web/pages/folders.py:folder asks eHealthBox for, made directly."""
-    get(direct, b.ehealthbox_url + direct_list(1, PAGE))
-    for folder in OTHER_FOLDERS:
-        get(direct, b.ehealthbox_url + direct_list(1, 1, folder))
-    get(direct, f"{b.ehealthbox_url}{EHBOX_API}/boxInfo")
 
 
 # -- 2. Calls to the realm --------------------------------------------------------------------

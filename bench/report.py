@@ -23,12 +23,13 @@ SECTIONS = {
     4: "Memory",
     5: "Throughput",
     6: "Login",
+    7: "Upstream round trips per user action",
 }
 
 
 @dataclass
 class Row:
-    item: int  # the numbering, 1-6
+    item: int  # the numbering, 1-7
     measure: str
     budget: str
     figure: str

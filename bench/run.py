@@ -1,4 +1,4 @@
-"""`python -m bench.run`: start the servers, run the six measures, print one table.
+"""`python -m bench.run`: start the servers, run the seven measures, print one table.
 
 Order matters: the realm calls are counted first, on a fresh server; the box
 that grows to 100,000 messages (nurse-bram) is not the one the overhead and
@@ -21,7 +21,7 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-from . import measures, measures_io
+from . import measures, measures_io, round_trips
 from .context import EHBOX_API, Bench
 from .harness import ROOT, Server, make_keystore, start_bare, start_pair
 from .measures_io import SIZE_SETTINGS
@@ -116,7 +116,7 @@ def overhead(
             bench.ehealthbox_url + EHBOX_API,
             bench.direct.token("dr-alice"),
         )
-        return measures.overhead(bench, latency_ms, bare_url=bare.url)
+        return measures.overhead(bench, bare.url, latency_ms)
     finally:
         if bare is not None:
             bare.stop()
@@ -146,6 +146,10 @@ def main(argv: list[str] | None = None) -> int:
         bench = Bench(server, instance, samples=args.samples)
         try:
             rows += guarded(2, "calls to the realm", lambda: measures.realm_calls(bench))
+            # Before any other page view: the users' kept counts and box info are not there yet.
+            rows += guarded(
+                7, "round trips per user action", lambda: round_trips.rows(server.url, server)
+            )
             rows += guarded(3, "box size", lambda: measures.box_size(bench))
             rows += guarded(4, "memory", lambda: measures_io.memory(bench, workdir))
             rows += guarded(6, "login", lambda: measures_io.login(bench))

@@ -9,7 +9,9 @@ of path. Bench-only endpoints, under /_bench/:
 - GET  /_bench/counts        -> {"pid": worker pid, "counts": {kind: n}}
 - POST /_bench/reset         -> counts back to zero
 
-Counts are per worker process: read them from a one-worker server.
+Counts are per worker process: read them from a one-worker server. Requests to the
+sandbox that the app itself makes (any User-Agent but the bench's) are also counted as
+`edge.<upstream>` (bench/round_trips.py): the app's round trips to its upstreams.
 
 With BENCH_EHEALTH_LATENCY_MS=n in the environment, every request to the
 sandbox eHealthBox (/sandbox/ehealthbox/) waits n ms before it is served: the
@@ -30,7 +32,8 @@ from typing import Any
 
 from app import app as flask_app
 
-from .harness import LATENCY_ENV
+from .harness import BENCH_AGENT, LATENCY_ENV
+from .round_trips import upstream_of
 
 REALM = "/sandbox/auth/realms/"
 EHEALTHBOX = "/sandbox/ehealthbox/"
@@ -70,8 +73,11 @@ class CountingMiddleware:
         path = environ.get("PATH_INFO", "")
         if path.startswith("/_bench/"):
             return self.control(environ, start_response, path)
+        from_app = path.startswith("/sandbox/") and environ.get("HTTP_USER_AGENT") != BENCH_AGENT
         with self.lock:
             self.counts[kind_of(path)] += 1
+            if from_app:
+                self.counts[f"edge.{upstream_of(path)}"] += 1
         return self.wrapped(environ, start_response)
 
     def control(self, environ: dict, start_response: StartResponse, path: str) -> Iterable[bytes]:
