@@ -50,18 +50,6 @@
     timer = setTimeout(save, 1500);
   }
 
-  // Enter in the address book's search adds the match (not the form's first button).
-  var find = document.getElementById("find-recipient");
-  var addFound = form.querySelector("button[name=add_found]");
-  if (find && addFound) {
-    find.addEventListener("keydown", function (event) {
-      if (event.key === "Enter") {
-        event.preventDefault();
-        addFound.click();
-      }
-    });
-  }
-
   form.addEventListener("input", changed);
   form.addEventListener("change", changed);
   // Any submit of the form (Send, Save draft, a language button of the header) keeps it all.

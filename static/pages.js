@@ -18,6 +18,19 @@ document.addEventListener("DOMContentLoaded", () => {
     });
   }
 
+  // Enter in a search field clicks its own button (the people search of the compose and
+  // out-of-office forms), whatever the form's first button is.
+  for (const field of document.querySelectorAll("[data-enter-clicks]")) {
+    const button = document.getElementById(field.dataset.enterClicks);
+    if (!button) continue;
+    field.addEventListener("keydown", (event) => {
+      if (event.key === "Enter") {
+        event.preventDefault();
+        button.click();
+      }
+    });
+  }
+
   // An annex opened in the preview frame: bring the frame into view (on a phone it is above).
   const frame = document.getElementById("preview");
   for (const link of document.querySelectorAll("a[target='preview']")) {

@@ -173,6 +173,38 @@ def find(
     return found
 
 
+def named(
+    contacts: Iterable[Contact], boxes: Iterable[BoxId], directory: Directory | None = None
+) -> list[Contact]:
+    """`boxes` as contacts, by name: the name the contacts know, else the AddressBook's.
+
+    For boxes a user is shown without having chosen them (a colleague's substitutes): each
+    box the contacts do not name is looked up in the AddressBook (`directory`, else the one
+    a `Book` carries) by its identifier, once; whom it finds is given to the `Book`'s
+    `remember`, as `find` does. A box nobody names comes back without a name.
+    """
+    contacts = list(contacts) if not isinstance(contacts, list) else contacts
+    directory = directory if directory is not None else getattr(contacts, "directory", None)
+    language = getattr(contacts, "language", None)
+    answer: list[Contact] = []
+    new: list[Contact] = []
+    for box in dict.fromkeys(boxes):
+        same = [c for c in contacts if (c.box.id, c.box.type) == (box.id, box.type) and c.name]
+        if not same and directory is not None:
+            same = [
+                c
+                for c in lookup(directory, box.id, language=language)
+                if (c.box.id, c.box.type) == (box.id, box.type)
+            ]
+            new += same
+        best = next((c for c in same if c.box.quality == box.quality), same[0] if same else None)
+        answer.append(replace(best, box=box) if best is not None else Contact(box))
+    remember = getattr(contacts, "remember", None)
+    if remember is not None and new:
+        remember(merge([], new))
+    return answer
+
+
 class FoundPeople:
     """The people a user found in the AddressBook lately, kept in `store` under `key`.
 

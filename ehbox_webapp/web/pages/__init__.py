@@ -7,6 +7,9 @@ Thin Flask views over the framework-neutral mailbox (`ehbox_webapp/mailbox/`, ob
 - `message`: one message, its document (inline or download) and annexes, its neighbours;
 - `printing`: a message's print view, the letter itself after the envelope;
 - `compose`: new message, reply, forward, send (with `forms` and `drafts`);
+- `absence`: the out-of-office page;
+- `picking`: people picked by name on a form (compose's recipients, the substitutes),
+  through `contacts`, the user's address book;
 - `actions`: move to the bin and back, delete for good;
 - `encrypted_send`, `encrypted_read`: end-to-end encryption, offered on compose, opened
   on the message page and on download;

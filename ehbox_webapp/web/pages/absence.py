@@ -1,6 +1,9 @@
-"""The out-of-office page: set a period with substitutes (chosen like recipients), list, end.
+"""The out-of-office page: set a period with substitutes (picked like recipients), list, end.
 
-The rules are `mailbox.absence`'s; this module reads the form and words its problems.
+The rules are `mailbox.absence`'s; this module reads the form and words its problems. The
+substitutes are picked by name exactly as the compose page's recipients are (`picking`: the
+address book's search, then eHealth's AddressBook, without JavaScript; never one twice), the
+rows to type an identifier in folded under them; a search or a Remove keeps everything typed.
 """
 
 from __future__ import annotations
@@ -8,7 +11,7 @@ from __future__ import annotations
 import logging
 from datetime import date
 
-from flask import flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -20,7 +23,7 @@ from ...mailbox.problems import Invalid
 from ..caller import mailbox
 from ..limits import action_limit
 from ..login_checks import login_required
-from . import boxcache
+from . import boxcache, contacts, picking
 from .blueprint import bp
 from .common import localdate
 from .forms import ActionForm, RecipientForm
@@ -55,6 +58,12 @@ def out_of_office():
 @action_limit
 def add_out_of_office():
     form = AbsenceForm()
+    # The search's button is the form's first: Enter in a date posts it with nothing to find.
+    if picking.asked() and (request.form.get("pick") or picking.search_text().strip()):
+        return _find_substitute(form)
+    if picking.removing() is not None:
+        picking.remove_person(form.substitutes, picking.removing())
+        return _render(form)
     rows = [entry.form for entry in form.substitutes if not entry.form.is_blank]
     valid = form.validate()
     valid = all([row.check() for row in rows]) and valid
@@ -98,8 +107,28 @@ def end_out_of_office(ooo_id: str):
     return redirect(url_for("mailbox.out_of_office"))
 
 
-def _render(form: AbsenceForm, status: int = 200):
+def _find_substitute(form: AbsenceForm):
+    """The address book's search, as on the compose page: one match becomes a substitute."""
+    search = picking.find_person(form.substitutes, MAX_SUBSTITUTES)
+    if search.already is not None:
+        form.substitutes.errors = [
+            _("%(who)s is a substitute already.", who=picking.who(search.already))
+        ]
+    elif search.full:
+        form.substitutes.errors = [str(SENTENCES["too-many"]) % {"max": MAX_SUBSTITUTES}]
+    return _render(form, found=search.found, find_text=search.text)
+
+
+def _render(form: AbsenceForm, status: int = 200, *, found=None, find_text: str = ""):
     periods = current_and_coming(mailbox().out_of_offices(), date.today())
+    contacts.name_boxes(s for p in periods for s in p.substitutes)
+    picking.ensure_blank_row(form.substitutes, MAX_SUBSTITUTES)
     return render_template(
-        "mailbox/out_of_office.html", form=form, periods=periods, end_form=ActionForm()
+        "mailbox/out_of_office.html",
+        form=form,
+        periods=periods,
+        end_form=ActionForm(),
+        address_book=contacts.offered(),
+        found=found,
+        find_text=find_text,
     ), status

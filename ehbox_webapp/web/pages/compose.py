@@ -36,7 +36,6 @@ from ...ehealth.ehealthbox import (
     new_publication_id,
 )
 from ...ehealth.etee.errors import EteeError
-from ...mailbox.addressbook import find, label
 from ...mailbox.drafts import DRAFT_LIFETIME, Draft, has_content
 from ...mailbox.problems import Invalid
 from ...mailbox.replies import forward_values, reply_values
@@ -47,7 +46,7 @@ from ..extensions import services, settings
 from ..i18n import language_of, remember_language
 from ..limits import send_limit
 from ..login_checks import LoginRequired, current_user, handle_login_required, login_required
-from . import boxcache, contacts, encrypted_send
+from . import boxcache, contacts, encrypted_send, picking
 from .blueprint import bp
 from .common import MESSAGE, check_message_id, ehealthbox_sentence, localdate
 from .drafts import megabytes, mine, store
@@ -260,8 +259,8 @@ def send():
     # Everything typed is kept before anything else happens: a crash or a lost answer from
     # here on leaves the draft complete, under the PublicationId that delivers it once. A
     # search for a recipient or one more row makes no draft of a form nobody wrote in yet.
-    finding = bool(request.form.get("add_found") or request.form.get("pick"))
-    arranging = finding or form.add_recipient.data or "remove_recipient" in request.form
+    finding = picking.asked()
+    arranging = finding or form.add_recipient.data or picking.removing() is not None
     if not arranging or draft.exists:
         draft.save(form.values())
     language = language_of(request.form.get("lang"))
@@ -273,8 +272,8 @@ def send():
         return redirect(url_for("mailbox.compose", draft=draft.publication_id))
     if finding:
         return _add_found(form, draft, upload_problems)
-    if request.form.get("remove_recipient") is not None:
-        return _remove_recipient(form, draft, request.form["remove_recipient"])
+    if picking.removing() is not None:
+        return _remove_recipient(form, draft, picking.removing())
     if form.add_recipient.data:
         if len(form.recipients) < MAX_RECIPIENT_ROWS:
             form.recipients.append_entry()
@@ -312,40 +311,26 @@ def send():
 def _add_found(form: ComposeForm, draft: Draft, upload_problems: list):
     """The address book's search (works without JavaScript): one match fills a row."""
     form.show_problems(upload_problems, has_document=draft.document is not None)
-    book = contacts.contacts()
-    pick = request.form.get("pick", "")
-    text = request.form.get("find", "")
-    found = [c for c in book if c.key == pick] if pick else find(book, text)
-    if len(found) != 1:
-        return _render(form, draft, found=found, find_text=text)
-    rows = [entry.form for entry in form.recipients]
-    box = found[0].box
-    if any(r.matches(box.id, box.type, box.quality) for r in rows):  # never added twice
+    search = picking.find_person(form.recipients, MAX_RECIPIENT_ROWS)
+    if search.found is not None:
+        return _render(form, draft, found=search.found, find_text=search.text)
+    if search.already is not None:
         form.recipient_errors.append(
-            _("%(who)s is a recipient already.", who=contacts.box_name(box) or box.id)
+            _("%(who)s is a recipient already.", who=picking.who(search.already))
         )
-        return _render(form, draft)
-    row = next((r for r in rows if r.is_blank), None)
-    if row is None and len(form.recipients) < MAX_RECIPIENT_ROWS:
-        row = form.recipients.append_entry().form
-    if row is not None:
-        row.type.data, row.identifier.data, row.quality.data = box.type, box.id, box.quality
-        if draft.exists:
-            draft.save(form.values())
+    elif search.full:
+        form.recipient_errors.append(_("At most %(max)s recipients.", max=MAX_RECIPIENT_ROWS))
+    elif draft.exists:
+        draft.save(form.values())
     return _render(form, draft)
 
 
 def _remove_recipient(form: ComposeForm, draft: Draft, index: str):
     """A picked recipient taken off (the row's posted index): the form again, without them."""
-    values = form.values()
-    values["recipients"] = [
-        entry.form.value()
-        for entry in form.recipients
-        if not entry.form.is_blank and entry.name.rpartition("-")[2] != index
-    ]
+    picking.remove_person(form.recipients, index)
     if draft.exists:
-        draft.save(values)
-    return _render(ComposeForm.from_values(values, draft.publication_id), draft)
+        draft.save(form.values())
+    return _render(form, draft)
 
 
 def _publish(draft: Draft) -> SendResult:
@@ -406,6 +391,8 @@ def _explain(form: ComposeForm, exc: EhealthboxError) -> dict[int, RecipientOutc
                 if row.matches(box.id, box.type, box.quality):
                     getattr(row, field_name).errors.append(str(sentence))
     elif isinstance(exc, RecipientsOutOfOffice):
+        # The substitutes by name, though the sender may never have written to them.
+        contacts.name_boxes(s for outcome in exc.recipients for s in outcome.substitutes)
         for outcome in exc.recipients:
             box = outcome.box
             absences.update(
@@ -510,16 +497,8 @@ def _render(
         limit=megabytes(settings().max_upload_bytes),
         no_encryption=encrypted_send.encryption_unavailable(mailbox()),
         clear_fields_warning=encrypted_send.CLEAR_FIELDS_WARNING,
-        address_book=_address_book(),
-        contact_label=label,
+        address_book=contacts.offered(),
         found=found,
         find_text=find_text,
         heading=heading,
     ), status
-
-
-def _address_book() -> list:
-    try:
-        return contacts.contacts()
-    except EhealthboxError:  # the page still works: rows are typed by hand
-        return []

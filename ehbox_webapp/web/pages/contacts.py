@@ -10,10 +10,12 @@ itself, which find-by-name searches after them.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from flask import g
 
 from ...ehealth.ehealthbox import BoxId, EhealthboxError
-from ...mailbox.addressbook import Book, Contact, FoundPeople, build, merge, name_of
+from ...mailbox.addressbook import Book, Contact, FoundPeople, build, label, merge, name_of, named
 from ...mailbox.memory import CONTACTS_TTL
 from ...mailbox.people import format_identifier, format_inss
 from ..caller import addressbook, mailbox
@@ -56,6 +58,43 @@ def contacts() -> Book:
     )
     setattr(g, _BOOK, book)
     return book
+
+
+def offered() -> list[Contact]:
+    """The contacts a search field offers as it is typed in ([] when the mail cannot be
+    listed: the page still works, identifiers are typed by hand)."""
+    try:
+        return contacts()
+    except EhealthboxError:
+        return []
+
+
+def name_boxes(boxes: Iterable[BoxId]) -> list[Contact]:
+    """`boxes` by name (`mailbox.addressbook.named`), and their names known for this request
+    (`box_name`): those the address book does not know are looked up in eHealth's
+    AddressBook, and kept a while. For the few boxes a page shows that the user may never
+    have written to (substitutes). Without names when the mail cannot be listed."""
+    boxes = list(boxes)
+    try:
+        return named(contacts(), boxes)
+    except (EhealthboxError, LoginRequired):
+        return [Contact(box) for box in boxes]
+
+
+@bp.app_template_global()
+def contact_label(contact: Contact) -> str:
+    """A contact as the search field takes it back (the datalist's options)."""
+    return label(contact)
+
+
+@bp.app_template_global()
+def contact_text(contact: Contact) -> str:
+    """A contact to choose among namesakes, in the page's language:
+    "Bram Janssens, Verpleegkundige · INSZ 79.03.15-456.95"."""
+    box = contact.box
+    ident = f"{identifier_type_label(box.type)} {format_identifier(box.type, box.id)}"
+    who = ", ".join(p for p in (contact.display_name, quality_label(box.quality)) if p)
+    return f"{who} · {ident}"
 
 
 @bp.app_template_global()

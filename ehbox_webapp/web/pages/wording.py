@@ -8,18 +8,20 @@ changes it), and a sent message's receipt state in words, with real plurals.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 from flask import g
 from flask_babel import gettext as _
 
-from ...ehealth.ehealthbox import EhealthboxError, OutOfOffice
+from ...ehealth.ehealthbox import EhealthboxError
 from ...mailbox.absence import current_and_coming
+from ...mailbox.addressbook import Contact
 from ...mailbox.delivery import Delivery
 from ...mailbox.failures import failure_of_code
 from ..caller import mailbox
 from ..login_checks import LoginRequired
-from . import boxcache
+from . import boxcache, contacts
 from .blueprint import bp
 
 ABSENCE_TTL = 300  # seconds; the out-of-office page forgets it at once when it changes
@@ -31,9 +33,20 @@ def platform_error_sentence(code: str | None) -> str:
     return _(failure_of_code(code).message)
 
 
+@dataclass(frozen=True)
+class Away:
+    """The user's out-of-office period running today, its substitutes by name."""
+
+    id: str
+    start_date: date
+    end_date: date
+    substitutes: tuple[Contact, ...] = ()
+
+
 @bp.app_template_global()
-def current_absence() -> OutOfOffice | None:
-    """The user's out-of-office period running today, if any (for the banner)."""
+def current_absence() -> Away | None:
+    """The user's out-of-office period running today, if any (for the banner); its
+    substitutes named as the address book or eHealth's AddressBook name them, once."""
     if g.get("user") is None:
         return None
     memory = boxcache.memory()
@@ -42,20 +55,26 @@ def current_absence() -> OutOfOffice | None:
     if kept is None:
         try:
             periods = mailbox().out_of_offices()
+            today = date.today()
+            now = [p for p in current_and_coming(periods, today) if p.start_date <= today]
+            kept = {"period": None}
+            if now:
+                first = now[0]
+                subs = contacts.name_boxes(first.substitutes)
+                dates = [first.start_date.isoformat(), first.end_date.isoformat()]
+                kept["period"] = [first.id, *dates]
+                kept["substitutes"] = [c.to_dict() for c in subs]
         except (EhealthboxError, LoginRequired):
             return None
-        today = date.today()
-        now = [p for p in current_and_coming(periods, today) if p.start_date <= today]
-        kept = {"period": None}
-        if now:
-            kept["period"] = [now[0].id, now[0].start_date.isoformat(), now[0].end_date.isoformat()]
         memory.store.set(key, kept, ABSENCE_TTL)
     period = kept.get("period")
     if not period:
         return None
     try:
-        return OutOfOffice(period[0], date.fromisoformat(period[1]), date.fromisoformat(period[2]))
-    except (TypeError, ValueError, IndexError):
+        subs = tuple(Contact.from_dict(c) for c in kept.get("substitutes") or ())
+        start, end = date.fromisoformat(period[1]), date.fromisoformat(period[2])
+        return Away(period[0], start, end, subs)
+    except (TypeError, ValueError, IndexError, KeyError, AttributeError):
         return None
 
 
