@@ -41,7 +41,8 @@ from .report import INFO, Row, verdict
 
 PERSONA = "dr-alice"
 WARM_UP_PERSONA = "dr-chloe"
-TO = {"type": "INSS", "identifier": "79031545695", "quality": "NURSE"}  # nurse-bram
+TO = {"type": "INSS", "identifier": "90010178911", "quality": "DOCTOR"}  # dr-chloe (not the box
+# the bench grows to 100,000 messages, which must hold 10 when its measure starts)
 ACTIONS = ("login to the inbox", "open a message", "send", "reply", "forward")
 # What the inbox page needs: the realm's code-for-tokens and the token exchange for the
 # eHealthBox's audience; the inbox's page; one-message listings of the three other folders
