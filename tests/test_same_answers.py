@@ -207,3 +207,29 @@ def test_a_refused_page_send_keeps_what_was_typed(entry_points):
     fields = form_fields(refused.text, "/box/compose")
     assert fields["text"] == "Beste Bram" and fields["free_text"] == "Nota"
     assert fields["recipients-0-identifier"] == BRAM.ssin
+
+
+# --- find-by-name: the compose page's search, the out-of-office page's and /api/v1/contacts --
+def _page_choices(page: Browser, path: str, text: str) -> list[str]:
+    shown = page.get(page.url(path), timeout=10)
+    fields = {**form_fields(shown.text, path), "find": text, "add_found": "1"}
+    answer = page.post(page.url(path), data=fields, timeout=30)
+    assert answer.status_code == 200
+    return re.findall(r'<button type="submit" name="pick" value="([^"]+)"', answer.text)
+
+
+def _key(contact: dict) -> str:
+    box = contact["box"]
+    kind = f"{box['type']}-{box['subType']}" if box.get("subType") else box["type"]
+    return f"{kind}:{box['id']}:{box['quality']}"
+
+
+@pytest.mark.parametrize("text", ["Janssens", "Cardiologie"])
+def test_a_name_finds_the_same_people_on_the_pages_and_through_the_api(entry_points, text):
+    api, page = entry_points
+    by_api = api("GET", "/contacts", params={"q": text, "lang": "en"})
+    assert by_api.status_code == 200, by_api.text
+    expected = [_key(c) for c in by_api.json()["contacts"]]
+    assert len(expected) > 1  # a choice to make, past correspondents and the AddressBook's
+    assert _page_choices(page, "/box/compose", text) == expected
+    assert _page_choices(page, "/box/out-of-office", text) == expected

@@ -12,12 +12,12 @@ from typing import Any
 from flask import jsonify, request
 
 from ...mailbox.absence import Absence, current_and_coming
-from ...mailbox.addressbook import build, find
+from ...mailbox.addressbook import Book, Contact, build, find
 from ...mailbox.outgoing import folder, page_number, recipient
 from ...mailbox.problems import Invalid, Problem
 from ...mailbox.search import SEARCH_CAP, Query, search
 from ...mailbox.shape import to_json
-from ..caller import mailbox
+from ..caller import addressbook, mailbox
 from ..directory_contacts import sandbox_contacts
 from ..limits import action_limit
 from .blueprint import bp
@@ -48,11 +48,30 @@ def search_messages():
 
 @bp.get("/contacts")
 def contacts():
+    """The caller's address book (whom the box corresponded with); with `q`, whom `q` names:
+    those first, then eHealth's AddressBook, each box once (`mailbox.addressbook.find`, the
+    use case of the pages' find-by-name). `lang`: the language of organisations' names."""
     box = mailbox()
-    book = build(box, me=box.my_box(), extra=sandbox_contacts())
-    text = request.args.get("q", "")
-    chosen = find(book, text) if text else book
-    return jsonify({"contacts": [{"name": c.name, "box": to_json(c.box)} for c in chosen]})
+    me = box.my_box()
+    book = Book(
+        build(box, me=me, extra=sandbox_contacts()),
+        directory=addressbook(),
+        language=request.args.get("lang"),
+        me=me,
+    )
+    text = request.args.get("q")
+    chosen = find(book, text) if text is not None else book
+    return jsonify({"contacts": [_contact(c) for c in chosen]})
+
+
+def _contact(contact: Contact) -> dict[str, Any]:
+    return {
+        "name": contact.name,
+        "box": to_json(contact.box),
+        "profession": contact.profession,
+        "organisation": contact.organisation,
+        "language": contact.language,
+    }
 
 
 @bp.get("/out-of-office")
