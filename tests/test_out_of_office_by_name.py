@@ -197,3 +197,59 @@ def test_nobody_found_keeps_the_substitutes_and_the_dates(alice):
     assert substitutes(nobody.text) == [CHLOE.ssin]
     assert form_fields(nobody.text, PAGE)["start"] == start
     assert 'class="field-error"' in nobody.text and "Give the last day." not in nobody.text
+
+
+# --- in Chromium, with JavaScript: Enter searches, a choice is clicked; axe-core, reflow -----
+AXE = (
+    "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
+    ".map(v => v.id + ': ' + v.nodes.slice(0, 2).map(n => n.target.join(' ')).join(', '))"
+)
+
+
+@pytest.mark.parametrize("width", [360, 1280])
+def test_in_the_browser_a_substitute_is_picked_by_keyboard_and_the_page_stays_accessible(
+    chromium, live_app, width
+):
+    from browser_fixtures import SCREENSHOTS, login_in_browser
+    from test_browser_pages import axe_source
+
+    last_name, colleague = namesakes()
+    context = chromium.new_context(viewport={"width": width, "height": 800})
+    context.set_default_timeout(20_000)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda msg: msg.type == "error" and errors.append(msg.text))
+    axe = axe_source()
+
+    def problems() -> list[str]:
+        found = []
+        wide = page.evaluate("document.documentElement.scrollWidth")
+        if wide > width:
+            found.append(f"{wide} px wide on a {width} px screen")
+        page.evaluate(axe)  # by the driver: the page's CSP stays strict
+        return found + page.evaluate(AXE)
+
+    try:
+        login_in_browser(page, live_app)
+        page.goto(f"{live_app.url}{PAGE}")
+        page.fill("input[name=start]", TODAY.isoformat())
+        page.fill("#find-substitute", last_name)
+        with page.expect_navigation():
+            page.press("#find-substitute", "Enter")
+        assert page.input_value("input[name=start]") == TODAY.isoformat()
+        her = page.locator(f"button[name=pick][value='INSS:{colleague.ssin}:DOCTOR']")
+        assert her.inner_text().startswith(f"{colleague.name}, Doctor")
+        assert problems() == [], "the choices"
+        her.focus()
+        with page.expect_navigation():
+            page.keyboard.press("Enter")
+        picked = page.locator("fieldset.recipient-row.picked")
+        assert picked.count() == 1 and colleague.name in picked.inner_text()
+        assert page.input_value("input[name=start]") == TODAY.isoformat()
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / f"out-of-office-picked-{width}.png"), full_page=True)
+        assert problems() == [], "the substitute picked"
+    finally:
+        context.close()
+    assert errors == []
