@@ -235,6 +235,7 @@ def test_an_out_of_office_is_set_a_sender_sees_it_and_it_is_ended(chromium, live
     page.click("nav.folders a:has-text('Out of office')")
     page.fill("input[name='start']", date.today().isoformat())
     page.fill("input[name='end']", (date.today() + timedelta(days=5)).isoformat())
+    page.click("form.absence details.by-identifier > summary")  # typed by identifier
     page.select_option("select[name='substitutes-0-type']", "INSS")
     page.fill("input[name='substitutes-0-identifier']", "90010178911")
     page.select_option("select[name='substitutes-0-quality']", "DOCTOR")
