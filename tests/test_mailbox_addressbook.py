@@ -22,6 +22,7 @@ from ehbox_webapp.mailbox.addressbook import (
     find,
     label,
     name_of,
+    named,
 )
 from ehbox_webapp.sandbox.addressbook import API_PREFIX, init_addressbook
 from ehbox_webapp.sandbox.addressbook.directory import directory
@@ -175,3 +176,25 @@ def test_contacts_kept_by_an_older_version_are_still_read():
     contact = Contact.from_dict(old)
     assert (contact.name, contact.profession, contact.organisation) == ("Bram Janssens", "", "")
     assert Contact.from_dict(contact.to_dict()) == contact
+
+
+def test_boxes_shown_unasked_are_named_by_the_contacts_else_by_the_addressbook(
+    alices_contacts, addressbook, sandbox
+):
+    colleague = never_written_to(alices_contacts)
+    hers = BoxId(colleague.ssin, "INSS", "DOCTOR")
+    nobody = BoxId("70020200264", "INSS", "DOCTOR")  # valid check digits, in no directory
+    remembered: list[Contact] = []
+    book = book_of(alices_contacts, addressbook, remember=remembered.extend)
+    answer = named(book, [BoxId(BRAM.ssin, "INSS", "NURSE"), hers, nobody, hers])
+    assert [c.box for c in answer] == [BoxId(BRAM.ssin, "INSS", "NURSE"), hers, nobody]
+    assert [c.name for c in answer] == ["Bram Janssens", colleague.name, ""]
+    assert [c.box.id for c in remembered] == [colleague.ssin]  # only whom it looked up
+    closed = AddressBookClient(
+        f"http://127.0.0.1:{free_port()}{API_PREFIX}",
+        lambda: "token",
+        session=sandbox.session(),
+        timeout=2,
+        retries=0,
+    )
+    assert [c.name for c in named(book_of(alices_contacts, closed), [hers])] == [""]
