@@ -13,19 +13,22 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from flask import g
+from jinja2 import pass_eval_context
+from jinja2.nodes import EvalContext
+from markupsafe import Markup, escape
 
-from ...ehealth.ehealthbox import BoxId, EhealthboxError
+from ...ehealth.ehealthbox import BoxId, EhealthboxError, Sender
 from ...mailbox.addressbook import Book, Contact, FoundPeople, build, label, merge, name_of, named
 from ...mailbox.memory import CONTACTS_TTL
 from ...mailbox.people import format_identifier, format_inss
 from ..caller import addressbook, mailbox
 from ..directory_contacts import sandbox_contacts
 from ..extensions import services
-from ..i18n import page_language
+from ..i18n import PageLanguage, current_page_language, language_of_evaluation, page_language
 from ..login_checks import LoginRequired
 from . import boxcache
 from .blueprint import bp
-from .qualities import QUALITY_LABELS, TYPE_LABELS, TYPE_TITLES
+from .qualities import QUALITY_WORDS, TYPE_TITLE_WORDS, TYPE_WORDS
 
 TTL = CONTACTS_TTL  # seconds (`mailbox.memory`)
 _BOOK = "_address_book"  # on `g`: this request's Book
@@ -126,22 +129,108 @@ def person_text(box: BoxId) -> str:
     return f"{name}, {quality} · {ident}" if name else f"{quality} · {ident}"
 
 
-@bp.app_template_global()
 def quality_label(quality: str) -> str:
     """A quality in the page's language (the code when it has no name here)."""
-    return str(QUALITY_LABELS.get(quality, quality))
+    return _quality(current_page_language(), quality)
 
 
-@bp.app_template_global()
 def identifier_type_label(box_type: str) -> str:
     """An identifier type as the page's language abbreviates it (INSZ, NISS, ENSS...)."""
-    return str(TYPE_LABELS.get(box_type, box_type))
+    return _type_label(current_page_language(), box_type)
+
+
+# In templates, the same from the render's PageLanguage (`language_of_evaluation`): a folder
+# page names 25 senders, and a lazy string finds the request's locale and catalog again
+# through Flask-Babel each time.
+@bp.app_template_global("quality_label")
+@pass_eval_context
+def template_quality_label(eval_ctx: EvalContext, quality: str) -> str:
+    return _quality(language_of_evaluation(eval_ctx), quality)
+
+
+@bp.app_template_global("identifier_type_label")
+@pass_eval_context
+def template_identifier_type_label(eval_ctx: EvalContext, box_type: str) -> str:
+    return _type_label(language_of_evaluation(eval_ctx), box_type)
 
 
 @bp.app_template_global()
-def identifier_type_title(box_type: str) -> str:
+@pass_eval_context
+def identifier_type_title(eval_ctx: EvalContext, box_type: str) -> str:
     """An identifier type written out in the page's language (for `<abbr title>`)."""
-    return str(TYPE_TITLES.get(box_type, identifier_type_label(box_type)))
+    word = TYPE_TITLE_WORDS.get(box_type)
+    page = language_of_evaluation(eval_ctx)
+    return page.word(word) if word is not None else _type_label(page, box_type)
+
+
+def _quality(page: PageLanguage, quality: str) -> str:
+    word = QUALITY_WORDS.get(quality)
+    return page.word(word) if word is not None else quality
+
+
+def _type_label(page: PageLanguage, box_type: str) -> str:
+    word = TYPE_WORDS.get(box_type)
+    return page.word(word) if word is not None else box_type
+
+
+# People as the templates wrote them. Functions, not macros: a folder page names one or more
+# people on each of its 25 rows, and a macro call costs more than the rest of its cell. Every
+# value is escaped as the template escaped it (`escape`; the words of our catalogs too).
+@bp.app_template_global()
+@pass_eval_context
+def box(eval_ctx: EvalContext, b: BoxId, named: bool = True) -> Markup:
+    """A box: the person's or organisation's name when known, then the profession (or kind
+    of organisation) in the page's language, then the identifier, grouped as people read it.
+    `named=False` leaves the name out."""
+    page = language_of_evaluation(eval_ctx)
+    name = box_name(b) if named else ""
+    sub_type = getattr(b, "sub_type", None)
+    quality = b.quality
+    title = TYPE_TITLE_WORDS.get(b.type)
+    return Markup(  # noqa: S704 - every value escaped
+        '<span class="person">'
+        + (f'<span class="name" translate="no">{escape(name)}</span>, ' if name else "")
+        + f'<span class="quality" data-quality="{escape(quality)}">'
+        f"{escape(_quality(page, quality))}</span>"
+        + (f" ({escape(_quality(page, sub_type))})" if sub_type and sub_type != quality else "")
+        + '\n<span class="box-id">· <abbr title="'
+        f'{escape(page.word(title) if title is not None else _type_label(page, b.type))}">'
+        f"{escape(_type_label(page, b.type))}</abbr> "
+        f'<span translate="no">{escape(format_identifier(b.type, b.id))}</span></span></span>'
+    )
+
+
+@bp.app_template_global()
+@pass_eval_context
+def person_short(eval_ctx: EvalContext, b: BoxId, name: str | None = None) -> Markup:
+    """In a list: a person by name and profession (no identifier); by profession and
+    identifier when no name is known. `name`: the name when the caller knows it already."""
+    page = language_of_evaluation(eval_ctx)
+    name = box_name(b) if name is None else name
+    if name:
+        return _named(name, _quality(page, b.quality))
+    return Markup(  # noqa: S704 - every value escaped
+        f'{escape(_quality(page, b.quality))} <span class="box-id">'
+        f"{escape(_type_label(page, b.type))} "
+        f'<span translate="no">{escape(format_identifier(b.type, b.id))}</span></span>'
+    )
+
+
+@bp.app_template_global()
+@pass_eval_context
+def sender_short(eval_ctx: EvalContext, s: Sender) -> Markup:
+    """In a list: a sender, by the name the platform gives, and profession."""
+    display_name = s.display_name
+    if display_name != s.id:
+        return _named(display_name, _quality(language_of_evaluation(eval_ctx), s.quality))
+    return person_short(eval_ctx, s)
+
+
+def _named(name: str, quality: str) -> Markup:
+    return Markup(  # noqa: S704 - every value escaped
+        f'<span class="name" translate="no">{escape(name)}</span>'
+        f'<span class="who-detail">, {escape(quality)}</span>'
+    )
 
 
 @bp.app_template_filter("identifier")

@@ -2,88 +2,98 @@
 
 The codes (DOCTOR, NURSE, HOSPITAL...) are eHealth's; these are the names people read in
 the quality list. A quality missing here is shown from its code.
+
+`*_WORDS` hold the English source words, which a page translates through its
+PageLanguage (`web/i18n.py`: a dictionary read once the word is known); `*_LABELS` are the
+same as lazy strings, for forms and code that run outside a page's render.
 """
 
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-QUALITY_LABELS = {
+from ...mailbox.failures import N_
+
+QUALITY_WORDS = {
     # Care providers
-    "DOCTOR": _l("Doctor"),
-    "NURSE": _l("Nurse"),
-    "DENTIST": _l("Dentist"),
-    "PHARMACIST": _l("Pharmacist"),
-    "PHYSIOTHERAPIST": _l("Physiotherapist"),
-    "MIDWIFE": _l("Midwife"),
-    "LOGOPEDIST": _l("Speech therapist"),
-    "DIETICIAN": _l("Dietitian"),
-    "PSYCHOLOGIST": _l("Clinical psychologist"),
-    "ORTHOPTIST": _l("Orthoptist"),
-    "PODOLOGIST": _l("Podiatrist"),
-    "AUDIOLOGIST": _l("Audiologist"),
-    "AUDICIEN": _l("Hearing aid specialist"),
-    "OPTICIEN": _l("Optician"),
-    "ORTHOPEDIST": _l("Orthopaedic technologist"),
-    "TRUSS_MAKER": _l("Truss maker"),
-    "IMPLANTPROVIDER": _l("Implant provider"),
-    "LAB_TECHNOLOGIST": _l("Medical laboratory technologist"),
-    "IMAGING_TECHNOLOGIST": _l("Medical imaging technologist"),
-    "PRACTICALNURSE": _l("Care assistant"),
-    "PEDIATRIC_NURSE": _l("Paediatric nurse"),
-    "PHARMACIST_ASSISTANT": _l("Pharmacy technician"),
-    "OCCUPATIONAL_THERAPIST": _l("Occupational therapist"),
-    "SOCIAL_WORKER": _l("Social worker"),
-    "SPECIALIZED_EDUCATOR": _l("Specialised educator"),
-    "AMBULANCE_RESCUER": _l("Ambulance rescuer"),
-    "APPLIED_PSYCH_BACHELOR": _l("Bachelor in applied psychology"),
-    "FAMILY_SCIENCE_BACHELOR": _l("Bachelor in family sciences"),
-    "GERONTOLOGY_MASTER": _l("Master in gerontology"),
-    "ORTHOPEDAGOGIST_MASTER": _l("Master in orthopedagogy"),
-    "PSYCHOMOTOR_THERAPY": _l("Psychomotor therapist"),
-    "READAPTATION_BACHELOR": _l("Bachelor in rehabilitation"),
+    "DOCTOR": N_("Doctor"),
+    "NURSE": N_("Nurse"),
+    "DENTIST": N_("Dentist"),
+    "PHARMACIST": N_("Pharmacist"),
+    "PHYSIOTHERAPIST": N_("Physiotherapist"),
+    "MIDWIFE": N_("Midwife"),
+    "LOGOPEDIST": N_("Speech therapist"),
+    "DIETICIAN": N_("Dietitian"),
+    "PSYCHOLOGIST": N_("Clinical psychologist"),
+    "ORTHOPTIST": N_("Orthoptist"),
+    "PODOLOGIST": N_("Podiatrist"),
+    "AUDIOLOGIST": N_("Audiologist"),
+    "AUDICIEN": N_("Hearing aid specialist"),
+    "OPTICIEN": N_("Optician"),
+    "ORTHOPEDIST": N_("Orthopaedic technologist"),
+    "TRUSS_MAKER": N_("Truss maker"),
+    "IMPLANTPROVIDER": N_("Implant provider"),
+    "LAB_TECHNOLOGIST": N_("Medical laboratory technologist"),
+    "IMAGING_TECHNOLOGIST": N_("Medical imaging technologist"),
+    "PRACTICALNURSE": N_("Care assistant"),
+    "PEDIATRIC_NURSE": N_("Paediatric nurse"),
+    "PHARMACIST_ASSISTANT": N_("Pharmacy technician"),
+    "OCCUPATIONAL_THERAPIST": N_("Occupational therapist"),
+    "SOCIAL_WORKER": N_("Social worker"),
+    "SPECIALIZED_EDUCATOR": N_("Specialised educator"),
+    "AMBULANCE_RESCUER": N_("Ambulance rescuer"),
+    "APPLIED_PSYCH_BACHELOR": N_("Bachelor in applied psychology"),
+    "FAMILY_SCIENCE_BACHELOR": N_("Bachelor in family sciences"),
+    "GERONTOLOGY_MASTER": N_("Master in gerontology"),
+    "ORTHOPEDAGOGIST_MASTER": N_("Master in orthopedagogy"),
+    "PSYCHOMOTOR_THERAPY": N_("Psychomotor therapist"),
+    "READAPTATION_BACHELOR": N_("Bachelor in rehabilitation"),
     # Citizens
-    "CITIZEN": _l("Citizen"),
+    "CITIZEN": N_("Citizen"),
     # Organisations identified by a NIHII number
-    "HOSPITAL": _l("Hospital"),
-    "PHARMACY": _l("Pharmacy"),
-    "LABO": _l("Clinical laboratory"),
-    "MEDICAL_HOUSE": _l("Medical house"),
-    "GROUP": _l("Group of care providers"),
-    "GROUP_DOCTORS": _l("Group of doctors"),
-    "GUARD_POST": _l("GP out-of-hours post"),
-    "HOME_SERVICES": _l("Home care service"),
-    "OFFICE_DOCTORS": _l("Doctors' practice"),
-    "OFFICE_DENTISTS": _l("Dental practice"),
-    "OF_BAND": _l("Truss makers' practice"),
-    "OF_PHYSIOS": _l("Physiotherapy practice"),
-    "OTD_PHARMACY": _l("OTD pharmacy"),
-    "PALLIATIVE_CARE": _l("Palliative care"),
-    "PROT_ACC": _l("Sheltered housing"),
-    "PSYCH_HOUSE": _l("Psychiatric nursing home"),
-    "RETIREMENT": _l("Care home"),
+    "HOSPITAL": N_("Hospital"),
+    "PHARMACY": N_("Pharmacy"),
+    "LABO": N_("Clinical laboratory"),
+    "MEDICAL_HOUSE": N_("Medical house"),
+    "GROUP": N_("Group of care providers"),
+    "GROUP_DOCTORS": N_("Group of doctors"),
+    "GUARD_POST": N_("GP out-of-hours post"),
+    "HOME_SERVICES": N_("Home care service"),
+    "OFFICE_DOCTORS": N_("Doctors' practice"),
+    "OFFICE_DENTISTS": N_("Dental practice"),
+    "OF_BAND": N_("Truss makers' practice"),
+    "OF_PHYSIOS": N_("Physiotherapy practice"),
+    "OTD_PHARMACY": N_("OTD pharmacy"),
+    "PALLIATIVE_CARE": N_("Palliative care"),
+    "PROT_ACC": N_("Sheltered housing"),
+    "PSYCH_HOUSE": N_("Psychiatric nursing home"),
+    "RETIREMENT": N_("Care home"),
     # Organisations identified by a CBE or EHP number
-    "INSTITUTION": _l("Institution (CBE)"),
-    "TREATMENT_CENTER": _l("Treatment centre"),
-    "CONSORTIUM": _l("Consortium"),
-    "INSTITUTION_EHP": _l("Institution (EHP)"),
-    "CTRL_ORGANISM": _l("Supervisory body"),
+    "INSTITUTION": N_("Institution (CBE)"),
+    "TREATMENT_CENTER": N_("Treatment centre"),
+    "CONSORTIUM": N_("Consortium"),
+    "INSTITUTION_EHP": N_("Institution (EHP)"),
+    "CTRL_ORGANISM": N_("Supervisory body"),
 }
 
 # The identifier types as each language abbreviates them: INSZ (nl), NISS (fr), ENSS (de);
 # RIZIV, INAMI, LIKIV; KBO, BCE, ZDU. English keeps eHealth's INSS, NIHII, CBE.
-TYPE_LABELS = {
-    "INSS": _l("INSS"),
-    "SSIN": _l("INSS"),
-    "NIHII": _l("NIHII"),
-    "CBE": _l("CBE"),
-    "EHP": _l("EHP"),
+TYPE_WORDS = {
+    "INSS": N_("INSS"),
+    "SSIN": N_("INSS"),
+    "NIHII": N_("NIHII"),
+    "CBE": N_("CBE"),
+    "EHP": N_("EHP"),
 }
 # The same written out, for the abbreviation's title.
-TYPE_TITLES = {
-    "INSS": _l("Social security identification number"),
-    "SSIN": _l("Social security identification number"),
-    "NIHII": _l("NIHII number"),
-    "CBE": _l("Enterprise number"),
-    "EHP": _l("eHealth partner number"),
+TYPE_TITLE_WORDS = {
+    "INSS": N_("Social security identification number"),
+    "SSIN": N_("Social security identification number"),
+    "NIHII": N_("NIHII number"),
+    "CBE": N_("Enterprise number"),
+    "EHP": N_("eHealth partner number"),
 }
+
+QUALITY_LABELS = {code: _l(word) for code, word in QUALITY_WORDS.items()}
+TYPE_LABELS = {code: _l(word) for code, word in TYPE_WORDS.items()}
+TYPE_TITLES = {code: _l(word) for code, word in TYPE_TITLE_WORDS.items()}
