@@ -41,7 +41,6 @@ from .common import (
     ehealthbox_sentence,
 )
 from .encrypted_read import open_for_page, sealed_download
-from .forms import ActionForm
 
 
 @bp.get(f"/{MESSAGE}")
@@ -60,7 +59,6 @@ def message(folder: str, message_id: str):
         receipts=receipts,
         receipts_error=receipts_error,
         neighbours=neighbours(view["client"], folder, message_id, request.args.get("at")),
-        form=ActionForm(),
     )
 
 
