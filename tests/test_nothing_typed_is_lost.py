@@ -59,6 +59,16 @@ def test_a_form_from_another_site_keeps_nothing(live_app, alice):
         assert "Uitslag van het labo" not in fresh.get(fresh.url("/box/drafts"), timeout=10).text
 
 
+def test_a_form_another_site_posts_with_a_null_origin_keeps_nothing(live_app, alice):
+    """Under no-referrer a browser posts with `Origin: null`; its Sec-Fetch-Site still says
+    where the form came from (this site's own forms: tests/test_browser_day.py)."""
+    page = alice.get(alice.url("/box/compose"), timeout=10)
+    alice.cookies.clear()
+    headers = {"Origin": "null", "Sec-Fetch-Site": "cross-site"}
+    forged = post_compose(alice, page, {**to(BRAM), **MESSAGE}, headers=headers)
+    assert forged.status_code == 400 and "Form expired" in forged.text
+
+
 def test_a_token_from_an_older_session_keeps_the_message_as_a_draft(live_app):
     with Browser(live_app) as alice:
         alice.login("dr-alice")
