@@ -151,6 +151,9 @@ def logout():
         return render_template("auth/logout.html", logged_in="user" in session)
     tokens = session.get("tokens") or {}
     session.clear()
+    # The notice lives under a new id: the realm's back-channel logout, which arrives before
+    # the browser is back, ends every session of this login by its old id, the notice with it.
+    session.regenerate()
     flash(_("You are logged out. Close the browser on a shared computer."))
     try:
         url = services().iam.end_session_url(
