@@ -76,7 +76,7 @@ def test_identifiers_are_checked_as_ehealth_checks_them(live_app, alice):
     assert page.status_code == 422
     assert "The INSS number must have 11 digits with valid check digits." in row_html(page.text, 0)
     assert "The CBE number must have 10 digits" in row_html(page.text, 1)
-    assert "The NIHII number for DOCTOR must have 11 digits" in row_html(page.text, 2)
+    assert "The NIHII number for Doctor must have 11 digits" in row_html(page.text, 2)
     assert "Give the message a title." in page.text
     assert "The patient&#39;s INSS must have 11 digits" in page.text
     kept = form_fields(page.text, "/box/compose")

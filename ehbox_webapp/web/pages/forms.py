@@ -92,11 +92,14 @@ def problem_sentence(
     problem: Problem, box_type: str, identifier: str, quality: str, sub_type: str | None
 ) -> str:
     """A recipient's problem (`field` as `check_recipient` names it: id, type, subType,
-    quality), worded in the page's language (its English as a fallback)."""
+    quality), worded in the page's language (its English as a fallback); a known quality
+    and identifier type by their names in that language, never by their codes."""
+    code = quality
+    quality = str(QUALITY_LABELS.get(code, code))
     if problem.code == "required" and problem.field == "quality":
         return _("Choose the recipient's quality.")
     if problem.code == "unknown-quality":
-        return _("The quality “%(quality)s” is not an eHealthBox quality.", quality=quality)
+        return _("The quality “%(quality)s” is not an eHealthBox quality.", quality=code)
     if problem.code == "unknown-type":
         return _(
             "The identifier type “%(type)s” is not one of %(types)s.",
@@ -104,13 +107,13 @@ def problem_sentence(
             types=", ".join(BOX_TYPES),
         )
     if problem.code == "type-for-quality":
-        types = problem.values["allowed"]
+        types = [str(TYPE_LABELS.get(t, t)) for t in problem.values["allowed"]]
         wanted = types[0] if len(types) == 1 else _("%(a)s or %(b)s", a=types[0], b=types[1])
         return _(
             "The quality %(quality)s needs an identifier of type %(types)s, not %(type)s.",
             quality=quality,
             types=wanted,
-            type=box_type,
+            type=TYPE_LABELS.get(box_type, box_type),
         )
     if problem.code in ("sub-type-for-quality", "no-sub-type-for-quality"):
         wanted_sub = problem.values["wanted"]
