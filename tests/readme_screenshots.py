@@ -57,6 +57,20 @@ with sync_playwright() as p:
             page.goto(f"{live.url}{path}")
             page.wait_for_timeout(300)
             page.screenshot(path=str(out / f"{shot}-{name}.png"))
+        # Compose: a colleague found by name in the AddressBook, picked; title and text typed.
+        page.goto(f"{live.url}/box/compose")
+        page.fill("#find-recipient", "Wim Hermans")
+        with page.expect_navigation():
+            page.click("form.compose button[name=add_found]")
+        page.fill("input[name=title]", "Verwijzing cardiologie")
+        page.fill(
+            "textarea[name=text]",
+            "Beste collega,\n\nGraag uw advies over mevrouw Claes (72 j.): sinds twee weken"
+            " kortademig bij inspanning, enkeloedeem. ECG in bijlage.\n\nMet vriendelijke groet,"
+            "\nAlice Peeters",
+        )
+        page.evaluate("document.activeElement.blur(); window.scrollTo(0, 0)")  # from the top
+        page.screenshot(path=str(out / f"compose-{name}.png"))
         if name == "phone":  # the README shows the phone's refused send
             compose_with_errors(page, live)
             page.wait_for_timeout(300)
