@@ -38,9 +38,7 @@ def print_view(folder: str, message_id: str):
         except (CannotDraw, EhealthboxError, EteeError, DigestMismatch) as exc:
             log.info("print view: the document of %s cannot be drawn: %r", message_id, exc)
             cannot_draw = True
-    return render_template(
-        "mailbox/print.html", **view, pages=pages, cannot_draw=cannot_draw
-    )
+    return render_template("mailbox/print.html", **view, pages=pages, cannot_draw=cannot_draw)
 
 
 def _document_bytes(view: dict) -> bytes:
