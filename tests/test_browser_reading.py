@@ -171,12 +171,16 @@ def test_the_inbox_shows_its_first_message_on_the_first_screen(chromium, mail, w
             first = page.locator("table.messages tbody tr").first.bounding_box()
             assert first["y"] + first["height"] <= height, (name, first)  # whole, unscrolled
             # On the phone, every control a thumb uses is 44 px at least, each way.
-            small = [] if width != "phone" else page.evaluate(
-                "sel => [...document.querySelectorAll(sel)].filter(e => e.offsetParent)"
-                ".map(e => [e.textContent.trim().slice(0, 30), e.getBoundingClientRect()])"
-                ".filter(([, r]) => r.width < 44 || r.height < 44)"
-                ".map(([t, r]) => t + ' ' + Math.round(r.width) + 'x' + Math.round(r.height))",
-                TAPPABLE,
+            small = (
+                []
+                if width != "phone"
+                else page.evaluate(
+                    "sel => [...document.querySelectorAll(sel)].filter(e => e.offsetParent)"
+                    ".map(e => [e.textContent.trim().slice(0, 30), e.getBoundingClientRect()])"
+                    ".filter(([, r]) => r.width < 44 || r.height < 44)"
+                    ".map(([t, r]) => t + ' ' + Math.round(r.width) + 'x' + Math.round(r.height))",
+                    TAPPABLE,
+                )
             )
             assert small == [], (name, small)
             # No field under 16 px: a phone would zoom into it.
