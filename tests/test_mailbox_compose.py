@@ -350,3 +350,24 @@ def test_a_send_over_the_rate_limit_keeps_the_form_and_the_files(make_live_app):
     fields = form_fields(page.text, "/box/compose")
     assert fields["title"] == "Tweede" and fields["free_text"] == "Nog getypt"
     assert "Tweede" not in inbox_titles(sandbox_of(live), "nurse-bram")
+
+
+def test_finding_colleagues_does_not_use_up_the_sends(make_live_app):
+    """A search, a pick or Save draft arranges the form: it counts under the actions' limit,
+    not the sends', and a search refused by that limit comes back with its text."""
+    live = make_live_app({"RATE_LIMIT_SEND": "1/minute", "RATE_LIMIT_ACTIONS": "3/minute"})
+    with Browser(live) as alice:
+        alice.login("dr-alice")
+        page = alice.get(alice.url("/box/compose"), timeout=10)
+        for _ in range(3):  # more posts than the send limit allows
+            page = post_compose(alice, page, {"find": "Peeters", "add_found": "1"})
+            assert page.status_code == 200
+        sent = post_compose(
+            alice, page, {**to(BRAM), "send": "Send", "title": "Na het zoeken", "text": "..."}
+        )
+        assert sent.status_code == 200 and "/box/SENTBOX/" in sent.url, sent.text[-2000:]
+
+        page = alice.get(alice.url("/box/compose"), timeout=10)
+        refused = post_compose(alice, page, {"find": "Janssens", "add_found": "1"})
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0
+    assert form_fields(refused.text, "/box/compose")["find"] == "Janssens"

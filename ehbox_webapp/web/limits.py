@@ -15,6 +15,7 @@ the generic page for anything else.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask import Flask, Response, g, make_response, render_template, request, session
@@ -48,6 +49,22 @@ limiter = Limiter(
 login_limit = limiter.limit(lambda: settings().rate_limit_login, key_func=client_address)
 send_limit = limiter.limit(lambda: settings().rate_limit_send, key_func=user_or_address)
 action_limit = limiter.limit(lambda: settings().rate_limit_actions, key_func=user_or_address)
+
+
+def send_limit_unless(arranging: Callable[[], bool]) -> Callable:
+    """The send limit on a view whose posts are not all sends (the compose form's search,
+    pick, Remove, Save draft and language buttons post it too): a post for which
+    `arranging()` is true counts under the actions' limit instead, so that finding
+    colleagues does not use up the sends."""
+    send = limiter.limit(
+        lambda: settings().rate_limit_send, key_func=user_or_address, exempt_when=arranging
+    )
+    action = limiter.limit(
+        lambda: settings().rate_limit_actions,
+        key_func=user_or_address,
+        exempt_when=lambda: not arranging(),
+    )
+    return lambda view: send(action(view))
 
 
 def storage_uri(redis_url: str) -> str:

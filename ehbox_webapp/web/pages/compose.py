@@ -44,7 +44,7 @@ from ..caller import mailbox
 from ..errors import expired_form_page
 from ..extensions import services, settings
 from ..i18n import language_of, remember_language
-from ..limits import send_limit
+from ..limits import send_limit_unless
 from ..login_checks import LoginRequired, current_user, handle_login_required, login_required
 from . import boxcache, contacts, encrypted_send, picking
 from .blueprint import bp
@@ -258,9 +258,20 @@ def forward(folder: str, message_id: str):
     return _render(form, original=original, heading=_("Forward"))
 
 
+def _arranging() -> bool:
+    """The post arranges the form (a search, a pick, Remove, one more row, Save draft, the
+    language switch): it sends nothing, so it does not count as a send."""
+    form = request.form
+    return (
+        picking.asked()
+        or picking.removing() is not None
+        or any(form.get(button) for button in ("add_recipient", "save_draft", "lang"))
+    )
+
+
 @bp.post("/compose")
 @login_required
-@send_limit
+@send_limit_unless(_arranging)
 def send():
     form = ComposeForm()
     draft = mine(form.publication_id.data)
@@ -480,7 +491,7 @@ def too_many_sends(count: int, window: int, retry_after: str):
         ),
         "error",
     )
-    return _render(form, draft, status=429)
+    return _render(form, draft, status=429, find_text=picking.search_text())
 
 
 def _render(
