@@ -274,7 +274,8 @@ def test_a_recipient_is_picked_by_name_and_shown_by_name_in_the_sent_copy(page, 
     options = page.locator("datalist#address-book option").evaluate_all(
         "options => options.map(o => o.value)"
     )
-    assert "Bram Janssens, INSS 79031545695, NURSE" in options  # offered as one types
+    bram = [o for o in options if o.startswith("Bram Janssens, ")]  # offered as one types
+    assert len(bram) == 1 and "79.03.15-456.95" in bram[0] and "NURSE" not in bram[0]
     page.fill("#find-recipient", "Bram")
     page.click("form.compose [name='add_found']")
     assert page.input_value("input[name='recipients-0-identifier']") == "79031545695"

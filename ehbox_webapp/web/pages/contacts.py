@@ -18,7 +18,7 @@ from jinja2.nodes import EvalContext
 from markupsafe import Markup, escape
 
 from ...ehealth.ehealthbox import BoxId, EhealthboxError, Sender
-from ...mailbox.addressbook import Book, Contact, FoundPeople, build, label, merge, name_of, named
+from ...mailbox.addressbook import Book, Contact, FoundPeople, build, merge, name_of, named
 from ...mailbox.memory import CONTACTS_TTL
 from ...mailbox.people import format_identifier, format_inss
 from ..caller import addressbook, mailbox
@@ -85,12 +85,6 @@ def name_boxes(boxes: Iterable[BoxId]) -> list[Contact]:
 
 
 @bp.app_template_global()
-def contact_label(contact: Contact) -> str:
-    """A contact as the search field takes it back (the datalist's options)."""
-    return label(contact)
-
-
-@bp.app_template_global()
 def contact_text(contact: Contact) -> str:
     """A contact to choose among namesakes, in the page's language:
     "Bram Janssens, Verpleegkundige · INSZ 79.03.15-456.95"."""
@@ -98,6 +92,15 @@ def contact_text(contact: Contact) -> str:
     ident = f"{identifier_type_label(box.type)} {format_identifier(box.type, box.id)}"
     who = ", ".join(p for p in (contact.display_name, quality_label(box.quality)) if p)
     return f"{who} · {ident}"
+
+
+def offered_as(book: Iterable[Contact], text: str) -> Contact | None:
+    """The contact whose words (`contact_text`, as the search field's suggestions offer them
+    in the page's language) are `text`; None when none is."""
+    wanted = " ".join(text.split())
+    if not wanted:
+        return None
+    return next((c for c in book if contact_text(c) == wanted), None)
 
 
 @bp.app_template_global()

@@ -53,7 +53,11 @@ def find_person(rows: FieldList, max_rows: int) -> Search:
     book = contacts.contacts()
     pick = request.form.get("pick", "")
     text = search_text()
-    found = [c for c in book if c.key == pick] if pick else find(book, text)
+    if pick:
+        found = [c for c in book if c.key == pick]
+    else:  # a suggestion taken as offered is that person; any other text is searched
+        offered = contacts.offered_as(book, text)
+        found = [offered] if offered is not None else find(book, text)
     if len(found) != 1:
         return Search(found=found, text=text)
     box = found[0].box
