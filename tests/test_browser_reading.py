@@ -221,10 +221,15 @@ def test_the_print_view_prints_the_letter_after_the_envelope(chromium, mail, wid
 CODES = sorted(set(QUALITY_LABELS) - {"CITIZEN"} | {"NIHII", "SSIN", "INSS"})
 OTHER_IDS = {"nl": ("NISS", "ENSS"), "fr": ("INSZ", "ENSS"), "de": ("INSZ", "NISS")}
 PSEUDO_PLURAL = re.compile(r"\w\((?:s|en|n|e|nen|x)\)")
+# The page's text, and the words a browser shows from attributes: a field's suggestions
+# (datalist options), placeholders, tooltips and the names read out to screen readers.
 VISIBLE_WORDS = (
     "() => { const c = document.body.cloneNode(true);"
     " c.querySelectorAll('[translate=no], [lang=en], script, style').forEach(e => e.remove());"
-    " return c.textContent; }"
+    " const shown = [...c.querySelectorAll('datalist option')].map(o => o.value);"
+    " for (const a of ['placeholder', 'title', 'aria-label', 'alt'])"
+    "   c.querySelectorAll('[' + a + ']').forEach(e => shown.push(e.getAttribute(a)));"
+    " return c.textContent + ' ' + shown.join(' '); }"
 )
 
 
