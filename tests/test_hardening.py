@@ -243,6 +243,32 @@ def test_static_files_are_cached_long_under_a_content_hash(live_app):
     assert "public" in jwks.headers["Cache-Control"]  # public keys may be cached
 
 
+@pytest.mark.parametrize("debug", [False, True])
+def test_a_static_file_is_hashed_once_unless_the_app_reloads(tmp_path, debug):
+    """A served app works a file's hash out once (no `stat` per `url_for`); with debug on,
+    a file edited in place gets its new hash on the next page."""
+    import os
+
+    from flask import Flask, url_for
+
+    from ehbox_webapp.web import caching
+
+    (tmp_path / "app.css").write_text("a {}")
+    app = Flask("hash_test", static_folder=str(tmp_path), static_url_path="/static")
+    app.debug = debug
+    caching.init_app(app)
+    with app.test_request_context():
+        first = url_for("static", filename="app.css")
+        assert caching.content_hash("./app.css") == caching.content_hash("app.css")
+        (tmp_path / "app.css").write_text("b { color: red }")
+        os.utime(tmp_path / "app.css", ns=(1, 1))
+        again = url_for("static", filename="app.css")
+        assert (str(tmp_path), "./app.css") not in caching._named  # kept under its own name only
+        assert caching.content_hash("missing.css") is None
+    assert first.startswith("/static/app.css?v=")
+    assert (again != first) is debug
+
+
 def test_a_static_path_outside_the_static_folder_is_never_read(live_app):
     """`/static/../<file>?v=<its hash>` made the server read and hash the file outside the
     folder (a matching hash came back as an immutable cache header; `/dev/zero` was read

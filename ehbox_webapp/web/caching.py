@@ -8,6 +8,10 @@ that knows better sets its own `Cache-Control` (the public JWKS does).
 Static files carry a hash of their content in their URL (`url_for('static', ...)` adds
 `?v=`), so they are cached for a year: a changed file gets a new URL. Asked for without
 the current hash, a file must be revalidated.
+
+A served app works a file's hash out once per file name (the static files do not change
+under a running server; a page asks some ten of them): no `stat` per `url_for`. With
+debug or template auto-reload on, a file edited in place gets its new hash at once.
 """
 
 from __future__ import annotations
@@ -22,6 +26,10 @@ from werkzeug.security import safe_join
 
 STATIC_MAX_AGE = 365 * 24 * 3600
 _hashes: dict[tuple[str, int, int], str] = {}
+# (static folder, file name) -> hash, kept when the app runs without debug and reload.
+# Only regular files under the name they have (no `./`, no `//`: a name from a request
+# can be spelled in endless ways) are kept, so it holds no more than the folder's files.
+_named: dict[tuple[str, str], str] = {}
 
 
 def content_hash(filename: str) -> str | None:
@@ -30,8 +38,16 @@ def content_hash(filename: str) -> str | None:
     `filename` may come from a request (`/static/<filename>`): only a regular file inside
     the static folder is read, never `../` anything (a device would be read for ever).
     """
-    folder = current_app.static_folder
-    path = safe_join(folder, filename) if folder is not None else None
+    app = current_app
+    folder = app.static_folder
+    if folder is None:
+        return None
+    kept = not (app.debug or app.config.get("TEMPLATES_AUTO_RELOAD"))
+    if kept:
+        digest = _named.get((folder, filename))
+        if digest is not None:
+            return digest
+    path = safe_join(folder, filename)
     if path is None:
         return None
     try:
@@ -44,6 +60,8 @@ def content_hash(filename: str) -> str | None:
     digest = _hashes.get(key)
     if digest is None:
         digest = _hashes[key] = hashlib.sha256(Path(path).read_bytes()).hexdigest()[:12]
+    if kept and os.path.normpath(filename) == filename:
+        _named[(folder, filename)] = digest
     return digest
 
 
