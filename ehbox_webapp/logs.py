@@ -39,12 +39,22 @@ class RedactingFilter(logging.Filter):
         return True
 
 
+# `json.dumps(entry, ensure_ascii=False)` builds this encoder anew for every line.
+_ENCODE = json.JSONEncoder(ensure_ascii=False).encode
+
+
 class JsonFormatter(logging.Formatter):
     """One JSON object per line: time, level, logger, message, and `http` when present."""
 
+    _stamped: tuple[int, str] = (-1, "")  # the last line's second, formatted
+
     def format(self, record: logging.LogRecord) -> str:
+        second, stamp = self._stamped
+        if second != int(record.created):  # a line per request: most share their second
+            stamp = self.formatTime(record, "%Y-%m-%dT%H:%M:%S")
+            self._stamped = (int(record.created), stamp)
         entry = {
-            "ts": self.formatTime(record, "%Y-%m-%dT%H:%M:%S") + f".{int(record.msecs):03d}Z",
+            "ts": stamp + f".{int(record.msecs):03d}Z",
             "level": record.levelname.lower(),
             "logger": record.name,
             "message": record.getMessage(),
@@ -53,7 +63,7 @@ class JsonFormatter(logging.Formatter):
             entry.update(record.http)
         if record.exc_info:
             entry["exception"] = redact(self.formatException(record.exc_info))
-        return json.dumps(entry, ensure_ascii=False)
+        return _ENCODE(entry)
 
 
 class TextFormatter(logging.Formatter):
