@@ -221,15 +221,18 @@ def ehealthbox_error(exc: EhealthboxError):
     log.info("eHealthBox error on %s %s: %r", request.method, request.path, exc)
     setattr(g, _NO_UNREAD, True)
     sentence = ehealthbox_sentence(exc)
+    status = failure_of(exc).status  # the failure table's, as the API answers
     if isinstance(exc, Unauthorized):
         # A page, not a redirect: if eHealthBox keeps refusing, a redirect would loop.
         return render_template(
             "mailbox/login_again.html", detail=sentence, next_url=request.full_path.rstrip("?")
-        ), 401
+        ), status
     if isinstance(exc, NotFound):
-        return render_error(404, _l("Message not found"), sentence, english=str(exc))
-    if isinstance(exc, Forbidden):
-        return render_error(403, _l("Not allowed"), sentence, english=str(exc))
-    if isinstance(exc, Unavailable | SendOutcomeUnknown):
-        return render_error(503, _l("eHealthBox unavailable"), sentence, english=str(exc))
-    return render_error(502, _l("eHealthBox error"), sentence, english=str(exc))
+        title = _l("Message not found")
+    elif isinstance(exc, Forbidden):
+        title = _l("Not allowed")
+    elif isinstance(exc, Unavailable | SendOutcomeUnknown):
+        title = _l("eHealthBox unavailable")
+    else:
+        title = _l("eHealthBox error")
+    return render_error(status, title, sentence, english=str(exc))

@@ -29,14 +29,13 @@ from ...ehealth.ehealthbox import (
     Message,
     RecipientOutcome,
     RecipientsOutOfOffice,
-    SendOutcomeUnknown,
     SendResult,
     Unauthorized,
-    Unavailable,
     new_publication_id,
 )
 from ...ehealth.etee.errors import EteeError
 from ...mailbox.drafts import DRAFT_LIFETIME, Draft, has_content
+from ...mailbox.failures import KNOWN, failure_of
 from ...mailbox.problems import Invalid
 from ...mailbox.replies import forward_values, reply_values
 from ...mailbox.sending import OriginalUnavailable, draft_problems, send_draft
@@ -428,9 +427,8 @@ def _explain(form: ComposeForm, exc: EhealthboxError) -> dict[int, RecipientOutc
 
 
 def _status(exc: Exception | None) -> int:
-    if isinstance(exc, Unauthorized):
-        return 401
-    return 503 if isinstance(exc, Unavailable | SendOutcomeUnknown) else 422
+    """The failure table's status for `exc`, as the API answers it (422 for anything else)."""
+    return failure_of(exc).status if isinstance(exc, KNOWN) else 422
 
 
 def _flash_sent(result: SendResult) -> None:

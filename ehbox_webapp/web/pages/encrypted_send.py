@@ -22,6 +22,7 @@ from ...ehealth.etee.errors import EteeError
 from ...ehealth.etee.keys import NoKeystore
 from ...mailbox.actions import Mailbox
 from ...mailbox.encryption import NO_KEYSTORE, NO_PUBLISHED_KEY, NOT_SET_UP, encryption_problem
+from ...mailbox.failures import failure_of
 from ..login_checks import LoginRequired
 from .boxcache import my_box
 from .forms import ComposeForm
@@ -81,11 +82,9 @@ def explain(form: ComposeForm, exc: EteeError) -> int:
                         "without encryption."
                     )
                 )
-        return 422
-    if isinstance(exc, NoKeystore):
+    elif isinstance(exc, NoKeystore):
         form.top_errors.append(_("You have no keystore for encryption here.") + " " + nothing_sent)
-        return 422
-    if isinstance(exc, DirectoryUnavailable):
+    elif isinstance(exc, DirectoryUnavailable):
         form.top_errors.append(
             _(
                 "The key directory is unavailable: the recipients' encryption keys could not "
@@ -94,6 +93,6 @@ def explain(form: ComposeForm, exc: EteeError) -> int:
             + " "
             + nothing_sent
         )
-        return 503
-    form.top_errors.append(_("The message could not be encrypted.") + " " + nothing_sent)
-    return 422
+    else:
+        form.top_errors.append(_("The message could not be encrypted.") + " " + nothing_sent)
+    return failure_of(exc).status  # the failure table's, as the API answers
