@@ -71,6 +71,16 @@ with sync_playwright() as p:
         )
         page.evaluate("document.activeElement.blur(); window.scrollTo(0, 0)")  # from the top
         page.screenshot(path=str(out / f"compose-{name}.png"))
+        # Out of office: a substitute found by name and picked, the dates chosen.
+        page.goto(f"{live.url}/box/out-of-office")
+        page.fill("#find-substitute", "Wim Hermans")
+        with page.expect_navigation():
+            page.click("#find-substitute-button")
+        page.evaluate(  # the substitutes in view: on a phone they are below the dates
+            "document.activeElement.blur();"
+            " document.querySelector('#find-substitute').closest('fieldset').scrollIntoView()"
+        )
+        page.screenshot(path=str(out / f"out-of-office-{name}.png"))
         if name == "phone":  # the README shows the phone's refused send
             compose_with_errors(page, live)
             page.wait_for_timeout(300)
