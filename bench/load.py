@@ -45,6 +45,13 @@ def timed(
     calls: dict[str, Callable[[], object]], samples: int, warmup: int = 20
 ) -> dict[str, Stats]:
     """Run each call `warmup` + `samples` times, interleaved; time the last `samples`."""
+    return {name: Stats.of(values) for name, values in rounds(calls, samples, warmup).items()}
+
+
+def rounds(
+    calls: dict[str, Callable[[], object]], samples: int, warmup: int = 20
+) -> dict[str, list[float]]:
+    """As `timed`, but every timing kept, in seconds, in the order of the rounds."""
     times: dict[str, list[float]] = {name: [] for name in calls}
     for i in range(warmup + samples):
         for name, call in calls.items():
@@ -53,7 +60,7 @@ def timed(
             elapsed = time.perf_counter() - started
             if i >= warmup:
                 times[name].append(elapsed)
-    return {name: Stats.of(values) for name, values in times.items()}
+    return times
 
 
 # -- throughput -----------------------------------------------------------------------------
