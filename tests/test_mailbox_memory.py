@@ -191,7 +191,25 @@ def test_counts_written_by_another_version_are_asked_again(store, clock, asked, 
     counts = memory.folder_counts(asked, inbox_page(alice), FOLDERS)
     assert counts["SENTBOX"] == (1, 0) and len(asked.calls) == 3
     store.set(memory.key("counts"), {"expires": clock.now + TTL, "folders": ["INBOX"]}, TTL)
-    assert memory.inbox_unread(asked) == 2
+    assert request(store, clock).inbox_unread(asked) == 2
+
+
+def test_a_message_page_reads_the_kept_counts_once(store, clock, asked, alice):
+    """Marked read, its neighbours, the header's unread count: one read of the entry."""
+    page = inbox_page(alice)
+    request(store, clock).folder_counts(asked, page, FOLDERS)
+    reads = []
+    store_get = store.get
+    store.get = lambda key: reads.append(key) or store_get(key)
+    memory = request(store, clock)
+    unread = [m for m in page.messages if not m.read]
+    memory.opened("INBOX", unread[0].message_id)
+    assert memory.around("INBOX", page.messages[1].message_id, 2) == [
+        m.message_id for m in page.messages[:3]
+    ]
+    assert memory.inbox_unread(asked) == 1
+    assert reads == [memory.key("counts")]
+    assert request(store, clock).inbox_unread(asked) == 1  # as written to the store
 
 
 def test_the_inbox_unread_count_is_the_kept_one_or_one_small_listing(store, clock, asked, alice):

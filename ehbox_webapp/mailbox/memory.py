@@ -87,6 +87,10 @@ class BoxMemory:
         self.clock = clock
         self._box: BoxInfo | None = None  # one boxInfo however often it is needed
         self._contacts: list[Contact] | None = None
+        # The counts entry as this instance last read or wrote it: a page that marks a
+        # message read, finds its neighbours and shows the INBOX's unread count reads it once.
+        self._counts: dict | None = None
+        self._counts_read = False
 
     def key(self, kind: str) -> str:
         """The store key of one of the user's kept entries (`box`, `counts`, `contacts`)."""
@@ -161,8 +165,7 @@ class BoxMemory:
         rows = dict(rows) if isinstance(rows, dict) else {}
         rows[current.folder] = [current.start, [m.message_id for m in current.messages]]
         remaining = int(expires - now) + 1
-        self.store.set(
-            self.key("counts"),
+        self._set_counts(
             {
                 "expires": expires,
                 "folders": {k: list(v) for k, v in counts.items()},
@@ -195,8 +198,7 @@ class BoxMemory:
         Shown unread by the folder's last listing: one unread fewer. Shown read: no change.
         Not shown: the folder's counts are forgotten (asked again when next needed).
         """
-        key = self.key("counts")
-        entry = self.store.get(key)
+        entry = self._get_counts()
         folders = entry.get("folders") if entry else None
         if not isinstance(folders, dict) or folder not in folders:
             return
@@ -212,7 +214,9 @@ class BoxMemory:
             del folders[folder]
         remaining = int(entry.get("expires", 0) - self.clock()) + 1
         if remaining > 0:
-            self.store.set(key, entry, remaining)
+            self._set_counts(entry, remaining)
+        else:
+            self._counts_read = False  # changed here, not written: read it again
 
     def inbox_unread(self, client: AskedBox) -> int | None:
         """The INBOX's unread count for the page title and header: kept, or one small listing.
@@ -227,16 +231,12 @@ class BoxMemory:
             return kept[1]
         page = client.list_messages("INBOX", 1, 1)
         folders["INBOX"] = [page.total, page.unread]
-        self.store.set(
-            self.key("counts"),
-            {**entry, "expires": expires, "folders": folders},
-            int(expires - now) + 1,
-        )
+        self._set_counts({**entry, "expires": expires, "folders": folders}, int(expires - now) + 1)
         return page.unread
 
     def _kept_counts(self, now: float) -> tuple[dict, dict, float]:
         """(entry, its folders' counts, its expiry) while it holds; a new empty one after."""
-        entry = self.store.get(self.key("counts")) or {}
+        entry = self._get_counts() or {}
         expires = entry.get("expires")
         folders = entry.get("folders")
         if isinstance(expires, int | float) and expires > now and isinstance(folders, dict):
@@ -278,7 +278,7 @@ class BoxMemory:
             for folder in ("SENTBOX", "INBOX") if to_me else ("SENTBOX",):
                 folders.pop(folder, None)
                 (entry.get("rows") or {}).pop(folder, None)
-            self.store.set(self.key("counts"), entry, int(expires - now) + 1)
+            self._set_counts(entry, int(expires - now) + 1)
         key = self.key("contacts")
         contacts = _contacts_from_dict(self.store.get(key))
         if contacts is None:
@@ -304,6 +304,17 @@ class BoxMemory:
         for kind in ("counts", "box", "contacts"):
             self.store.delete(self.key(kind))
         self._box = None
+        self._counts, self._counts_read = None, True
+
+    def _get_counts(self) -> dict | None:
+        """The kept counts entry: read from the store once per instance (one request)."""
+        if not self._counts_read:
+            self._counts, self._counts_read = self.store.get(self.key("counts")), True
+        return self._counts
+
+    def _set_counts(self, entry: dict, ttl: int) -> None:
+        self.store.set(self.key("counts"), entry, ttl)
+        self._counts, self._counts_read = entry, True
 
 
 def _box_from_dict(data: dict) -> BoxInfo | None:
