@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import platform
+import textwrap
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -91,7 +92,7 @@ def write_png(rows: list[Row], path: Path) -> str | None:
     drawn = [r for r in rows if r.used is not None]
     labels = [f"{r.item}. {r.measure}" for r in drawn]
     height = max(3.0, 0.42 * len(drawn) + 1.4)
-    fig, ax = plt.subplots(figsize=(11, height))
+    fig, ax = plt.subplots(figsize=(13, height))
     colours = [
         "#c0392b" if r.verdict == OVER else "#2e86c1" if r.verdict == INFO else "#27ae60"
         for r in drawn
@@ -101,7 +102,9 @@ def write_png(rows: list[Row], path: Path) -> str | None:
     ax.barh(positions, values, color=colours)
     ax.axvline(1.0, color="black", linestyle="--", linewidth=1)
     for y, row, value in zip(positions, drawn, values, strict=True):
-        ax.text(value + 0.02, y, row.figure, va="center", fontsize=7)
+        # At most two short lines beside the bar: the whole figure is in the table and JSON.
+        short = "\n".join(textwrap.wrap(textwrap.shorten(row.figure, 120, placeholder=" …"), 62))
+        ax.text(value + 0.02, y, short, va="center", fontsize=6.5, linespacing=1.1)
     ax.set_yticks(positions, labels, fontsize=8)
     ax.set_xlabel("measured ÷ budget (dashed line = budget; blue = ratio reported, no budget)")
     ax.set_xlim(0, max([1.5, *values]) * 2.3)  # room for the figures after the bars
