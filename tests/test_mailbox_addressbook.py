@@ -137,14 +137,19 @@ def test_numbers_and_organisations_and_the_readers_language(alices_contacts, add
     assert name_of(wards, ward.box) == ward.display_name
 
 
-def test_an_unreachable_addressbook_leaves_the_past_correspondents(alices_contacts, sandbox):
-    closed = AddressBookClient(
+def closed_addressbook(sandbox) -> AddressBookClient:
+    """An AddressBook client whose server does not answer (nothing listens on its port)."""
+    return AddressBookClient(
         f"http://127.0.0.1:{free_port()}{API_PREFIX}",
         lambda: "token",
         session=sandbox.session(),
         timeout=2,
         retries=0,
     )
+
+
+def test_an_unreachable_addressbook_leaves_the_past_correspondents(alices_contacts, sandbox):
+    closed = closed_addressbook(sandbox)
     found = find(book_of(alices_contacts, closed), "bram")
     assert [c.box.id for c in found] == [BRAM.ssin]
 
@@ -190,11 +195,5 @@ def test_boxes_shown_unasked_are_named_by_the_contacts_else_by_the_addressbook(
     assert [c.box for c in answer] == [BoxId(BRAM.ssin, "INSS", "NURSE"), hers, nobody]
     assert [c.name for c in answer] == ["Bram Janssens", colleague.name, ""]
     assert [c.box.id for c in remembered] == [colleague.ssin]  # only whom it looked up
-    closed = AddressBookClient(
-        f"http://127.0.0.1:{free_port()}{API_PREFIX}",
-        lambda: "token",
-        session=sandbox.session(),
-        timeout=2,
-        retries=0,
-    )
+    closed = closed_addressbook(sandbox)
     assert [c.name for c in named(book_of(alices_contacts, closed), [hers])] == [""]

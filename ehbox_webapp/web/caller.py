@@ -16,13 +16,17 @@ from .extensions import services
 from .login_checks import access_token
 
 
+def _subject_token() -> str:
+    """The caller's own token, to exchange: the API's Bearer token, else the session's."""
+    return g.get("api_token") or access_token()
+
+
 def ehealthbox() -> EhealthboxClient:
     """An eHealthBox client acting for the caller of this request."""
     svc = services()
 
     def token() -> str:
-        subject = g.get("api_token") or access_token()
-        return svc.ehealthbox_token(subject)
+        return svc.ehealthbox_token(_subject_token())
 
     return svc.ehealthbox(token)
 
@@ -40,7 +44,6 @@ def addressbook() -> AddressBookClient:
     svc = services()
 
     def token() -> str:
-        subject = g.get("api_token") or access_token()
-        return svc.addressbook_token(subject)
+        return svc.addressbook_token(_subject_token())
 
     return svc.addressbook(token)
